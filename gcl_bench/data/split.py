@@ -1,0 +1,82 @@
+"""The in-memory form of one evaluation split, whatever folder layout it came from.
+
+Every loader (Marqo-GS folders, the Hugging Face parquet export, BEIR folders, the bundled
+sample) returns a :class:`Split`. Documents and queries are kept as parallel columns (lists of
+strings), not as dicts of dicts, so a corpus of millions of products stays cheap; the BEIR-style
+dict views are built on demand for plug-in encoders.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class LoadReport:
+    """What was odd in the input: counted, never silently dropped."""
+
+    missing_images: int = 0
+    """Documents whose image path is empty, missing on disk, or unreadable."""
+    empty_titles: int = 0
+    """Documents whose title is empty or only white space."""
+    docs_without_fields: list[str] = field(default_factory=list)
+    """Ids of documents with neither a usable title nor a usable image."""
+    unresolved_gt_keys: int = 0
+    """Judgement keys that matched no query (an error when it is all of them)."""
+    gt_key_kinds: dict[str, int] = field(default_factory=dict)
+    """How gt keys were resolved: counts per kind ("text", "text_suffix", "query_id")."""
+    notes: list[str] = field(default_factory=list)
+    """Free-form remarks worth showing to the user."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "missing_images": self.missing_images,
+            "empty_titles": self.empty_titles,
+            "docs_without_fields": len(self.docs_without_fields),
+            "docs_without_fields_ids": self.docs_without_fields[:20],
+            "unresolved_gt_keys": self.unresolved_gt_keys,
+            "gt_key_kinds": dict(self.gt_key_kinds),
+            "notes": list(self.notes),
+        }
+
+
+@dataclass
+class Split:
+    """One split ready for retrieval and scoring.
+
+    ``doc_ids[i]``, ``doc_titles[i]`` and ``doc_images[i]`` describe document ``i`` (the row index
+    that search results refer to); ``query_ids[j]`` / ``query_texts[j]`` describe query ``j``.
+    ``query_ids`` are the keys of the judgement file (so ``run.json`` keys match the gt file).
+    ``qrels`` maps query id -> {doc id -> non-negative integer grade}.
+    ``meta`` is the ``dataset`` section of results.json: path, subset, split, eval_set,
+    fingerprint, sampled (and, when sampled, seed, top_q, top_k, query_hash).
+    """
+
+    name: str
+    doc_ids: list[str]
+    doc_titles: list[str]
+    doc_images: list[str | None]
+    query_ids: list[str]
+    query_texts: list[str]
+    qrels: dict[str, dict[str, int]]
+    meta: dict[str, Any] = field(default_factory=dict)
+    report: LoadReport = field(default_factory=LoadReport)
+
+    @property
+    def num_docs(self) -> int:
+        return len(self.doc_ids)
+
+    @property
+    def num_queries(self) -> int:
+        return len(self.query_ids)
+
+    def corpus_dicts(self) -> list[dict[str, Any]]:
+        """BEIR-style corpus for plug-in encoders: ``[{"id", "title", "image"}, ...]`` in row order."""
+        return [
+            {"id": doc_id, "title": title, "image": image}
+            for doc_id, title, image in zip(self.doc_ids, self.doc_titles, self.doc_images)
+        ]
+
+    def query_dicts(self) -> list[dict[str, Any]]:
+        """BEIR-style queries for plug-in encoders: ``[{"id", "text"}, ...]`` in row order."""
+        return [{"id": qid, "text": text} for qid, text in zip(self.query_ids, self.query_texts)]
