@@ -1,9 +1,17 @@
-"""Shared test set-up: every test gets its own empty cache dir, so nothing leaks between tests."""
+"""Shared test set-up.
+
+The whole session uses one fresh cache dir (``GCL_BENCH_CACHE``), so tests never read or write
+the user's real cache and the bundled sample is built once per session. Tests that need an
+empty cache of their own set ``GCL_BENCH_CACHE`` with ``monkeypatch``.
+"""
 from __future__ import annotations
 
-import pytest
+import os
+import tempfile
 
 
-@pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GCL_BENCH_CACHE", str(tmp_path_factory.mktemp("gcl_cache")))
+def pytest_configure(config) -> None:  # noqa: ANN001 - pytest hook signature
+    os.environ["GCL_BENCH_CACHE"] = tempfile.mkdtemp(prefix="gcl_bench_test_cache_")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
