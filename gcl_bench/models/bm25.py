@@ -1,0 +1,201 @@
+"""BM25 over product titles, with bm25s.
+
+Scoring is Lucene's BM25 (k1=1.5, b=0.75 by default) over titles tokenised the scikit-learn way,
+English stop words removed and Snowball-stemmed (PyStemmer). Top-k selection runs in bm25s'
+numba backend; its compiled code is cached on disk (``NUMBA_CACHE_DIR``, default under the
+gcl_bench cache dir), so only the first run on a machine pays the compilation.
+
+A document that shares no term with the query scores 0 and is *not* retrieved: lists are
+shorter than ``top_k`` when fewer documents match, as with any inverted-index engine. An
+unretrieved document counts as not retrieved by every metric.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from gcl_bench.errors import GclBenchError
+
+_NUMBA_PATCHED = False
+
+
+def _use_cached_numba_kernels() -> None:
+    """Re-jit bm25s' retrieval kernel with ``cache=True`` so the compilation is kept on disk."""
+    global _NUMBA_PATCHED
+    if _NUMBA_PATCHED:
+        return
+    from gcl_bench.config import cache_dir
+
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_dir() / "numba"))
+    import numba
+    from numba import njit
+
+    if not numba.config.CACHE_DIR:  # numba was imported before the variable was set
+        numba.config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]
+
+    import bm25s.numba.retrieve_utils as retrieve_utils
+
+    kernel = retrieve_utils._retrieve_internal_jitted
+    retrieve_utils._retrieve_internal_jitted_parallel = njit(parallel=True, cache=True)(kernel)
+    retrieve_utils._retrieve_internal_jitted_serial = njit(nogil=True, cache=True)(kernel)
+    _NUMBA_PATCHED = True
+
+
+class BM25Retriever:
+    """Lexical BM25 retriever over document titles (a ``search``-style model, no weights).
+
+    Usage::
+
+        retriever = BM25Retriever()
+        scores, indices = retriever.search_arrays(split.doc_titles, split.query_texts, top_k=1000)
+        run = retriever.search(corpus, queries, top_k=1000)   # BEIR dict form
+    """
+
+    family = "bm25"
+
+    def __init__(
+        self,
+        k1: float = 1.5,
+        b: float = 0.75,
+        method: str = "lucene",
+        stopwords: str | None = "en",
+        stemmer: str | None = "english",
+        backend: str = "numba",
+        n_threads: int = 0,
+        name: str = "bm25",
+    ) -> None:
+        self.k1 = float(k1)
+        self.b = float(b)
+        self.method = method
+        self.stopwords = stopwords or None
+        self.stemmer_language = stemmer or None
+        self.backend = backend
+        self.n_threads = int(n_threads)
+        self.name = name
+
+    # -- identity -------------------------------------------------------------------------
+    def describe(self) -> dict[str, Any]:
+        """The ``model`` section of results.json."""
+        return {
+            "name": self.name,
+            "family": self.family,
+            "checkpoint": None,
+            "checkpoint_sha256": None,
+            "query_fields": {"text": 1.0},
+            "doc_fields": {"title": 1.0},
+            "params": {
+                "k1": self.k1,
+                "b": self.b,
+                "method": self.method,
+                "stopwords": self.stopwords,
+                "stemmer": self.stemmer_language,
+                "backend": self.backend,
+            },
+        }
+
+    def fingerprint(self) -> str:
+        params = self.describe()["params"]
+        return "bm25:" + ",".join(f"{key}={params[key]}" for key in sorted(params))
+
+    # -- retrieval ------------------------------------------------------------------------
+    def _stemmer(self) -> Any:
+        if self.stemmer_language is None:
+            return None
+        try:
+            import Stemmer
+        except ImportError:  # pragma: no cover - PyStemmer is a dependency
+            raise GclBenchError("BM25 stemming needs PyStemmer: pip install PyStemmer") from None
+        return Stemmer.Stemmer(self.stemmer_language)
+
+    def search_arrays(
+        self, doc_texts: Sequence[str], query_texts: Sequence[str], top_k: int, show_progress: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Score every query against every document text; return ``(scores, indices)``.
+
+        ``scores`` is float32 (Q, K), ``indices`` int64 (Q, K) row indices into ``doc_texts``,
+        best first, with -1 (score 0) where fewer than K documents share a term with the query.
+        """
+        import bm25s
+
+        if len(doc_texts) == 0:
+            raise GclBenchError("BM25 needs a non-empty corpus")
+        if top_k < 1:
+            raise GclBenchError(f"top_k must be at least 1, got {top_k}")
+        stemmer = self._stemmer()
+        doc_tokens = bm25s.tokenize(
+            [text or "" for text in doc_texts], stopwords=self.stopwords, stemmer=stemmer,
+            show_progress=show_progress,
+        )
+        retriever = bm25s.BM25(
+            k1=self.k1, b=self.b, method=self.method,
+            backend="numba" if self.backend == "numba" else "numpy",
+        )
+        retriever.index(doc_tokens, show_progress=show_progress)
+        query_tokens = bm25s.tokenize(
+            [text or "" for text in query_texts], stopwords=self.stopwords, stemmer=stemmer,
+            show_progress=show_progress,
+        )
+        # Map query tokens into the corpus vocabulary; unknown tokens cannot match anything.
+        vocab = doc_tokens.vocab
+        inverse = {token_id: token for token, token_id in query_tokens.vocab.items()}
+        query_ids = [
+            [vocab[inverse[token_id]] for token_id in ids if inverse[token_id] in vocab]
+            for ids in query_tokens.ids
+        ]
+        k = min(int(top_k), len(doc_texts))
+        num_queries = len(query_ids)
+        scores = np.zeros((num_queries, k), dtype=np.float32)
+        indices = np.full((num_queries, k), -1, dtype=np.int64)
+        nonempty = [row for row, ids in enumerate(query_ids) if ids]
+        if nonempty:
+            if self.backend == "numba":
+                _use_cached_numba_kernels()
+            found_indices, found_scores = retriever.retrieve(
+                [query_ids[row] for row in nonempty], k=k, backend_selection=self.backend,
+                n_threads=self.n_threads, show_progress=show_progress, return_as="tuple",
+            )
+            rows = np.asarray(nonempty)
+            scores[rows] = found_scores
+            indices[rows] = found_indices
+        unmatched = scores <= 0
+        indices[unmatched] = -1
+        scores[unmatched] = 0.0
+        return scores, indices
+
+    def search(
+        self,
+        corpus: Mapping[str, Mapping[str, Any]] | Sequence[Mapping[str, Any]],
+        queries: Mapping[str, str] | Sequence[Mapping[str, Any]],
+        top_k: int,
+        *args: Any,
+        **kwargs: Any,
+    ) -> dict[str, dict[str, float]]:
+        """BEIR's lexical-search form: ``{query_id: {doc_id: score}}``.
+
+        ``corpus`` is BEIR's ``{doc_id: {"title", "text"}}`` or gcl_bench's list of
+        ``{"id", "title"}``; ``queries`` is ``{query_id: text}`` or a list of ``{"id", "text"}``.
+        """
+        if isinstance(corpus, Mapping):
+            doc_ids = list(corpus)
+            doc_texts = [corpus[d].get("title") or corpus[d].get("text") or "" for d in doc_ids]
+        else:
+            doc_ids = [str(doc["id"]) for doc in corpus]
+            doc_texts = [doc.get("title") or doc.get("text") or "" for doc in corpus]
+        if isinstance(queries, Mapping):
+            query_ids = list(queries)
+            query_texts = [queries[q] for q in query_ids]
+        else:
+            query_ids = [str(query["id"]) for query in queries]
+            query_texts = [query["text"] for query in queries]
+        scores, indices = self.search_arrays(doc_texts, query_texts, top_k)
+        run: dict[str, dict[str, float]] = {}
+        for qid, row_scores, row_indices in zip(query_ids, scores, indices):
+            run[qid] = {
+                doc_ids[index]: float(score)
+                for score, index in zip(row_scores, row_indices)
+                if index >= 0
+            }
+        return run
