@@ -92,3 +92,28 @@ def replace_dir(staging: Path, final: Path) -> None:
     for item in staging.iterdir():
         os.replace(item, final / item.name)
     shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_files(folder: str | os.PathLike[str], payloads: dict[str, bytes]) -> dict[str, Path]:
+    """Write several files into ``folder`` as one step: all complete, or none renamed into place.
+
+    Every payload is written to a temporary name first; only when all are on disk are they
+    renamed (in the order given, so put the file readers look for first, e.g. results.json, last).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, data in payloads.items():
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            staged.append((Path(tmp_name), folder / name))
+    except BaseException:
+        for tmp, _ in staged:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        raise
+    for tmp, final in staged:
+        os.replace(tmp, final)
+    return {final.name: final for _, final in staged}
