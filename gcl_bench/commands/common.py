@@ -1,0 +1,63 @@
+"""Option parsing shared by several sub-commands."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import click
+
+from gcl_bench.errors import GclBenchError
+
+
+def parse_key_values(pairs: Iterable[str], option: str = "--model-arg") -> dict[str, str]:
+    """``("k=v", ...)`` -> ``{"k": "v"}``; a pair without ``=`` is an error naming the option."""
+    parsed: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise GclBenchError(f"{option} expects key=value, got {pair!r}")
+        parsed[key.strip()] = value
+    return parsed
+
+
+def parse_metric_list(text: str | None) -> list[str] | None:
+    """``"ndcg@10, err"`` -> ``["ndcg@10", "err"]`` (validated by the metrics layer)."""
+    if text is None:
+        return None
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise GclBenchError("--metrics is empty")
+    from gcl_bench.metrics import parse_metric
+
+    for name in names:
+        parse_metric(name)
+    return names
+
+
+def metrics_table(title: str, rows: dict[str, dict[str, float]], metrics: list[str]) -> object:
+    """A rich table: one row per label (e.g. split), one column per metric, 4 decimals."""
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    table.add_column("split" if len(rows) > 1 else "", style="bold")
+    for name in metrics:
+        table.add_column(name, justify="right")
+    for label, values in rows.items():
+        table.add_row(label, *(f"{values[name]:.4f}" for name in metrics))
+    return table
+
+
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=str),
+    default=None,
+    help="Dataset folder (Marqo-GS layout, HF parquet export or BEIR). Default: the bundled sample.",
+)
+image_root_option = click.option(
+    "--image-root",
+    type=click.Path(file_okay=False, path_type=str),
+    default=None,
+    help="Folder holding the images; remaps the image paths written in the dataset files.",
+)
+subset_option = click.option(
+    "--subset", default=None, help="Sub-dataset folder, e.g. marqo_gs_full_10m (when --data-dir holds several)."
+)

@@ -1,0 +1,123 @@
+"""``gcl-bench run``: evaluate one model on one or all splits, end to end."""
+from __future__ import annotations
+
+import click
+
+from gcl_bench.commands.common import (
+    data_dir_option,
+    image_root_option,
+    metrics_table,
+    parse_key_values,
+    parse_metric_list,
+    subset_option,
+)
+
+
+@click.command("run")
+@click.option("--model", "-m", required=True, help="Registry name (see `gcl-bench models`), open_clip:ARCH, e5:NAME, or a plug-in file.py:Class / package.module:Class.")
+@click.option("--split", "-s", "splits", default="zero_shot", show_default=True, help="in_domain, novel_query, novel_document, zero_shot (file stems and aliases accepted), a comma list, or 'all'.")
+@data_dir_option
+@subset_option
+@image_root_option
+@click.option("--eval-set", type=click.Choice(["test", "dev"]), default="test", show_default=True, help="Which judgements to score against (gt_test or gt_dev).")
+@click.option("--pretrained", default=None, help="Checkpoint path (or open_clip pretrained tag) for open_clip:/e5: models.")
+@click.option("--model-arg", "model_args", multiple=True, metavar="KEY=VALUE", help="Passed to the model's constructor; repeatable.")
+@click.option("--query-fields", default=None, help="Query fields and weights, e.g. text:1.")
+@click.option("--doc-fields", default=None, help="Document fields and weights, e.g. image:0.9,title:0.1.")
+@click.option("--context-length", type=int, default=None, help="Text context length (default: the architecture's).")
+@click.option("--top-k", type=int, default=1000, show_default=True, help="Documents retrieved per query.")
+@click.option("--index", type=click.Choice(["flat", "ivf", "hnsw", "ivfpq"]), default="flat", show_default=True, help="FAISS index; flat is exact (the paper's protocol).")
+@click.option("--index-recall", is_flag=True, help="Report recall@k of an approximate index against exact search.")
+@click.option("--batch-size", type=int, default=64, show_default=True)
+@click.option("--num-workers", type=int, default=0, show_default=True, help="Image-decoding worker processes.")
+@click.option("--device", default="auto", show_default=True, help="auto (CUDA when available), cpu, cuda, cuda:1 ...")
+@click.option("--dtype", type=click.Choice(["float32", "float16"]), default="float32", show_default=True, help="Stored embedding precision.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the embedding and dataset caches.")
+@click.option("--trust-checkpoint", is_flag=True, help="Allow checkpoints that need full unpickling (only for files you trust).")
+@click.option("--metrics", default=None, help="Comma-separated metric names (default: nDCG@10, ERR, RBP@p, MAP, MRR, recall, P).")
+@click.option("--output-dir", "-o", default=None, help="Where to write results (default results/<dataset>/<split>/<model>/); with several splits, one sub-folder per split.")
+@click.option("--trec", is_flag=True, help="Also write run.trec (whitespace-free query ids) and its query-id map.")
+@click.option("--weight-column", default="score_linear", show_default=True, help="CSV column graded judgements are built from when no gt file exists.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the metrics table.")
+def command(
+    model: str, splits: str, data_dir: str | None, subset: str | None, image_root: str | None,
+    eval_set: str, pretrained: str | None, model_args: tuple[str, ...], query_fields: str | None,
+    doc_fields: str | None, context_length: int | None, top_k: int, index: str, index_recall: bool,
+    batch_size: int, num_workers: int, device: str, dtype: str, no_cache: bool,
+    trust_checkpoint: bool, metrics: str | None, output_dir: str | None, trec: bool,
+    weight_column: str, quiet: bool,
+) -> None:
+    """Evaluate MODEL on a split: load -> encode (cached) -> index -> search -> score -> write.
+
+    \b
+    Examples:
+      gcl-bench run --model bm25 --split all
+      gcl-bench run --model gcl-vitb32 --split zero_shot --data-dir marqo-gs-dataset --image-root images
+      gcl-bench run --model open_clip:ViT-B-32 --pretrained ckpt.pt --doc-fields image:0.9,title:0.1
+      gcl-bench run --model my_encoder.py:MyEncoder --model-arg dim=256
+    """
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from gcl_bench.data import SPLITS, canonical_split
+    from gcl_bench.metrics import DEFAULT_METRICS
+    from gcl_bench.runner import RunSettings, run_evaluation
+
+    console = Console(stderr=True, quiet=quiet)
+    if splits.strip().lower() == "all":
+        names = list(SPLITS)
+    else:
+        names = [canonical_split(name.strip()) for name in splits.split(",") if name.strip()]
+    metric_names = parse_metric_list(metrics) or list(DEFAULT_METRICS)
+    shared = dict(
+        model=model, data_dir=data_dir, subset=subset, eval_set=eval_set, image_root=image_root,
+        top_k=top_k, index=index, index_recall=index_recall, batch_size=batch_size,
+        device=device, dtype=dtype, pretrained=pretrained,
+        model_args=parse_key_values(model_args), query_fields=query_fields,
+        doc_fields=doc_fields, context_length=context_length, num_workers=num_workers,
+        use_cache=not no_cache, trust_checkpoint=trust_checkpoint, metrics=metric_names,
+        trec=trec, weight_column=weight_column, show_progress=not quiet,
+    )
+    rows: dict[str, dict[str, float]] = {}
+    built_model = None
+    model_name = model
+    for name in names:
+        out = None
+        if output_dir is not None:
+            out = str(Path(output_dir) / name) if len(names) > 1 else output_dir
+        settings = RunSettings(split=name, output_dir=out, **shared)
+        if built_model is None:
+            from gcl_bench.runner import model_stage
+
+            built_model = model_stage(settings)
+        results = run_evaluation(settings, model=built_model)
+        if results is None:  # a helper rank under torchrun
+            return
+        model_name = results["model"]["name"]
+        rows[name] = results["metrics"]
+        console.print(
+            f"[green]{name}[/]: {results['num_queries']} queries, "
+            f"{results['dataset'].get('num_docs', '?')} documents -> {results['output_dir']}"
+        )
+        for remark in _remarks(results):
+            console.print(f"  [yellow]note[/]: {remark}")
+    Console().print(metrics_table(f"{model_name} ({eval_set})", rows, metric_names))
+
+
+def _remarks(results: dict) -> list[str]:
+    """What a reader should know about these numbers (ties, missing queries, odd input)."""
+    remarks = []
+    queries = results["queries"]
+    if queries["missing_from_run"]:
+        remarks.append(f"{queries['missing_from_run']} judged queries retrieved nothing and score 0")
+    if results["tied_lists"]:
+        remarks.append(f"{results['tied_lists']} retrieved lists contain tied scores (broken by doc id, as trec_eval)")
+    report = results.get("load_report", {})
+    if report.get("missing_images"):
+        remarks.append(f"{report['missing_images']} documents have no usable image")
+    if report.get("empty_titles"):
+        remarks.append(f"{report['empty_titles']} documents have an empty title")
+    if results["dataset"].get("sampled"):
+        remarks.append("judgements were sampled from the split CSV (no gt file); seed and query hash are in results.json")
+    return remarks
