@@ -1,1 +1,13 @@
-"""index"""
+"""Search indexes over document embeddings and the on-disk embedding cache.
+
+- :func:`build_index` / :func:`search` / :func:`index_recall`: exact (``flat``) and FAISS
+  approximate (``ivf``, ``hnsw``, ``ivfpq``) inner-product search returning
+  ``(scores float32 (Q,K), indices int64 (Q,K))`` with -1 padding;
+- :class:`EmbeddingCache`: per-side, per-field ``.npy`` shards plus a manifest, content-addressed
+  (see :mod:`gcl_bench.index.cache`).
+"""
+from __future__ import annotations
+
+from gcl_bench.index.engine import KINDS, Index, build_index, index_recall, resolve_device, search
+
+__all__ = ["KINDS", "Index", "build_index", "index_recall", "resolve_device", "search"]

@@ -1,0 +1,364 @@
+"""Build a search index over document embeddings and retrieve the top-k documents per query.
+
+``flat`` (the default, the paper's protocol) is exact inner-product search done in place on the
+caller's array: queries x document blocks through one matrix product (torch, MKL on CPU) and a
+streaming top-k (:mod:`gcl_bench.index._topk`), so peak memory is the corpus plus one score block,
+never a second copy of the corpus. A float16 corpus is searched block by block in float32.
+``ivf``, ``hnsw`` and ``ivfpq`` are FAISS approximate indexes for corpora that outgrow memory or
+time; :func:`index_recall` measures them against exact search.
+
+Every search returns ``(scores, indices)``: float32 and int64 arrays of shape (Q, K), rows in query
+order, columns best first; a higher score wins and equal scores go to the lower document row; when
+fewer than K documents exist the tail is padded with index -1 and score -inf.
+"""
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gcl_bench.errors import GclBenchError
+
+KINDS = ("flat", "ivf", "hnsw", "ivfpq")
+"""Index kinds accepted by :func:`build_index`."""
+
+_SCORE_BLOCK_BYTES = 256 << 20
+"""Upper bound on one block of the (queries x documents) score matrix."""
+
+
+@dataclass
+class Index:
+    """A built index. ``doc_embeddings`` is the caller's array itself (flat only, never copied)."""
+
+    kind: str
+    dim: int
+    ntotal: int
+    device: str
+    dtype: str
+    params: dict[str, Any] = field(default_factory=dict)
+    doc_embeddings: np.ndarray | None = None
+    faiss_index: Any = None
+    build_seconds: float = 0.0
+
+    def describe(self) -> dict[str, Any]:
+        """The ``settings.index`` section of results.json."""
+        return {
+            "kind": self.kind,
+            "device": self.device,
+            "dtype": self.dtype,
+            "documents": self.ntotal,
+            "dim": self.dim,
+            "build_seconds": round(self.build_seconds, 3),
+            **self.params,
+        }
+
+
+def resolve_device(device: str | None) -> str:
+    """``"auto"`` -> ``"cuda"`` when torch sees a GPU, else ``"cpu"``; other values pass through."""
+    if device in (None, "auto"):
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise GclBenchError(f"device {device!r} requested but torch sees no CUDA GPU")
+    elif device != "cpu":
+        raise GclBenchError(f"unknown device {device!r}: use auto, cpu or cuda[:N]")
+    return device
+
+
+def _faiss_gpus() -> int:
+    import faiss
+
+    return faiss.get_num_gpus() if hasattr(faiss, "get_num_gpus") else 0
+
+
+def _check_matrix(array: Any, what: str) -> np.ndarray:
+    """A 2-D float32/float16 numpy view of ``array`` (copied only if it must be), finite."""
+    if hasattr(array, "detach"):  # torch tensor
+        array = array.detach().cpu().numpy()
+    array = np.asarray(array)
+    if array.ndim != 2:
+        raise GclBenchError(f"{what} must be a 2-D array (rows x dim), got shape {array.shape}")
+    if array.shape[1] == 0:
+        raise GclBenchError(f"{what} have dimension 0")
+    if array.dtype not in (np.float32, np.float16):
+        if not np.issubdtype(array.dtype, np.floating):
+            raise GclBenchError(f"{what} must be floating point, got dtype {array.dtype}")
+        array = array.astype(np.float32)
+    if not array.flags.c_contiguous:
+        array = np.ascontiguousarray(array)
+    step = max(1, (64 << 20) // max(1, array.shape[1] * array.itemsize))
+    for start in range(0, array.shape[0], step):
+        block = array[start : start + step]
+        if not np.isfinite(block).all():
+            bad = start + int(np.flatnonzero(~np.isfinite(block).all(axis=1))[0])
+            raise GclBenchError(f"{what} contain NaN or infinite values (first at row {bad})")
+    return array
+
+
+def _default_nlist(n: int) -> int:
+    return int(max(1, min(n, round(4 * math.sqrt(n)))))
+
+
+def _train_sample(docs: np.ndarray, size: int, seed: int) -> np.ndarray:
+    n = docs.shape[0]
+    if size >= n:
+        return np.ascontiguousarray(docs, dtype=np.float32)
+    rows = np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
+    return np.ascontiguousarray(docs[rows], dtype=np.float32)
+
+
+def build_index(
+    doc_embeddings: Any,
+    kind: str = "flat",
+    device: str = "auto",
+    **params: Any,
+) -> Index:
+    """Build an inner-product index over ``doc_embeddings`` (N, D), float32 or float16.
+
+    kind: ``flat`` exact search on the array itself (no copy: keep the array alive and unchanged
+    while the index is used; pass C-contiguous float32 or float16 to avoid a conversion copy).
+    ``ivf`` IVF-Flat: ``nlist`` (default ~4*sqrt(N)), ``nprobe`` (default max(16, nlist/8)).
+    ``hnsw`` HNSW-Flat: ``M`` (32), ``ef_construction`` (80), ``ef_search`` (max(128, top_k)).
+    ``ivfpq`` IVF-PQ: ``nlist``, ``nprobe``, ``m`` sub-quantizers (largest divisor of D <= D/8),
+    ``nbits`` (8, fewer for tiny corpora). Approximate indexes train on a sample of
+    ``train_size`` rows (default min(N, 256*nlist, 64 * 2**nbits) as applicable), seed ``seed`` (0).
+    device: ``auto`` (CUDA when torch sees one), ``cpu`` or ``cuda``. Flat search on CUDA runs as
+    torch matrix products; approximate indexes move to the GPU only with a FAISS GPU build.
+    """
+    if kind not in KINDS:
+        raise GclBenchError(f"unknown index kind {kind!r}: choose one of {', '.join(KINDS)}")
+    started = time.perf_counter()
+    docs = _check_matrix(doc_embeddings, "document embeddings")
+    n, dim = docs.shape
+    if n == 0:
+        raise GclBenchError("cannot build an index over an empty corpus (0 documents)")
+    device = resolve_device(device)
+    dtype = str(docs.dtype)
+    if kind == "flat":
+        unknown = set(params) - {"query_batch"}
+        if unknown:
+            raise GclBenchError(f"unknown parameter(s) for a flat index: {', '.join(sorted(unknown))}")
+        return Index(
+            kind, dim, n, device, dtype, dict(params), doc_embeddings=docs,
+            build_seconds=time.perf_counter() - started,
+        )
+
+    import faiss
+
+    seed = int(params.pop("seed", 0))
+    if kind == "hnsw":
+        m = int(params.pop("M", 32))
+        ef_construction = int(params.pop("ef_construction", 80))
+        ef_search = params.pop("ef_search", None)
+        _no_more(params, kind)
+        index = faiss.IndexHNSWFlat(dim, m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = ef_construction
+        used = {"M": m, "ef_construction": ef_construction, "ef_search": ef_search}
+        _add_chunks(index, docs)
+        device_used = "cpu"  # FAISS has no GPU HNSW
+    else:
+        nlist = int(params.pop("nlist", _default_nlist(n)))
+        nlist = max(1, min(nlist, n))
+        nprobe = int(params.pop("nprobe", min(nlist, max(16, nlist // 8))))
+        quantizer = faiss.IndexFlatIP(dim)
+        if kind == "ivf":
+            train_size = int(params.pop("train_size", min(n, max(256 * nlist, 10_000))))
+            _no_more(params, kind)
+            index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+            used = {"nlist": nlist, "nprobe": nprobe}
+        else:
+            m = int(params.pop("m", _default_pq_m(dim)))
+            if dim % m:
+                raise GclBenchError(f"ivfpq: m={m} must divide the embedding dimension {dim}")
+            default_bits = int(min(8, max(1, math.floor(math.log2(max(2, n / 39))))))
+            nbits = int(params.pop("nbits", default_bits))
+            train_size = int(params.pop("train_size", min(n, max(256 * nlist, 64 * 2**nbits, 10_000))))
+            _no_more(params, kind)
+            index = faiss.IndexIVFPQ(quantizer, dim, nlist, m, nbits, faiss.METRIC_INNER_PRODUCT)
+            used = {"nlist": nlist, "nprobe": nprobe, "m": m, "nbits": nbits}
+        sample = _train_sample(docs, train_size, seed)
+        used["train_size"] = int(sample.shape[0])
+        index.cp.seed = seed
+        index.train(sample)
+        del sample
+        _add_chunks(index, docs)
+        index.nprobe = nprobe
+        device_used = "cpu"
+        if device.startswith("cuda") and _faiss_gpus() > 0:
+            resources = faiss.StandardGpuResources()
+            gpu_id = int(device.split(":")[1]) if ":" in device else 0
+            index = faiss.index_cpu_to_gpu(resources, gpu_id, index)
+            index.nprobe = nprobe
+            used["_gpu_resources"] = resources  # keep alive with the index
+            device_used = device
+    used["seed"] = seed
+    kept = {key: value for key, value in used.items() if not key.startswith("_")}
+    built = Index(kind, dim, n, device_used, dtype, kept, faiss_index=index)
+    built._keepalive = used.get("_gpu_resources")  # type: ignore[attr-defined]
+    built.build_seconds = time.perf_counter() - started
+    return built
+
+
+def _default_pq_m(dim: int) -> int:
+    limit = max(1, dim // 8)
+    return max(m for m in range(1, limit + 1) if dim % m == 0)
+
+
+def _no_more(params: dict[str, Any], kind: str) -> None:
+    if params:
+        raise GclBenchError(f"unknown parameter(s) for a {kind} index: {', '.join(sorted(params))}")
+
+
+def _add_chunks(index: Any, docs: np.ndarray, chunk: int = 65_536) -> None:
+    for start in range(0, docs.shape[0], chunk):
+        index.add(np.ascontiguousarray(docs[start : start + chunk], dtype=np.float32))
+
+
+def search(
+    index: Index,
+    query_embeddings: Any,
+    top_k: int = 1000,
+    *,
+    query_batch: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-``top_k`` documents per query: ``(scores float32 (Q,K), indices int64 (Q,K))``.
+
+    Queries are processed in batches (``query_batch``, default 2048 for flat, 1024 otherwise) so
+    memory stays bounded whatever the number of queries. Padding (K > N): index -1, score -inf.
+    """
+    if top_k < 1:
+        raise GclBenchError(f"top_k must be at least 1, got {top_k}")
+    queries = _check_matrix(query_embeddings, "query embeddings")
+    if queries.shape[1] != index.dim:
+        raise GclBenchError(
+            f"query embeddings have dimension {queries.shape[1]} but the documents have {index.dim}"
+        )
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    nq = queries.shape[0]
+    scores = np.full((nq, top_k), -np.inf, dtype=np.float32)
+    indices = np.full((nq, top_k), -1, dtype=np.int64)
+    if nq == 0:
+        return scores, indices
+    if index.kind == "flat":
+        batch = int(query_batch or index.params.get("query_batch") or 2048)
+        for start in range(0, nq, batch):
+            stop = min(nq, start + batch)
+            _flat_search(index, queries[start:stop], top_k, scores[start:stop], indices[start:stop])
+        return scores, indices
+
+    faiss_index = index.faiss_index
+    k = min(top_k, index.ntotal)
+    if index.kind == "hnsw":
+        ef = index.params.get("ef_search")
+        faiss_index.hnsw.efSearch = int(max(k, 128) if ef is None else max(int(ef), k))
+    batch = int(query_batch or 1024)
+    for start in range(0, nq, batch):
+        stop = min(nq, start + batch)
+        dist, labels = faiss_index.search(queries[start:stop], k)
+        labels = labels.astype(np.int64, copy=False)
+        dist = np.where(labels >= 0, dist, -np.inf).astype(np.float32, copy=False)
+        _order_ties(dist, labels)
+        scores[start:stop, :k] = dist
+        indices[start:stop, :k] = labels
+    return scores, indices
+
+
+def _order_ties(scores: np.ndarray, labels: np.ndarray) -> None:
+    """Sort each row in place by (score descending, row ascending); -1 labels stay last."""
+    key_rows = np.where(labels < 0, np.iinfo(np.int64).max, labels)
+    for row in range(scores.shape[0]):
+        order = np.lexsort((key_rows[row], -scores[row].astype(np.float64)))
+        scores[row] = scores[row][order]
+        labels[row] = labels[row][order]
+
+
+def _flat_search(
+    index: Index, queries: np.ndarray, top_k: int, out_scores: np.ndarray, out_indices: np.ndarray,
+    selector: str | None = None,
+) -> None:
+    import torch
+
+    docs = index.doc_embeddings
+    assert docs is not None
+    nq, n = queries.shape[0], docs.shape[0]
+    device = torch.device(index.device)
+    k = min(top_k, n)
+    block = int(max(1, min(n, _SCORE_BLOCK_BYTES // (4 * nq))))
+    selector = selector or ("heap" if device.type == "cpu" else "topk")
+    q = torch.from_numpy(queries).to(device)
+    if selector == "heap":
+        from gcl_bench.index import _topk
+
+        heap_vals = np.empty((nq, k), dtype=np.float32)
+        heap_idxs = np.empty((nq, k), dtype=np.int64)
+        counts = np.zeros(nq, dtype=np.int64)
+    else:
+        best_vals = torch.empty((nq, 0), dtype=torch.float32, device=device)
+        best_idxs = torch.empty((nq, 0), dtype=torch.int64, device=device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # read-only memmaps are only read here
+        for start in range(0, n, block):
+            chunk = torch.from_numpy(np.asarray(docs[start : start + block])).to(device)
+            if chunk.dtype != torch.float32:
+                chunk = chunk.float()
+            block_scores = q @ chunk.T
+            if selector == "heap":
+                _topk.push_block(block_scores.numpy(), start, heap_vals, heap_idxs, counts)
+            else:
+                cand_vals = torch.cat([best_vals, block_scores], dim=1)
+                cand_idxs = torch.cat(
+                    [best_idxs, torch.arange(start, start + chunk.shape[0], device=device).expand(nq, -1)],
+                    dim=1,
+                )
+                take = min(k, cand_vals.shape[1])
+                # stable sort by row then by score keeps the lower row first among equal scores
+                by_row = torch.argsort(cand_idxs, dim=1, stable=True)
+                cand_vals = torch.gather(cand_vals, 1, by_row)
+                cand_idxs = torch.gather(cand_idxs, 1, by_row)
+                order = torch.argsort(cand_vals, dim=1, descending=True, stable=True)[:, :take]
+                best_vals = torch.gather(cand_vals, 1, order)
+                best_idxs = torch.gather(cand_idxs, 1, order)
+    if selector == "heap":
+        _topk.finish(heap_vals, heap_idxs, counts, out_scores[:, :k], out_indices[:, :k])
+    else:
+        out_scores[:, :k] = best_vals.cpu().numpy()
+        out_indices[:, :k] = best_idxs.cpu().numpy()
+
+
+def index_recall(
+    index: Index,
+    doc_embeddings: Any,
+    query_embeddings: Any,
+    top_k: int = 1000,
+    sample: int | None = 1000,
+    seed: int = 0,
+) -> float:
+    """Mean recall@top_k of ``index`` against exact flat search over ``doc_embeddings``.
+
+    Measured on ``sample`` queries drawn without replacement (seed ``seed``; all when None or
+    when there are fewer): for each, |approximate top-k ∩ exact top-k| / |exact top-k|.
+    """
+    queries = _check_matrix(query_embeddings, "query embeddings")
+    nq = queries.shape[0]
+    if nq == 0:
+        raise GclBenchError("index recall needs at least one query")
+    if sample is not None and sample < nq:
+        rows = np.sort(np.random.default_rng(seed).choice(nq, size=sample, replace=False))
+        queries = queries[rows]
+    exact_index = build_index(doc_embeddings, "flat", device=index.device if index.kind == "flat" else "cpu")
+    _, exact = search(exact_index, queries, top_k)
+    _, approx = search(index, queries, top_k)
+    recalls = []
+    for exact_row, approx_row in zip(exact, approx):
+        truth = exact_row[exact_row >= 0]
+        found = np.intersect1d(truth, approx_row[approx_row >= 0], assume_unique=True)
+        recalls.append(len(found) / len(truth))
+    return float(np.mean(recalls))
