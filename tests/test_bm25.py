@@ -28,7 +28,7 @@ def lucene_bm25(docs: list[str], query: str, k1: float = 1.5, b: float = 0.75) -
     n = len(docs)
     avgdl = sum(len(tokens) for tokens in tokenised) / n
     scores = np.zeros(n)
-    for term in set(re.findall(r"\b\w\w+\b", query.lower())):
+    for term in re.findall(r"\b\w\w+\b", query.lower()):  # a repeated term counts twice, as in Lucene
         df = sum(term in tokens for tokens in tokenised)
         if df == 0:
             continue
