@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from pathlib import Path
+
+import pytest
 
 
 def pytest_configure(config) -> None:  # noqa: ANN001 - pytest hook signature
@@ -15,3 +18,11 @@ def pytest_configure(config) -> None:  # noqa: ANN001 - pytest hook signature
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def sample_dir() -> Path:
+    """The bundled sample benchmark (built once per session in the session cache)."""
+    from gcl_bench.data.sample import default_sample_dir
+
+    return default_sample_dir()
