@@ -1,9 +1,29 @@
 """Dataset layouts -> one in-memory :class:`Split`.
 
-Filled in by the loaders: ``load_split(data_dir, split, eval_set="test", image_root=None, ...)``.
+- :func:`load_split` loads one split of a Marqo-GS folder (or a root of sub-dataset folders), the
+  Hugging Face parquet export or a BEIR folder; the bundled sample when no folder is given.
+- :func:`dataset_info` counts queries, documents, judgements and missing images per split.
+- :func:`read_triplets` gives the trainer a split's (query, product, score) rows.
+- :data:`SPLITS` and :func:`canonical_split` name the four splits (aliases and file stems accepted).
 """
 from __future__ import annotations
 
+from gcl_bench.data.columns import StrColumn
+from gcl_bench.data.loader import dataset_info, load_split, read_triplets
+from gcl_bench.data.sampled import QUERY_SUFFIX
 from gcl_bench.data.split import LoadReport, Split
+from gcl_bench.data.splits import SPLIT_CORPUS, SPLIT_STEMS, SPLITS, canonical_split
 
-__all__ = ["LoadReport", "Split"]
+__all__ = [
+    "LoadReport",
+    "QUERY_SUFFIX",
+    "SPLITS",
+    "SPLIT_CORPUS",
+    "SPLIT_STEMS",
+    "Split",
+    "StrColumn",
+    "canonical_split",
+    "dataset_info",
+    "load_split",
+    "read_triplets",
+]

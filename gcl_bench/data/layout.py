@@ -1,0 +1,88 @@
+"""Finding what a data folder is: a Marqo-GS sub-dataset, a root of them, a Hugging Face
+parquet export, or a BEIR folder."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gcl_bench.data.splits import SPLIT_STEMS, canonical_split, split_from_file_label
+from gcl_bench.errors import GclBenchError
+
+DEFAULT_SUBSET = "marqo_gs_full_10m"
+MARQO = "marqo_gs"
+HF_PARQUET = "hf_parquet"
+BEIR = "beir"
+
+
+@dataclass
+class Layout:
+    kind: str
+    folder: Path
+    subset: str | None = None
+
+
+def is_marqo_folder(folder: Path) -> bool:
+    if (folder / "corpus_1.json").is_file() or (folder / "corpus_2.json").is_file():
+        return True
+    return any((folder / f"{stem}.csv").is_file() for stem in SPLIT_STEMS.values())
+
+
+def is_beir_folder(folder: Path) -> bool:
+    return (folder / "corpus.jsonl").is_file() and (folder / "queries.jsonl").is_file()
+
+
+def parquet_files(folder: Path, max_depth: int = 3) -> dict[str, list[Path]]:
+    """Parquet files under ``folder`` grouped by the split their name or folder names."""
+    found: dict[str, list[Path]] = {}
+    for path in sorted(folder.rglob("*.parquet")):
+        rel = path.relative_to(folder)
+        if len(rel.parts) > max_depth + 1 or any(p.startswith(".") for p in rel.parts):
+            continue
+        split = None
+        for label in [path.stem, *reversed(rel.parts[:-1])]:
+            split = split_from_file_label(label)
+            if split:
+                break
+        if split:
+            found.setdefault(split, []).append(path)
+    return found
+
+
+def detect(data_dir: Path, subset: str | None, split: str) -> Layout:
+    """Which layout ``data_dir`` holds (choosing the sub-dataset or split sub-folder)."""
+    if not data_dir.exists():
+        raise GclBenchError("data folder not found", data_dir)
+    if not data_dir.is_dir():
+        raise GclBenchError("not a folder (expected a dataset folder)", data_dir)
+    if subset is None and is_marqo_folder(data_dir):
+        return Layout(MARQO, data_dir, data_dir.name)
+    if is_beir_folder(data_dir):
+        return Layout(BEIR, data_dir, None)
+    children = sorted(p for p in data_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    subsets = [p for p in children if is_marqo_folder(p)]
+    if subsets or subset is not None:
+        names = [p.name for p in subsets]
+        if subset is not None:
+            if subset not in names:
+                raise GclBenchError(
+                    f"no sub-dataset {subset!r} here (found: {', '.join(names) or 'none'})", data_dir
+                )
+            chosen = subset
+        elif DEFAULT_SUBSET in names:
+            chosen = DEFAULT_SUBSET
+        elif len(names) == 1:
+            chosen = names[0]
+        else:
+            raise GclBenchError(f"several sub-datasets here; pick one with subset: {', '.join(names)}", data_dir)
+        return Layout(MARQO, data_dir / chosen, chosen)
+    for child in children:
+        label = split_from_file_label(child.name)
+        if label == canonical_split(split) and is_beir_folder(child):
+            return Layout(BEIR, child, None)
+    if parquet_files(data_dir):
+        return Layout(HF_PARQUET, data_dir, None)
+    raise GclBenchError(
+        "not a dataset folder: expected corpus_1.json / query_*_product_id_*.csv (Marqo-GS), "
+        "sub-dataset folders, *.parquet files (Hugging Face export) or corpus.jsonl + queries.jsonl (BEIR)",
+        data_dir,
+    )

@@ -1,0 +1,135 @@
+"""Judgements sampled from a split CSV, exactly as the GCL reference evaluation builds them.
+
+Used when a split has no ``_gt_{dev,test}.json`` file. The steps (and their quirks) follow the
+reference script ``evals/eval_gs_v1.py`` of marqo-ai/GCL so that its query set and grades are
+reproduced:
+
+1. grade = ``int(((s - min) / (max - min)) * 99 + 1)`` of the weight column over the whole file
+   (truncation, grades 1..100); when the column is absent or constant every grade is 1;
+2. the query key is the query text followed by ``_{!@#~}_``; rows whose query text pandas would
+   read as missing (``""``, ``"NA"``, ``"null"``...) belong to no query, as in pandas' groupby;
+3. grades are summed per key (keys sorted, as ``groupby``), and ``top_q`` keys are drawn with
+   ``DataFrame.sample(n=top_q, weights=sums, random_state=seed, replace=False)`` and ordered by
+   their sums, descending (pandas' default sort);
+4. each drawn query keeps its first ``top_k`` rows after pandas' descending sort of its rows (in
+   file order) by grade; a product that appears twice keeps the grade of the later row.
+
+Differences, on purpose: product ids are kept as written (the reference's ``read_csv`` turns
+``"00123"`` into ``"123"``), and when the file has fewer than ``top_q`` queries all of them are
+used (the reference stops with a pandas error).
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+QUERY_SUFFIX = "_{!@#~}_"
+"""What the reference script appends to the query text to build a query key."""
+
+SEED = 1
+"""``random_state`` of the reference script's query draw."""
+
+PANDAS_NA_STRINGS = (
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+)
+"""Strings ``pandas.read_csv`` reads as missing by default (its ``na_values``)."""
+
+
+@dataclass
+class SampledJudgements:
+    query_keys: list[str]
+    query_texts: list[str]
+    qrels: dict[str, dict[str, int]]
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def query_set_hash(keys: list[str]) -> str:
+    """SHA-256 of the sorted query keys, one per line: identifies a sampled query set."""
+    return hashlib.sha256("\n".join(sorted(keys)).encode("utf-8")).hexdigest()
+
+
+def reference_grades(scores: np.ndarray | None) -> np.ndarray | None:
+    """Grades 1..100 as the reference computes them, or None when the column is absent or constant."""
+    if scores is None or len(np.unique(scores)) <= 1:
+        return None
+    lo, hi = scores.min(), scores.max()
+    return (((scores - lo) / (hi - lo)) * 99 + 1).astype(np.int64)
+
+
+def _descending_order(values: np.ndarray) -> np.ndarray:
+    """pandas' ``sort_values(ascending=False)`` order (``nargsort`` with its default quicksort)."""
+    idx = np.arange(len(values))[::-1]
+    order = idx[values[::-1].argsort(kind="quicksort")]
+    return order[::-1]
+
+
+def sample_judgements(
+    queries: pa.Array | pa.ChunkedArray,
+    doc_ids: pa.Array | pa.ChunkedArray,
+    scores: np.ndarray | None,
+    weight_column: str,
+    top_q: int = 2000,
+    top_k: int = 1000,
+    seed: int = SEED,
+) -> SampledJudgements:
+    """Draw ``top_q`` queries and their top ``top_k`` judgements from CSV columns (see module doc)."""
+    n_rows = len(queries)
+    grades = reference_grades(scores)
+    used_column = weight_column
+    if grades is None:
+        grades = np.ones(n_rows, dtype=np.int64)
+        used_column = None
+    keys = pc.binary_join_element_wise(queries, pa.scalar(QUERY_SUFFIX), "")
+    usable = pc.invert(pc.is_in(queries, value_set=pa.array(PANDAS_NA_STRINGS)))
+    table = pa.table({"key": keys, "grade": pa.array(grades)}).filter(usable)
+    sums = table.group_by("key").aggregate([("grade", "sum")])
+    sums = sums.sort_by([("key", "ascending")])
+    frame = pd.DataFrame(
+        {"grade": sums["grade_sum"].to_numpy().astype(np.int64)},
+        index=pd.Index(sums["key"].to_pylist(), name="key"),
+    )
+    n_queries = len(frame)
+    wanted = n_queries if top_q == -1 else top_q
+    used_q = min(wanted, n_queries)
+    if used_q == 0:
+        return SampledJudgements([], [], {}, _info(seed, top_q, used_q, top_k, used_column, []))
+    drawn = frame.sample(n=used_q, weights=frame["grade"], random_state=seed, replace=False)
+    drawn = drawn.sort_values(by="grade", ascending=False)
+    query_keys = [str(k) for k in drawn.index]
+
+    position = pc.index_in(keys, value_set=pa.array(query_keys, type=pa.string()))
+    position = pc.if_else(usable, position, pa.scalar(None, position.type))
+    position = pc.fill_null(position, -1).to_numpy(zero_copy_only=False)
+    rows = np.nonzero(position >= 0)[0]
+    rows = rows[np.argsort(position[rows], kind="stable")]
+    counts = np.bincount(position[rows], minlength=len(query_keys))
+    row_docs = pc.take(doc_ids, pa.array(rows)).to_pylist()
+    row_grades = grades[rows]
+    qrels: dict[str, dict[str, int]] = {}
+    start = 0
+    for key, count in zip(query_keys, counts.tolist()):
+        stop = start + count
+        local = _descending_order(row_grades[start:stop])[:top_k] + start
+        qrels[key] = {row_docs[i]: int(row_grades[i]) for i in local.tolist()}
+        start = stop
+    texts = [k[: -len(QUERY_SUFFIX)] for k in query_keys]
+    return SampledJudgements(query_keys, texts, qrels, _info(seed, top_q, used_q, top_k, used_column, query_keys))
+
+
+def _info(seed: int, top_q: int, used_q: int, top_k: int, column: str | None, keys: list[str]) -> dict[str, Any]:
+    return {
+        "sampled": True,
+        "seed": seed,
+        "top_q": top_q,
+        "top_q_used": used_q,
+        "top_k": top_k,
+        "weight_column": column,
+        "query_hash": query_set_hash(keys),
+    }
