@@ -1,1 +1,47 @@
-"""metrics"""
+"""Ranking metrics over arrays, with BEIR-style dicts accepted at the edge.
+
+- :func:`evaluate` ``(qrels, run, metrics=DEFAULT_METRICS) -> {name: mean}`` for dicts;
+- :class:`JudgedRun` (``from_dicts`` / ``from_arrays``) -> :meth:`JudgedRun.compute` ->
+  :class:`MetricResult` with means, per-query values and query counts;
+- one module per metric family, each with array functions whose docstrings state the formula:
+  :mod:`~gcl_bench.metrics.ndcg`, :mod:`~gcl_bench.metrics.err`, :mod:`~gcl_bench.metrics.rbp`,
+  :mod:`~gcl_bench.metrics.classic` (map, mrr, recall, precision);
+- metric names (``"ndcg@10"``, ``"err"``, ``"rbp@0.8"``...) in :mod:`~gcl_bench.metrics.names`.
+
+Ranking order, tie handling and which queries are averaged: see :mod:`gcl_bench.metrics.judged`.
+"""
+from __future__ import annotations
+
+from gcl_bench.metrics.classic import average_precision, precision, recall, reciprocal_rank
+from gcl_bench.metrics.err import err, err_chapelle
+from gcl_bench.metrics.judged import JudgedRun, MetricResult, evaluate
+from gcl_bench.metrics.names import (
+    CURVE_CUTOFFS,
+    DEFAULT_METRICS,
+    MetricSpec,
+    parse_metric,
+    parse_metrics,
+)
+from gcl_bench.metrics.ndcg import dcg, ndcg
+from gcl_bench.metrics.rbp import rbp, rbp_binary
+
+__all__ = [
+    "CURVE_CUTOFFS",
+    "DEFAULT_METRICS",
+    "JudgedRun",
+    "MetricResult",
+    "MetricSpec",
+    "average_precision",
+    "dcg",
+    "err",
+    "err_chapelle",
+    "evaluate",
+    "ndcg",
+    "parse_metric",
+    "parse_metrics",
+    "precision",
+    "rbp",
+    "rbp_binary",
+    "recall",
+    "reciprocal_rank",
+]
