@@ -132,9 +132,7 @@ def is_lexical(model: Any) -> bool:
 def lexical_retrieve(model: Any, split: Split, top_k: int, show_progress: bool = False) -> Retrieval:
     """Retrieve with a lexical model: its array fast path, else BEIR's ``search`` dict form."""
     if hasattr(model, "search_arrays"):
-        scores, indices = model.search_arrays(
-            split.doc_titles, split.query_texts, top_k, show_progress=show_progress
-        )
+        scores, indices = model.search_arrays(split.doc_titles, split.query_texts, top_k)
         return Retrieval(np.asarray(scores, dtype=np.float32), np.asarray(indices, dtype=np.int64))
     run = model.search(split.corpus_dicts(), split.query_dicts(), top_k)
     name = getattr(model, "name", type(model).__name__)
@@ -301,7 +299,9 @@ def versions() -> dict[str, str | None]:
 
 
 def default_output_dir(split: Split, model_name: str) -> Path:
-    """``results/<dataset>/<split>/<model>/`` with path-safe names."""
+    """``results/<dataset>/<split>/<model>/`` with path-safe names ("sample" for the bundled one)."""
+    if split.meta.get("bundled_sample"):
+        return Path("results") / "sample" / split.name / _safe(model_name)
     dataset = str(split.meta.get("subset") or split.meta.get("name") or Path(str(split.meta.get("path", "dataset"))).name)
     return Path("results") / _safe(dataset) / split.name / _safe(model_name)
 
@@ -366,6 +366,8 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
     with timer.stage("load"):
         if split is None:
             split = load_stage(settings)
+            if settings.data_dir is None:
+                split.meta["bundled_sample"] = True
         if model is None:
             model = model_stage(settings)
     if split.num_docs == 0:

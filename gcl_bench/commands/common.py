@@ -33,16 +33,16 @@ def parse_metric_list(text: str | None) -> list[str] | None:
     return names
 
 
-def metrics_table(title: str, rows: dict[str, dict[str, float]], metrics: list[str]) -> object:
-    """A rich table: one row per label (e.g. split), one column per metric, 4 decimals."""
+def metrics_table(title: str, columns: dict[str, dict[str, float]], metrics: list[str]) -> object:
+    """A rich table with one row per metric and one column per label (e.g. split), 4 decimals."""
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
-    table.add_column("split" if len(rows) > 1 else "", style="bold")
+    table.add_column("metric", style="bold")
+    for label in columns:
+        table.add_column(label or "value", justify="right")
     for name in metrics:
-        table.add_column(name, justify="right")
-    for label, values in rows.items():
-        table.add_row(label, *(f"{values[name]:.4f}" for name in metrics))
+        table.add_row(name, *(f"{values[name]:.4f}" for values in columns.values()))
     return table
 
 
