@@ -1,0 +1,346 @@
+"""The open_clip adapter: CLIP and GCL checkpoints, multi-field on both sides.
+
+``--model open_clip:ARCH --pretrained PATH_OR_TAG``: ARCH is any open_clip architecture (the
+package's own configs in ``gcl_bench/assets/model_configs`` are registered on import, so
+``open_clip:gcl-tiny`` and ``open_clip:gcl-e5-large-v2`` work); PATH is a checkpoint file read by
+:mod:`gcl_bench.models.checkpoint` (states file, plain state dict or ``.safetensors``, loaded with
+``weights_only=True``); TAG is an open_clip pretrained tag (``laion2b_s34b_b79k``), which open_clip
+downloads itself. Without ``--pretrained`` the model is randomly initialised with seed 0, which is
+only useful for tests and speed measurements.
+
+Usage::
+
+    model = OpenClipRetriever("ViT-B-32", "gcl-vitb32-117-gs-full-states.pt",
+                              doc_fields="image:0.9,title:0.1")
+    doc_embeddings = model.encode_corpus([{"title": "red shoe", "image": "shoe.jpg"}])
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gcl_bench.errors import GclBenchError
+from gcl_bench.models.base import (
+    SIDE_FIELDS,
+    DenseAdapter,
+    autocast,
+    check_side_field,
+    is_missing_text,
+    parse_fields,
+    resolve_device,
+    resolve_precision,
+    sha256_text,
+)
+from gcl_bench.models.checkpoint import apply_state_dict, checkpoint_sha256, load_state_dict
+
+#: gcl_bench's own open_clip architecture configs (gcl-tiny, gcl-e5-large-v2).
+MODEL_CONFIG_DIR = Path(__file__).resolve().parent.parent / "assets" / "model_configs"
+
+DEFAULT_QUERY_FIELDS = {"text": 1.0}
+DEFAULT_DOC_FIELDS = {"image": 0.9, "title": 0.1}
+DEFAULT_CONTEXT_LENGTH = 77
+RANDOM_INIT_SEED = 0
+
+_CONFIGS_REGISTERED = False
+
+
+def register_model_configs() -> None:
+    """Make gcl_bench's architecture configs known to open_clip (idempotent)."""
+    global _CONFIGS_REGISTERED
+    if _CONFIGS_REGISTERED:
+        return
+    import open_clip
+
+    if MODEL_CONFIG_DIR.is_dir():
+        open_clip.add_model_config(MODEL_CONFIG_DIR)
+    _CONFIGS_REGISTERED = True
+
+
+def get_arch_config(arch: str) -> dict[str, Any]:
+    """The open_clip config of ``arch``; unknown names raise GclBenchError with close matches."""
+    import difflib
+
+    import open_clip
+
+    register_model_configs()
+    config = open_clip.get_model_config(arch)
+    if config is None:
+        close = difflib.get_close_matches(arch, open_clip.list_models(), n=5, cutoff=0.5)
+        hint = f" (close matches: {', '.join(close)})" if close else ""
+        raise GclBenchError(f"unknown open_clip architecture {arch!r}{hint}")
+    return config
+
+
+class OpenClipRetriever(DenseAdapter):
+    """An open_clip model as a multi-field dense retriever (see module docstring)."""
+
+    family = "open_clip"
+
+    def __init__(
+        self,
+        arch: str,
+        pretrained: str | os.PathLike[str] | None = None,
+        *,
+        query_fields: str | Mapping[str, float] | None = None,
+        doc_fields: str | Mapping[str, float] | None = None,
+        context_length: int | None = None,
+        query_prefix: str = "",
+        doc_prefix: str = "",
+        device: str = "auto",
+        precision: str = "auto",
+        num_workers: int = 0,
+        trust_checkpoint: bool = False,
+        name: str | None = None,
+    ) -> None:
+        import open_clip
+        import torch
+
+        self.arch = arch
+        self.arch_config = get_arch_config(arch)
+        self.query_fields = parse_fields(query_fields, "query", DEFAULT_QUERY_FIELDS)
+        self.doc_fields = parse_fields(doc_fields, "doc", DEFAULT_DOC_FIELDS)
+        self.prefixes = {"query": query_prefix or "", "doc": doc_prefix or ""}
+        self.device = resolve_device(device)
+        self.precision = resolve_precision(precision, self.device)
+        self.num_workers = int(num_workers)
+        self.name = name or f"open_clip:{arch}"
+
+        text_cfg = self.arch_config.get("text_cfg", {})
+        self.hf_text = bool(text_cfg.get("hf_model_name"))
+        arch_context = int(text_cfg.get("context_length") or DEFAULT_CONTEXT_LENGTH)
+        if context_length is not None and int(context_length) <= 0:
+            raise GclBenchError(f"context length must be positive, got {context_length}")
+        self.context_length = int(context_length) if context_length else arch_context
+        force_context = None if self.hf_text or self.context_length == arch_context else self.context_length
+
+        self._checkpoint_path: Path | None = None
+        self.pretrained_tag: str | None = None
+        pretrained = None if pretrained in (None, "") else os.fspath(pretrained)
+        common = {"force_context_length": force_context, "precision": "fp32", "device": "cpu"}
+        if pretrained is not None and (Path(pretrained).is_file() or _looks_like_path(pretrained)):
+            path = Path(pretrained).expanduser()
+            state_dict = load_state_dict(path, trust_checkpoint=trust_checkpoint)
+            model, preprocess = self._create(arch, None, pretrained_text=False, **common)
+            apply_state_dict(model, state_dict, path)
+            self._checkpoint_path = path
+            self.checkpoint: str | None = str(path)
+        elif pretrained is not None:
+            tags = open_clip.list_pretrained_tags_by_model(arch)
+            if pretrained not in tags:
+                known = f"known tags for {arch}: {', '.join(tags)}" if tags else f"{arch} has no pretrained tags"
+                raise GclBenchError(
+                    f"--pretrained {pretrained!r} is neither a checkpoint file nor an open_clip "
+                    f"tag ({known})"
+                )
+            model, preprocess = self._create(arch, pretrained, **common)
+            self.pretrained_tag = pretrained
+            self.checkpoint = f"open_clip:{pretrained}"
+        else:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(RANDOM_INIT_SEED)
+                model, preprocess = self._create(arch, None, pretrained_text=False, **common)
+            self.checkpoint = None
+        model.eval().requires_grad_(False)
+        self.model = model.to(self.device)
+        self.preprocess = preprocess
+        self.tokenizer = self._tokenizer(arch)
+        self._fingerprint: str | None = None
+
+    # -- construction helpers ---------------------------------------------------------------
+    def _create(self, arch: str, tag: str | None, **kwargs: Any) -> tuple[Any, Any]:
+        import open_clip
+
+        try:
+            model, _, preprocess = open_clip.create_model_and_transforms(arch, pretrained=tag, **kwargs)
+        except GclBenchError:
+            raise
+        except Exception as err:  # noqa: BLE001 - download / HF config failures
+            text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            if tag is not None:
+                raise GclBenchError(
+                    f"cannot load open_clip weights {arch}/{tag} ({text}); open_clip downloads "
+                    "tagged weights itself, which needs the network: pass --pretrained PATH to a "
+                    "local checkpoint instead"
+                ) from None
+            hf = self.arch_config.get("text_cfg", {}).get("hf_model_name")
+            if hf:
+                raise GclBenchError(
+                    f"cannot build {arch}: its text tower needs the Hugging Face config of {hf!r} "
+                    f"({text}); put that model in the Hugging Face cache or set hf_model_name in "
+                    "the architecture config to a local folder"
+                ) from None
+            raise GclBenchError(f"cannot build open_clip model {arch} ({text})") from None
+        return model, preprocess
+
+    def _tokenizer(self, arch: str) -> Any:
+        import open_clip
+
+        try:
+            return open_clip.get_tokenizer(arch, context_length=self.context_length)
+        except Exception as err:  # noqa: BLE001
+            raise GclBenchError(f"cannot load the tokenizer of {arch} ({err})") from None
+
+    # -- identity -------------------------------------------------------------------------
+    def checkpoint_sha256(self) -> str | None:
+        return checkpoint_sha256(self._checkpoint_path) if self._checkpoint_path else None
+
+    def fingerprint(self) -> str:
+        if self._fingerprint is None:
+            if self._checkpoint_path is not None:
+                weights = f"sha256:{self.checkpoint_sha256()}"
+            elif self.pretrained_tag is not None:
+                weights = f"open_clip-tag:{self.pretrained_tag}"
+            else:
+                weights = f"random-init:seed{RANDOM_INIT_SEED}"
+            self._fingerprint = sha256_text("open_clip", self.arch, self.arch_config, weights)
+        return self._fingerprint
+
+    def field_cache_key(self, side: str, field: str) -> dict[str, Any]:
+        check_side_field(side, field)
+        kind = SIDE_FIELDS[side][field]
+        key: dict[str, Any] = {
+            "family": self.family,
+            "arch": self.arch,
+            "side": side,
+            "field": field,
+            "kind": kind,
+            "precision": self.precision,
+            "dtype": "float32",
+            "normalized": True,
+        }
+        if kind == "text":
+            key.update(
+                context_length=self.context_length,
+                prefix=self.prefixes[side],
+                tokenizer=type(self.tokenizer).__name__,
+            )
+        else:
+            key.update(preprocess=repr(self.preprocess))
+        return key
+
+    def embedding_dim(self) -> int:
+        return int(self.arch_config["embed_dim"])
+
+    def describe(self) -> dict[str, Any]:
+        info = super().describe()
+        info["arch"] = self.arch
+        info["pretrained_tag"] = self.pretrained_tag
+        return info
+
+    # -- encoding -------------------------------------------------------------------------
+    def encode_field(
+        self, side: str, field: str, values: Sequence[Any], batch_size: int = 256
+    ) -> np.ndarray:
+        """Encode ``values`` of one field; float32 (n, D), rows L2-normalised, NaN rows unusable."""
+        check_side_field(side, field)
+        if batch_size <= 0:
+            raise GclBenchError(f"batch size must be positive, got {batch_size}")
+        if SIDE_FIELDS[side][field] == "text":
+            return self._encode_texts(list(values), self.prefixes[side], batch_size)
+        return self._encode_images(list(values), batch_size)
+
+    def tokenize(self, texts: Sequence[str]) -> Any:
+        """Token ids (n, context_length) for already-prefixed texts."""
+        return self.tokenizer(list(texts), context_length=self.context_length)
+
+    def _encode_texts(self, texts: list[Any], prefix: str, batch_size: int) -> np.ndarray:
+        import torch
+
+        out = np.full((len(texts), self.embedding_dim()), np.nan, dtype=np.float32)
+        rows = [i for i, text in enumerate(texts) if not is_missing_text(text)]
+        with torch.inference_mode(), autocast(self.device, self.precision):
+            for start in range(0, len(rows), batch_size):
+                chunk = rows[start:start + batch_size]
+                tokens = self.tokenize([prefix + str(texts[i]) for i in chunk]).to(self.device)
+                features = self.model.encode_text(tokens).float()
+                out[chunk] = _normalize(features)
+        return out
+
+    def _encode_images(self, images: list[Any], batch_size: int) -> np.ndarray:
+        import torch
+
+        out = np.full((len(images), self.embedding_dim()), np.nan, dtype=np.float32)
+        loader = image_loader(images, self.preprocess, batch_size, self.num_workers)
+        with torch.inference_mode(), autocast(self.device, self.precision):
+            for pixels, rows in loader:
+                if not rows:
+                    continue
+                pixels = pixels.to(self.device, non_blocking=True)
+                features = self.model.encode_image(pixels).float()
+                out[rows] = _normalize(features)
+        return out
+
+
+def _normalize(features: Any) -> np.ndarray:
+    import torch.nn.functional as F
+
+    return F.normalize(features, dim=-1).cpu().numpy().astype(np.float32, copy=False)
+
+
+def _looks_like_path(value: str) -> bool:
+    return (
+        os.sep in value or "/" in value or value.startswith(".")
+        or Path(value).suffix in (".pt", ".pth", ".bin", ".safetensors", ".ckpt")
+    )
+
+
+# -- image pipeline -----------------------------------------------------------------------------
+class ImageDataset:
+    """Decode + preprocess images for a DataLoader; a failure yields ``None`` (a NaN row later)."""
+
+    def __init__(self, images: Sequence[Any], preprocess: Any) -> None:
+        self.images = images
+        self.preprocess = preprocess
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> tuple[int, Any]:
+        return index, load_image(self.images[index], self.preprocess)
+
+
+def load_image(image: Any, preprocess: Any) -> Any:
+    """A preprocessed tensor for a path or PIL image, or ``None`` when it cannot be used."""
+    from PIL import Image
+
+    if image is None or (isinstance(image, str) and not image.strip()):
+        return None
+    try:
+        if isinstance(image, Image.Image):
+            picture = image
+        else:
+            if isinstance(image, float):  # NaN from a pandas column
+                return None
+            with Image.open(image) as handle:
+                handle.load()
+                picture = handle.copy()
+        return preprocess(picture.convert("RGB"))
+    except (OSError, ValueError, TypeError, SyntaxError, Image.DecompressionBombError):
+        return None
+
+
+def _collate(batch: list[tuple[int, Any]]) -> tuple[Any, list[int]]:
+    import torch
+
+    kept = [(index, tensor) for index, tensor in batch if tensor is not None]
+    if not kept:
+        return None, []
+    return torch.stack([tensor for _, tensor in kept]), [index for index, _ in kept]
+
+
+def image_loader(images: Sequence[Any], preprocess: Any, batch_size: int, num_workers: int = 0) -> Any:
+    """A DataLoader yielding ``(pixels, row_indices)`` with ``num_workers`` decoding processes."""
+    from torch.utils.data import DataLoader
+
+    return DataLoader(
+        ImageDataset(images, preprocess),
+        batch_size=batch_size,
+        shuffle=False,
+        num_workers=max(0, int(num_workers)),
+        collate_fn=_collate,
+        pin_memory=False,
+    )
