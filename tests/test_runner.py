@@ -1,0 +1,120 @@
+"""`gcl-bench run` / `evaluate` end to end on the bundled sample, checked against pytrec_eval."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import pytrec_eval
+
+from gcl_bench.cli import main
+from gcl_bench.data import load_split
+from gcl_bench.runner import run_dict_to_arrays
+
+
+def run_cli(args: list[str]) -> int:
+    try:
+        main(args)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    return 0
+
+
+@pytest.fixture(scope="module")
+def bm25_zero_shot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bm25") / "zero_shot"
+    assert run_cli(["run", "--model", "bm25", "--split", "zero_shot", "--output-dir", str(out), "--trec", "-q"]) == 0
+    return out
+
+
+def test_run_writes_the_three_outputs(bm25_zero_shot: Path) -> None:
+    results = json.loads((bm25_zero_shot / "results.json").read_text())
+    for key in ("metrics", "num_queries", "model", "dataset", "settings", "timings", "versions", "created", "curves"):
+        assert key in results, key
+    assert results["dataset"]["split"] == "zero_shot"
+    assert results["dataset"]["eval_set"] == "test"
+    assert results["model"]["name"] == "bm25"
+    assert results["settings"]["top_k"] == 1000
+    rows = list(csv.reader((bm25_zero_shot / "per_query.csv").open()))
+    assert rows[0] == ["query_id", *results["metrics"]]
+    assert len(rows) - 1 == results["num_queries"]
+    # the per-query means are the reported means
+    for column, name in enumerate(rows[0][1:], start=1):
+        mean = np.mean([float(row[column]) for row in rows[1:]])
+        assert mean == pytest.approx(results["metrics"][name], abs=1e-12)
+    assert not [p for p in bm25_zero_shot.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_metrics_agree_with_pytrec_eval_on_the_written_run(bm25_zero_shot: Path) -> None:
+    results = json.loads((bm25_zero_shot / "results.json").read_text())
+    run = json.loads((bm25_zero_shot / "run.json").read_text())
+    qrels = json.loads(Path(results["dataset"]["judgements"]).read_text())
+    assert set(run) == set(qrels), "run.json keys are the gt file's keys"
+    evaluator = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10", "map_cut.1000", "recall.100", "P.10"})
+    per_query = evaluator.evaluate(run)
+    expected = {
+        "ndcg@10": np.mean([v["ndcg_cut_10"] for v in per_query.values()]),
+        "map@1000": np.mean([v["map_cut_1000"] for v in per_query.values()]),
+        "recall@100": np.mean([v["recall_100"] for v in per_query.values()]),
+        "precision@10": np.mean([v["P_10"] for v in per_query.values()]),
+    }
+    for name, value in expected.items():
+        assert results["metrics"][name] == pytest.approx(value, abs=1e-9), name
+
+
+def test_evaluate_command_rescores_json_and_trec_runs(bm25_zero_shot: Path, tmp_path: Path) -> None:
+    results = json.loads((bm25_zero_shot / "results.json").read_text())
+    gt = results["dataset"]["judgements"]
+    for run_file in ("run.json", "run.trec"):
+        out = tmp_path / f"{run_file}.scores.json"
+        code = run_cli(["evaluate", "--qrels", gt, "--run", str(bm25_zero_shot / run_file), "--output", str(out)])
+        assert code == 0
+        rescored = json.loads(out.read_text())["metrics"]
+        for name, value in results["metrics"].items():
+            assert rescored[name] == pytest.approx(value, abs=1e-12), (run_file, name)
+    trec_lines = (bm25_zero_shot / "run.trec").read_text().splitlines()
+    assert all(len(line.split()) == 6 for line in trec_lines)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--split", "no_such_split"], "no_such_split"),
+        (["--model", "no-such-model"], "no-such-model"),
+        (["--data-dir", "{missing}"], "missing"),
+        (["--metrics", "ndcg@ten"], "ndcg@ten"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(
+    args: list[str], needle: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    (tmp_path / "missing").mkdir()
+    base = {"--model": "bm25", "--split": "zero_shot"}
+    flags = dict(zip(args[::2], args[1::2]))
+    merged = {**base, **{k: v.replace("{missing}", str(tmp_path / "missing")) for k, v in flags.items()}}
+    argv = ["run", *[x for pair in merged.items() for x in pair], "--output-dir", str(out), "-q"]
+    assert run_cli(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and needle in err[0]
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_run_dict_to_arrays_uses_trec_order_and_rejects_unknown_docs() -> None:
+    doc_ids = ["a", "b", "c", "d"]
+    run = {"q": {"a": 0.5, "c": 0.5, "b": 0.9, "d": 0.1}}
+    retrieval = run_dict_to_arrays(run, ["q", "missing"], doc_ids, top_k=3)
+    assert retrieval.indices.tolist() == [[1, 2, 0], [-1, -1, -1]]  # ties: doc id descending
+    from gcl_bench.errors import GclBenchError
+
+    with pytest.raises(GclBenchError, match="not in the corpus"):
+        run_dict_to_arrays({"q": {"zz": 1.0}}, ["q"], doc_ids, top_k=3)
+
+
+def test_dev_judgements_are_a_different_query_set() -> None:
+    test = load_split(None, "in_domain", eval_set="test")
+    dev = load_split(None, "in_domain", eval_set="dev")
+    assert test.query_ids and dev.query_ids
+    assert not set(test.query_ids) & set(dev.query_ids)
