@@ -6,8 +6,9 @@ and ``gcl-bench sample --out DIR`` writes one of any size.
 What is in it
 -------------
 Products have four attributes: a colour, a category, a material and a style. Titles are written
-from them (several templates, brand names, sizes, sometimes without the style), and each product
-has a small PNG drawn from the same attributes, so an image tower can learn them too:
+from them (several templates, brand names, sizes, sometimes without the style, and about a third
+of the attribute words replaced by a synonym, so that lexical matching alone falls short), and
+each product has a small PNG drawn from the same attributes, so an image tower can learn them:
 
 =========  ===================================================================
 colour     fill colour of the object (with a little per-product jitter)
@@ -68,7 +69,7 @@ from gcl_bench.config import cache_dir
 from gcl_bench.errors import GclBenchError
 
 #: Bump when the generated files change, so cached copies of an older sample are not reused.
-SAMPLE_VERSION = "v1"
+SAMPLE_VERSION = "v2"
 
 DEFAULT_PRODUCTS = 2000
 DEFAULT_QUERIES = 500
@@ -143,6 +144,21 @@ WEIGHTS = {"colour": 0.30, "category": 0.40, "material": 0.15, "style": 0.15}
 BRANDS = ("Nordhaus", "Casa Verde", "Lumen & Co", "Oakfield", "Kiyomi", "Brightline",
           "Hearth+Home", "Atelier 9", "Maison Rue", "Fjordly")
 SIZES = ('12"', '16"', '18"', '24"', "small", "large", "2-pack", "set of 2")
+#: Titles name an attribute by another word this often, so matching query words to titles
+#: (BM25) is not enough: the same product sells as a "crimson cushion" and a "red pillow".
+SYNONYM_SHARE = 0.35
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "red": ("crimson", "scarlet"), "orange": ("tangerine", "amber"),
+    "yellow": ("mustard", "lemon"), "green": ("emerald", "olive"), "blue": ("navy", "cobalt"),
+    "purple": ("violet", "plum"), "pink": ("rose", "blush"), "black": ("ebony", "jet"),
+    "clock": ("timepiece", "wall clock"), "pillow": ("cushion", "throw pillow"),
+    "lamp": ("light", "lantern"), "vase": ("jar", "urn"), "rug": ("carpet", "mat"),
+    "basket": ("hamper", "bin"),
+    "cotton": ("canvas", "cotton-blend"), "wool": ("woollen", "knit"), "wood": ("wooden", "oak"),
+    "metal": ("steel", "iron"),
+    "modern": ("contemporary", "sleek"), "vintage": ("retro", "antique"),
+    "rustic": ("farmhouse", "cabin"), "minimalist": ("scandi", "simple"),
+}
 TITLE_TEMPLATES = (
     "{brand} {style} {colour} {material} {category}",
     "{colour} {material} {category} - {style} style",
@@ -188,9 +204,14 @@ def _title(rng: np.random.Generator, attrs: dict[str, str]) -> str:
     template = TITLE_TEMPLATES[int(rng.integers(len(TITLE_TEMPLATES)))]
     brand = BRANDS[int(rng.integers(len(BRANDS)))]
     size = SIZES[int(rng.integers(len(SIZES)))]
+    words = {}
+    for name, value in attrs.items():
+        alternatives = SYNONYMS[value]
+        use = rng.random() < SYNONYM_SHARE
+        words[name] = alternatives[int(rng.integers(len(alternatives)))] if use else value
     return template.format(
         brand=brand, size=size,
-        **attrs, **{key.capitalize(): value.capitalize() for key, value in attrs.items()},
+        **words, **{key.capitalize(): value.capitalize() for key, value in words.items()},
     )
 
 
