@@ -64,7 +64,7 @@ def _json_error(path: Path, err: orjson.JSONDecodeError, offset: int) -> GclBenc
     return GclBenchError(f"malformed JSON ({msg} near byte {offset + max(err.pos - 1, 0)})", path)
 
 
-def read_corpus_json(path: str | os.PathLike[str], chunk_bytes: int = CHUNK_BYTES) -> pa.Table:
+def read_corpus_json(path: str | os.PathLike[str], chunk_bytes: int | None = None) -> pa.Table:
     """Read a Marqo-GS corpus JSON object into columns ``doc_id``, ``title``, ``image_raw``."""
     path = Path(path)
     try:
@@ -79,7 +79,7 @@ def read_corpus_json(path: str | os.PathLike[str], chunk_bytes: int = CHUNK_BYTE
             raise GclBenchError("empty corpus file (no products)", path)
         data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         try:
-            return _parse_object(data, size, path, chunk_bytes)
+            return _parse_object(data, size, path, chunk_bytes or CHUNK_BYTES)
         finally:
             data.close()
 
@@ -92,7 +92,7 @@ def _parse_object(data: mmap.mmap, size: int, path: Path, chunk_bytes: int) -> p
     while end > start and data[end] in _WS:
         end -= 1
     if start >= size or data[start] != ord("{") or data[end] != ord("}"):
-        raise GclBenchError("malformed corpus: expected one JSON object {product_id: {title, image_local, ...}}", path)
+        raise GclBenchError("malformed JSON: expected one object {product_id: {title, image_local, ...}} from the first to the last byte", path)
     batches: list[pa.RecordBatch] = []
     pos = start + 1
     while pos < end:

@@ -8,9 +8,9 @@ reproduced:
    (truncation, grades 1..100); when the column is absent or constant every grade is 1;
 2. the query key is the query text followed by ``_{!@#~}_``; rows whose query text pandas would
    read as missing (``""``, ``"NA"``, ``"null"``...) belong to no query, as in pandas' groupby;
-3. grades are summed per key (keys sorted, as ``groupby``), and ``top_q`` keys are drawn with
-   ``DataFrame.sample(n=top_q, weights=sums, random_state=seed, replace=False)`` and ordered by
-   their sums, descending (pandas' default sort);
+3. grades are summed per key (keys sorted, as ``groupby``), and ``top_q`` keys are drawn as
+   ``DataFrame.sample(n=top_q, weights=sums, random_state=seed, replace=False)`` draws them
+   (see :func:`draw_queries`) and ordered by their sums, descending (pandas' default sort);
 4. each drawn query keeps its first ``top_k`` rows after pandas' descending sort of its rows (in
    file order) by grade; a product that appears twice keeps the grade of the later row.
 
@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -63,6 +62,18 @@ def reference_grades(scores: np.ndarray | None) -> np.ndarray | None:
     return (((scores - lo) / (hi - lo)) * 99 + 1).astype(np.int64)
 
 
+def draw_queries(group_sums: np.ndarray, n: int, seed: int = SEED) -> np.ndarray:
+    """Positions of the ``n`` groups drawn as ``DataFrame.sample(n, weights=group_sums,
+    random_state=seed, replace=False)`` draws them with pandas < 3 (the reference's pandas):
+    ``RandomState(seed).choice`` with the weights normalised to sum to one. pandas 3 refuses
+    such a draw when ``n * max(p) > 1``; the reference never checked, so neither does this.
+    """
+    weights = np.asarray(group_sums, dtype=np.float64)
+    weights = weights / weights.sum()
+    state = np.random.RandomState(seed)
+    return state.choice(len(weights), size=n, replace=False, p=weights).astype(np.intp, copy=False)
+
+
 def _descending_order(values: np.ndarray) -> np.ndarray:
     """pandas' ``sort_values(ascending=False)`` order (``nargsort`` with its default quicksort)."""
     idx = np.arange(len(values))[::-1]
@@ -91,18 +102,15 @@ def sample_judgements(
     table = pa.table({"key": keys, "grade": pa.array(grades)}).filter(usable)
     sums = table.group_by("key").aggregate([("grade", "sum")])
     sums = sums.sort_by([("key", "ascending")])
-    frame = pd.DataFrame(
-        {"grade": sums["grade_sum"].to_numpy().astype(np.int64)},
-        index=pd.Index(sums["key"].to_pylist(), name="key"),
-    )
-    n_queries = len(frame)
+    group_sums = sums["grade_sum"].to_numpy().astype(np.int64)
+    n_queries = len(group_sums)
     wanted = n_queries if top_q == -1 else top_q
     used_q = min(wanted, n_queries)
     if used_q == 0:
         return SampledJudgements([], [], {}, _info(seed, top_q, used_q, top_k, used_column, []))
-    drawn = frame.sample(n=used_q, weights=frame["grade"], random_state=seed, replace=False)
-    drawn = drawn.sort_values(by="grade", ascending=False)
-    query_keys = [str(k) for k in drawn.index]
+    drawn = draw_queries(group_sums, used_q, seed)
+    drawn = drawn[_descending_order(group_sums[drawn])]
+    query_keys = pc.take(sums["key"], pa.array(drawn)).to_pylist()
 
     position = pc.index_in(keys, value_set=pa.array(query_keys, type=pa.string()))
     position = pc.if_else(usable, position, pa.scalar(None, position.type))
