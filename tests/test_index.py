@@ -112,7 +112,7 @@ def test_float16_corpus_and_memmap(tmp_path) -> None:  # noqa: ANN001
 @pytest.mark.parametrize(("kind", "params", "floor"), [
     ("ivf", {}, 0.95),
     ("hnsw", {}, 0.95),
-    ("ivfpq", {"m": 8}, 0.5),
+    ("ivfpq", {"m": 32, "nlist": 16, "nbits": 6}, 0.6),
 ])
 def test_approximate_indexes_reach_reasonable_recall(kind: str, params: dict, floor: float) -> None:
     docs, queries = clustered(5000, 60)

@@ -127,7 +127,7 @@ def build_index(
     while the index is used; pass C-contiguous float32 or float16 to avoid a conversion copy).
     ``ivf`` IVF-Flat: ``nlist`` (default ~4*sqrt(N)), ``nprobe`` (default max(16, nlist/8)).
     ``hnsw`` HNSW-Flat: ``M`` (32), ``ef_construction`` (80), ``ef_search`` (max(128, top_k)).
-    ``ivfpq`` IVF-PQ: ``nlist``, ``nprobe``, ``m`` sub-quantizers (largest divisor of D <= D/8),
+    ``ivfpq`` IVF-PQ: ``nlist``, ``nprobe``, ``m`` sub-quantizers (largest divisor of D <= D/4),
     ``nbits`` (8, fewer for tiny corpora). Approximate indexes train on a sample of
     ``train_size`` rows (default min(N, 256*nlist, 64 * 2**nbits) as applicable), seed ``seed`` (0).
     device: ``auto`` (CUDA when torch sees one), ``cpu`` or ``cuda``. Flat search on CUDA runs as
@@ -208,7 +208,7 @@ def build_index(
 
 
 def _default_pq_m(dim: int) -> int:
-    limit = max(1, dim // 8)
+    limit = max(1, dim // 4)
     return max(m for m in range(1, limit + 1) if dim % m == 0)
 
 
