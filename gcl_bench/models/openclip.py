@@ -16,6 +16,7 @@ Usage::
 """
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -154,10 +155,10 @@ class OpenClipRetriever(DenseAdapter):
     def _create(self, arch: str, tag: str | None, **kwargs: Any) -> tuple[Any, Any]:
         import open_clip
 
+        previous = logging.root.manager.disable
+        logging.disable(logging.WARNING)  # open_clip warns "initialized randomly" before we load
         try:
             model, _, preprocess = open_clip.create_model_and_transforms(arch, pretrained=tag, **kwargs)
-        except GclBenchError:
-            raise
         except Exception as err:  # noqa: BLE001 - download / HF config failures
             text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             if tag is not None:
@@ -174,6 +175,8 @@ class OpenClipRetriever(DenseAdapter):
                     "the architecture config to a local folder"
                 ) from None
             raise GclBenchError(f"cannot build open_clip model {arch} ({text})") from None
+        finally:
+            logging.disable(previous)
         return model, preprocess
 
     def _tokenizer(self, arch: str) -> Any:
