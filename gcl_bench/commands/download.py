@@ -1,0 +1,85 @@
+"""``gcl-bench download``: fetch the Marqo-GS-10M archives or a registry model's weights.
+
+``gcl-bench download dataset|images|wfash-images --to DIR`` downloads one release archive
+(resumable, verified) and unpacks it safely into DIR; ``gcl-bench download model NAME`` puts a
+registry model's weights into the cache (``GCL_BENCH_CACHE``/weights).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+TARGETS = ("dataset", "images", "wfash-images", "model")
+
+
+def _progress_bar(label: str):  # noqa: ANN202 - returns a (callback, finish) pair
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    progress = Progress(
+        "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+        TransferSpeedColumn(), transient=True,
+    )
+    task = progress.add_task(label, total=None)
+    progress.start()
+
+    def update(done: int, total: int | None) -> None:
+        progress.update(task, completed=done, total=total)
+
+    return update, progress.stop
+
+
+@click.command("download")
+@click.argument("what", type=click.Choice(TARGETS))
+@click.argument("name", required=False)
+@click.option("--to", "to_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to unpack a dataset archive into (required for dataset/images/wfash-images).")
+@click.option("--keep-archive", is_flag=True, help="Keep the downloaded .tar after unpacking it.")
+@click.option("--url", default=None, help="Download from this URL instead (a mirror).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def command(what: str, name: str | None, to_dir: Path | None, keep_archive: bool, url: str | None,
+            quiet: bool) -> None:
+    """Download WHAT: a dataset archive (dataset, images, wfash-images) or `model NAME`."""
+    from gcl_bench.errors import GclBenchError
+
+    update, finish = (None, lambda: None) if quiet else _progress_bar(what if what != "model" else str(name))
+    try:
+        if what == "model":
+            if not name:
+                raise GclBenchError("gcl-bench download model NAME: give a registry name (see gcl-bench models)")
+            path = _download_model(name, url, update)
+            finish()
+            click.echo(f"{name}: {path}")
+            return
+        if name:
+            raise GclBenchError(f"gcl-bench download {what} takes no NAME (got {name!r})")
+        if to_dir is None:
+            raise GclBenchError(f"gcl-bench download {what} needs --to DIR")
+        from gcl_bench.download import download_archive
+
+        result = download_archive(what, to_dir, keep_archive=keep_archive, url=url, progress=update)
+    finally:
+        finish()
+    if result["skipped"]:
+        click.echo(f"{what}: already unpacked in {to_dir} (delete {to_dir}/.{Path(result['archive']).name}.extracted to redo)")
+    else:
+        click.echo(f"{what}: unpacked {', '.join(result['extracted']) or 'nothing'} into {to_dir}")
+
+
+def _download_model(name: str, url: str | None, update) -> Path:  # noqa: ANN001
+    from gcl_bench.download import download_file, weights_path
+    from gcl_bench.errors import GclBenchError
+    from gcl_bench.models import get_model_info, resolve_weights
+
+    info = get_model_info(name)
+    if url:
+        return download_file(url, weights_path(info.url or url), sha256=info.sha256, size=info.size,
+                             progress=update)
+    if info.url:
+        return download_file(info.url, weights_path(info.url), sha256=info.sha256, size=info.size,
+                             progress=update)
+    if info.bundled:
+        return resolve_weights(info)
+    if info.hf_name:
+        raise GclBenchError(f"{name} loads from the Hugging Face hub ({info.hf_name}); transformers downloads it on first use")
+    raise GclBenchError(f"{name} has no weights to download")
