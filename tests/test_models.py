@@ -66,6 +66,7 @@ def test_parse_model_args_types():
                                'layers=[1, 2]', 'cfg={"a": 1}', "nothing=none", "with-dash=1"])
     assert parsed == {"dim": 64, "scale": 0.5, "normalize": True, "off": False, "name": "abc",
                       "layers": [1, 2], "cfg": {"a": 1}, "nothing": None, "with_dash": 1}
+    assert parse_model_args({"dim": "64", "name": "abc", "obj": [1]}) == {"dim": 64, "name": "abc", "obj": [1]}
     with pytest.raises(GclBenchError, match="key=value"):
         parse_model_args(["novalue"])
     with pytest.raises(GclBenchError, match="not valid JSON"):

@@ -426,19 +426,26 @@ def parse_model_args(model_args: Mapping[str, Any] | list[str] | tuple[str, ...]
     """``["dim=64", "scale=0.5", "normalize=true", 'names=["a"]']`` -> typed dict.
 
     Values become ``int``, ``float``, ``bool`` (true/false/yes/no/on/off), ``None`` (none/null),
-    JSON lists/objects/quoted strings, or stay strings. A mapping is returned as a copy.
+    JSON lists/objects/quoted strings, or stay strings. In a mapping (what the CLI collects from
+    ``--model-arg``), string values are parsed the same way and other values kept as they are.
     """
     if model_args is None:
         return {}
     if isinstance(model_args, Mapping):
-        return dict(model_args)
+        pairs = [(str(k), v) for k, v in model_args.items()]
+    else:
+        pairs = []
+        for item in model_args:
+            key, sep, raw = str(item).partition("=")
+            if not sep:
+                raise GclBenchError(f"--model-arg {item!r} must look like key=value")
+            pairs.append((key, raw))
     parsed: dict[str, Any] = {}
-    for item in model_args:
-        key, sep, raw = str(item).partition("=")
-        key = key.strip().replace("-", "_")
-        if not sep or not key.isidentifier():
-            raise GclBenchError(f"--model-arg {item!r} must look like key=value")
-        parsed[key] = _parse_value(raw.strip())
+    for key, value in pairs:
+        name = key.strip().replace("-", "_")
+        if not name.isidentifier():
+            raise GclBenchError(f"--model-arg {key!r}={value!r}: {key!r} is not a valid argument name")
+        parsed[name] = _parse_value(value.strip()) if isinstance(value, str) else value
     return parsed
 
 
