@@ -1,0 +1,88 @@
+"""torch.distributed helpers for runs started with ``torchrun`` (rank and world size from env).
+
+Nothing here distributes work by itself: callers shard by :func:`rank` / :func:`world_size` and
+meet at :func:`barrier`. Outside torchrun (``WORLD_SIZE`` unset or 1) every helper is a no-op and
+the process is the main process.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def world_size() -> int:
+    """Number of processes (``WORLD_SIZE``, default 1)."""
+    return int(os.environ.get("WORLD_SIZE", "1") or 1)
+
+
+def rank() -> int:
+    """Global rank of this process (``RANK``, default 0)."""
+    return int(os.environ.get("RANK", "0") or 0)
+
+
+def local_rank() -> int:
+    """Rank on this node (``LOCAL_RANK``, default 0): the GPU index to use."""
+    return int(os.environ.get("LOCAL_RANK", "0") or 0)
+
+
+def is_distributed() -> bool:
+    """True under torchrun with more than one process."""
+    return world_size() > 1
+
+
+def is_main_process() -> bool:
+    """True on rank 0 (and always outside torchrun): the process that searches, scores, writes."""
+    return rank() == 0
+
+
+def init_process_group(device: str | None = None, backend: str | None = None) -> bool:
+    """Join the process group when distributed and not joined yet; True if this call joined it.
+
+    backend: ``nccl`` when ``device`` is CUDA (and the GPU of :func:`local_rank` is selected),
+    ``gloo`` otherwise (CPU).
+    """
+    if not is_distributed():
+        return False
+    import torch
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        return False
+    use_cuda = bool(device and str(device).startswith("cuda") and torch.cuda.is_available())
+    if backend is None:
+        backend = "nccl" if use_cuda else "gloo"
+    if use_cuda:
+        torch.cuda.set_device(local_rank())
+    dist.init_process_group(backend=backend)
+    return True
+
+
+def destroy_process_group() -> None:
+    """Leave the process group if this process is in one."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def barrier() -> None:
+    """Wait for every rank (no-op when not distributed or not initialised)."""
+    if not is_distributed():
+        return
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        dist.barrier()
+
+
+def broadcast_object(obj: Any, src: int = 0) -> Any:
+    """``obj`` from rank ``src`` on every rank (returns ``obj`` unchanged when not distributed)."""
+    if not is_distributed():
+        return obj
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        return obj
+    box = [obj]
+    dist.broadcast_object_list(box, src=src)
+    return box[0]

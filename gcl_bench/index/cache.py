@@ -1,0 +1,280 @@
+"""On-disk embedding cache: one entry per (model, side, field, settings, dtype, items encoded).
+
+Layout under ``<cache root>/embeddings/<h[:2]>/<h>/`` where ``h`` is the SHA-256 of the
+canonical JSON of the key (:func:`cache_key`):
+
+- ``manifest.json``: ``{"format", "key", "key_hash", "count", "shard_size", "dtype", "dim",
+  "complete"}``; the full key is stored and compared on every read, so an entry written for
+  another model, side, field, setting, dtype or item list is never used (a mismatch raises
+  :class:`~gcl_bench.errors.GclBenchError` naming the manifest);
+- ``shard_000000.npy``, ...: rows ``[i * shard_size, (i + 1) * shard_size)`` of the item list,
+  each written atomically (temporary name, then rename). A shard that is missing, unreadable or of
+  the wrong shape is (re-)encoded; every finished shard survives an interruption, so an encode
+  resumes from where it stopped.
+
+The key holds: the model fingerprint (checkpoint hash or plug-in ``fingerprint()``), the side
+(``query`` or ``doc``, so a query and a document with the same text never share vectors), the
+field, the adapter's settings for that field (preprocessing, context length, prefix/prompt...),
+the storage dtype, the number of items, and a hash of the items (:func:`hash_texts`,
+:func:`hash_image_files`). Field weights are not in the key: they are applied after the cache.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from gcl_bench.errors import GclBenchError
+from gcl_bench.io import atomic_path, read_json, write_json
+
+CACHE_FORMAT = 1
+DTYPES = ("float32", "float16")
+
+
+def hash_texts(texts: Sequence[str]) -> str:
+    """SHA-256 of an ordered list of strings (length-prefixed, so no two lists collide by joining)."""
+    encoded = [text.encode("utf-8") for text in texts]
+    digest = hashlib.sha256(b"texts\0")
+    digest.update(np.fromiter((len(item) for item in encoded), dtype=np.int64, count=len(encoded)).tobytes())
+    digest.update(b"".join(encoded))
+    return digest.hexdigest()
+
+
+def image_stamp(path: str) -> str | None:
+    """``"<absolute path>|<size>|<mtime_ns>"`` of an image file, or None when it cannot be stat'ed.
+
+    Images are identified by path, size and modification time, not by content: hashing the bytes
+    of ten million images would cost a full read of the image set on every run. Replacing a file
+    in place with one of the same size and the same mtime (nanoseconds) is not noticed.
+    """
+    try:
+        stat = os.stat(path)
+    except (OSError, TypeError, ValueError):
+        return None
+    if not os.path.isfile(path):
+        return None
+    return f"{os.path.abspath(path)}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
+def hash_image_files(stamps: Sequence[str]) -> str:
+    """SHA-256 of an ordered list of :func:`image_stamp` strings."""
+    return hash_texts(["image-files"] + list(stamps))
+
+
+def cache_key(
+    *,
+    model: str,
+    side: str,
+    field: str,
+    settings: dict[str, Any],
+    dtype: str,
+    count: int,
+    items_hash: str,
+) -> dict[str, Any]:
+    """The full key of one cache entry (stored in its manifest and compared on read)."""
+    if side not in ("query", "doc"):
+        raise ValueError(f"side must be 'query' or 'doc', got {side!r}")
+    if dtype not in DTYPES:
+        raise GclBenchError(f"cache dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    return {
+        "format": CACHE_FORMAT,
+        "model": str(model),
+        "side": side,
+        "field": str(field),
+        "settings": _jsonable(settings),
+        "dtype": dtype,
+        "count": int(count),
+        "items": items_hash,
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    """Round-trip through JSON so the stored key compares equal to a freshly built one."""
+    return orjson.loads(orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS))
+
+
+def key_hash(key: dict[str, Any]) -> str:
+    return hashlib.sha256(orjson.dumps(key, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+class CacheEntry:
+    """The shards of one key. ``MemoryEntry`` has the same interface without files."""
+
+    persistent = True
+
+    def __init__(self, root: Path, key: dict[str, Any], shard_size: int) -> None:
+        self.key = key
+        self.hash = key_hash(key)
+        self.path = Path(root) / self.hash[:2] / self.hash
+        self.count = int(key["count"])
+        self.dtype = np.dtype(key["dtype"])
+        self.shard_size = int(shard_size)
+        self.dim: int | None = None
+        self.complete = False
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.path / "manifest.json"
+
+    @property
+    def num_shards(self) -> int:
+        return max(1, -(-self.count // self.shard_size)) if self.count else 0
+
+    def shard_rows(self, shard: int) -> tuple[int, int]:
+        start = shard * self.shard_size
+        return start, min(self.count, start + self.shard_size)
+
+    def shard_path(self, shard: int) -> Path:
+        return self.path / f"shard_{shard:06d}.npy"
+
+    def read_manifest(self) -> bool:
+        """Load and verify an existing manifest; False when there is none yet."""
+        if not self.manifest_path.exists():
+            return False
+        manifest = read_json(self.manifest_path)
+        if not isinstance(manifest, dict) or manifest.get("key") != self.key:
+            stored = manifest.get("key", {}) if isinstance(manifest, dict) else {}
+            differing = sorted(
+                name for name in set(self.key) | set(stored or {})
+                if (stored or {}).get(name) != self.key.get(name)
+            )
+            raise GclBenchError(
+                "embedding cache entry was written for a different key "
+                f"(differs in: {', '.join(differing) or 'format'}); delete this folder to re-encode",
+                self.manifest_path,
+            )
+        self.shard_size = int(manifest["shard_size"])
+        self.dim = manifest.get("dim")
+        self.complete = bool(manifest.get("complete"))
+        return True
+
+    def create(self) -> None:
+        """Verify the manifest if one exists, else write a fresh (incomplete) one."""
+        if not self.read_manifest():
+            self._write_manifest()
+
+    def _write_manifest(self) -> None:
+        write_json(self.manifest_path, {
+            "format": CACHE_FORMAT,
+            "key": self.key,
+            "key_hash": self.hash,
+            "count": self.count,
+            "shard_size": self.shard_size,
+            "dtype": str(self.dtype),
+            "dim": self.dim,
+            "complete": self.complete,
+        })
+
+    def has_shard(self, shard: int) -> bool:
+        """True when the shard file exists and has the right number of rows, dtype and dim."""
+        return self._load_shard(shard, quiet=True) is not None
+
+    def _load_shard(self, shard: int, quiet: bool = False) -> np.ndarray | None:
+        start, stop = self.shard_rows(shard)
+        path = self.shard_path(shard)
+        try:
+            array = np.load(path, mmap_mode="r", allow_pickle=False)
+        except FileNotFoundError:
+            if quiet:
+                return None
+            raise GclBenchError("embedding cache shard is missing", path) from None
+        except (OSError, ValueError) as err:
+            if quiet:
+                return None
+            raise GclBenchError(f"unreadable embedding cache shard ({err})", path) from None
+        ok = (
+            array.ndim == 2 and array.shape[0] == stop - start and array.dtype == self.dtype
+            and (self.dim is None or array.shape[1] == self.dim)
+        )
+        if not ok:
+            if quiet:
+                return None
+            raise GclBenchError(f"embedding cache shard has shape {array.shape} {array.dtype}", path)
+        return array
+
+    def missing_shards(self) -> list[int]:
+        return [shard for shard in range(self.num_shards) if not self.has_shard(shard)]
+
+    def write_shard(self, shard: int, vectors: np.ndarray) -> None:
+        start, stop = self.shard_rows(shard)
+        if vectors.shape[0] != stop - start:
+            raise ValueError(f"shard {shard} needs {stop - start} rows, got {vectors.shape[0]}")
+        with atomic_path(self.shard_path(shard)) as tmp:
+            with open(tmp, "wb") as handle:
+                np.save(handle, np.ascontiguousarray(vectors, dtype=self.dtype), allow_pickle=False)
+                handle.flush()
+                os.fsync(handle.fileno())
+
+    def load(self) -> np.ndarray:
+        """All rows as one in-memory array (count, dim); marks the manifest complete."""
+        shards = [self._load_shard(shard) for shard in range(self.num_shards)]
+        dims = {array.shape[1] for array in shards}
+        if len(dims) > 1:
+            raise GclBenchError(f"embedding cache shards disagree on dimension: {sorted(dims)}", self.path)
+        if not shards:
+            return np.empty((0, self.dim or 0), dtype=self.dtype)
+        vectors = np.concatenate(shards, axis=0) if len(shards) > 1 else np.array(shards[0])
+        if not self.complete or self.dim != vectors.shape[1]:
+            self.dim = int(vectors.shape[1])
+            self.complete = True
+            self._write_manifest()
+        return vectors
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+class MemoryEntry(CacheEntry):
+    """A cache entry that lives in memory only (``cache=False``)."""
+
+    persistent = False
+
+    def __init__(self, key: dict[str, Any], shard_size: int) -> None:
+        super().__init__(Path("."), key, shard_size)
+        self._shards: dict[int, np.ndarray] = {}
+
+    def read_manifest(self) -> bool:
+        return False
+
+    def create(self) -> None:
+        return None
+
+    def has_shard(self, shard: int) -> bool:
+        return shard in self._shards
+
+    def write_shard(self, shard: int, vectors: np.ndarray) -> None:
+        self._shards[shard] = np.ascontiguousarray(vectors, dtype=self.dtype)
+
+    def load(self) -> np.ndarray:
+        shards = [self._shards[shard] for shard in range(self.num_shards)]
+        if not shards:
+            return np.empty((0, 0), dtype=self.dtype)
+        return np.concatenate(shards, axis=0) if len(shards) > 1 else shards[0]
+
+    def remove(self) -> None:
+        self._shards.clear()
+
+
+class EmbeddingCache:
+    """The embedding cache rooted at ``root`` (default ``cache_dir()/embeddings``)."""
+
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        if root is None:
+            from gcl_bench.config import cache_dir
+
+            root = cache_dir() / "embeddings"
+        self.root = Path(root)
+
+    def entry(self, key: dict[str, Any], shard_size: int) -> CacheEntry:
+        return CacheEntry(self.root, key, shard_size)
+
+    def clear(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(self.root)

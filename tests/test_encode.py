@@ -1,0 +1,331 @@
+"""The encode stage with deterministic fake encoders that count their forward calls."""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gcl_bench.data.split import Split
+from gcl_bench.encode import EncodedSplit, encode_split
+from gcl_bench.errors import GclBenchError
+from gcl_bench.index import build_index, search
+
+DIM = 16
+
+
+def fake_vector(*parts: object) -> np.ndarray:
+    """A unit vector that depends only on ``parts`` (a stand-in for a model's forward pass)."""
+    seed = int.from_bytes(hashlib.sha256("|".join(map(str, parts)).encode()).digest()[:8], "little")
+    vector = np.random.default_rng(seed).standard_normal(DIM).astype(np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+class FakeAdapter:
+    """gcl_bench's per-field adapter protocol, encoding by hashing; records every call."""
+
+    def __init__(self, fingerprint: str = "fake-1", query_fields: dict | None = None,
+                 doc_fields: dict | None = None, fail_after: int | None = None, prefix: str = "") -> None:
+        self.name = "fake"
+        self.query_fields = query_fields or {"text": 1.0}
+        self.doc_fields = doc_fields or {"image": 0.9, "title": 0.1}
+        self._fingerprint = fingerprint
+        self.fail_after = fail_after
+        self.prefix = prefix
+        self.calls: list[tuple[str, str, int]] = []
+
+    def fingerprint(self) -> str:
+        return self._fingerprint
+
+    def field_cache_key(self, side: str, field: str) -> dict:
+        return {"context_length": 77, "prefix": self.prefix}
+
+    def vector(self, side: str, field: str, value: str) -> np.ndarray:
+        content = Path(value).read_bytes() if field == "image" else value
+        return fake_vector(self._fingerprint, side, self.prefix, content)
+
+    def encode_field(self, side: str, field: str, values: list, batch_size: int) -> np.ndarray:
+        if self.fail_after is not None and len(self.calls) >= self.fail_after:
+            raise RuntimeError("interrupted")
+        self.calls.append((side, field, len(values)))
+        return np.stack([self.vector(side, field, v) for v in values])
+
+    def items(self, side: str | None = None, field: str | None = None) -> int:
+        return sum(n for s, f, n in self.calls if side in (None, s) and field in (None, f))
+
+
+def make_split(tmp_path: Path, num_docs: int = 23, num_queries: int = 9) -> Split:
+    images = tmp_path / "images"
+    images.mkdir(exist_ok=True)
+    titles, paths = [], []
+    for i in range(num_docs):
+        titles.append("" if i % 5 == 1 else f"red shoe {i}")
+        if i % 4 == 2:
+            paths.append(None if i % 8 == 2 else str(images / f"gone_{i}.png"))  # missing image
+        else:
+            path = images / f"img_{i}.png"
+            path.write_bytes(f"pixels {i}".encode())
+            paths.append(str(path))
+    # doc 6: no image (i % 4 == 2) and ... give it an empty title too -> no usable field
+    titles[6] = "   "
+    query_texts = [f"query {j}" for j in range(num_queries)]
+    query_texts[0] = titles[0]  # same text on both sides
+    return Split(
+        name="tiny",
+        doc_ids=[f"d{i:03d}" for i in range(num_docs)],
+        doc_titles=titles,
+        doc_images=paths,
+        query_ids=[f"q{j}" for j in range(num_queries)],
+        query_texts=query_texts,
+        qrels={f"q{j}": {"d000": 1} for j in range(num_queries)},
+    )
+
+
+def expected_docs(adapter: FakeAdapter, split: Split) -> tuple[np.ndarray, list[int]]:
+    """Independent re-statement of the fusion rule: renormalised weighted average, L2-normalised."""
+    rows, kept = [], []
+    for i, (title, image) in enumerate(zip(split.doc_titles, split.doc_images)):
+        total, weight = np.zeros(DIM), 0.0
+        if "title" in adapter.doc_fields and title.strip():
+            total += adapter.doc_fields["title"] * adapter.vector("doc", "title", title)
+            weight += adapter.doc_fields["title"]
+        if "image" in adapter.doc_fields and image and os.path.exists(image):
+            total += adapter.doc_fields["image"] * adapter.vector("doc", "image", image)
+            weight += adapter.doc_fields["image"]
+        if weight:
+            vector = total / weight
+            rows.append(vector / np.linalg.norm(vector))
+            kept.append(i)
+    return np.array(rows), kept
+
+
+@pytest.fixture()
+def cache_root(tmp_path: Path) -> Path:
+    return tmp_path / "cache"
+
+
+def run(adapter: object, split: Split, cache_root: Path, **kw: object) -> EncodedSplit:
+    result = encode_split(adapter, split, batch_size=4, cache_root=cache_root, shard_size=kw.pop("shard_size", 5), **kw)
+    assert result is not None
+    return result
+
+
+def test_fields_are_fused_with_renormalised_weights(tmp_path: Path, cache_root: Path) -> None:
+    split = make_split(tmp_path)
+    adapter = FakeAdapter()
+    encoded = run(adapter, split, cache_root)
+    want, kept = expected_docs(adapter, split)
+    np.testing.assert_allclose(encoded.doc_embeddings, want, atol=1e-6)
+    queries = np.stack([adapter.vector("query", "text", t) for t in split.query_texts])
+    np.testing.assert_allclose(encoded.query_embeddings, queries, atol=1e-6)
+    assert encoded.query_embeddings.dtype == encoded.doc_embeddings.dtype == np.float32
+    # doc 6 has neither title nor image: left out and reported, never a zero vector
+    assert 6 not in kept and encoded.doc_rows.tolist() == kept
+    docs = encoded.info["documents"]
+    assert docs["without_fields_ids"] == ["d006"] and docs["excluded"] == 1
+    assert docs["total"] == 23 and docs["indexed"] == 22
+    assert encoded.info["cache"]["hit"] is False and encoded.info["dim"] == DIM
+    # search results map back to split rows
+    scores, rows = search(build_index(encoded.doc_embeddings, device="cpu"), encoded.query_embeddings, 30)
+    split_rows = encoded.to_split_rows(rows)
+    assert (split_rows[:, 22:] == -1).all() and 6 not in split_rows
+    best = split_rows[:, 0]
+    np.testing.assert_allclose(scores[:, 0], np.max(encoded.query_embeddings @ want.T, axis=1), atol=1e-5)
+    assert set(best) <= set(kept)
+
+
+def test_second_run_does_no_forward_pass(tmp_path: Path, cache_root: Path) -> None:
+    split = make_split(tmp_path)
+    first = run(FakeAdapter(), split, cache_root)
+    again = FakeAdapter()
+    second = run(again, split, cache_root)
+    assert again.calls == []
+    assert second.info["cache"]["hit"] is True and second.info["cache"]["items_encoded"] == 0
+    assert all(entry["hit"] for entry in second.info["cache"]["entries"].values())
+    np.testing.assert_array_equal(first.doc_embeddings, second.doc_embeddings)
+    np.testing.assert_array_equal(first.query_embeddings, second.query_embeddings)
+
+
+def test_new_field_weights_reuse_every_vector(tmp_path: Path, cache_root: Path) -> None:
+    split = make_split(tmp_path)
+    run(FakeAdapter(), split, cache_root)
+    reweighted = FakeAdapter(doc_fields={"image": 0.3, "title": 0.7})
+    encoded = run(reweighted, split, cache_root)
+    assert reweighted.calls == []
+    np.testing.assert_allclose(encoded.doc_embeddings, expected_docs(reweighted, split)[0], atol=1e-6)
+
+
+@pytest.mark.parametrize("change", ["fingerprint", "prefix", "dtype"])
+def test_changed_model_or_settings_never_reuse_vectors(tmp_path: Path, cache_root: Path, change: str) -> None:
+    split = make_split(tmp_path)
+    run(FakeAdapter(), split, cache_root)
+    adapter = FakeAdapter(fingerprint="fake-2" if change == "fingerprint" else "fake-1",
+                          prefix="query: " if change == "prefix" else "")
+    encoded = run(adapter, split, cache_root, dtype="float16" if change == "dtype" else "float32")
+    assert adapter.items("doc", "title") == 18 and adapter.items("doc", "image") == 17
+    assert adapter.items("query", "text") == 9
+    assert encoded.info["cache"]["hit"] is False
+    want = expected_docs(adapter, split)[0]
+    atol = 2e-3 if change == "dtype" else 1e-6
+    np.testing.assert_allclose(encoded.doc_embeddings.astype(np.float32), want, atol=atol)
+    if change == "dtype":
+        assert encoded.doc_embeddings.dtype == np.float16 and encoded.query_embeddings.dtype == np.float32
+
+
+def test_changed_texts_or_images_are_encoded_again(tmp_path: Path, cache_root: Path) -> None:
+    split = make_split(tmp_path)
+    run(FakeAdapter(), split, cache_root)
+    split.doc_titles[0] = "blue shoe"
+    image = Path(split.doc_images[0])
+    image.write_bytes(b"new pixels, new size")
+    adapter = FakeAdapter()
+    encoded = run(adapter, split, cache_root)
+    assert adapter.items("doc", "title") == 18 and adapter.items("doc", "image") == 17
+    assert adapter.items("query") == 0
+    np.testing.assert_allclose(encoded.doc_embeddings, expected_docs(adapter, split)[0], atol=1e-6)
+
+
+def test_query_and_document_with_the_same_text_do_not_share(tmp_path: Path, cache_root: Path) -> None:
+    split = make_split(tmp_path)
+    adapter = FakeAdapter(doc_fields={"title": 1.0})
+    encoded = run(adapter, split, cache_root)
+    assert split.query_texts[0] == split.doc_titles[0]
+    entries = encoded.info["cache"]["entries"]
+    assert entries["query/text"]["key_hash"] != entries["doc/title"]["key_hash"]
+    np.testing.assert_allclose(encoded.query_embeddings[0], adapter.vector("query", "text", split.query_texts[0]))
+    assert not np.allclose(encoded.query_embeddings[0], encoded.doc_embeddings[0])
+
+
+def test_interrupted_encode_resumes_from_the_last_shard(tmp_path: Path, cache_root: Path) -> None:
+    split = make_split(tmp_path)
+    # shards of 5: queries 9 -> 2 calls, then the image field (17 items) breaks after 2 shards
+    with pytest.raises(RuntimeError, match="interrupted"):
+        run(FakeAdapter(fail_after=4), split, cache_root)
+    adapter = FakeAdapter()
+    encoded = run(adapter, split, cache_root)
+    assert adapter.items("query") == 0
+    assert adapter.items("doc", "image") == 17 - 10 and adapter.items("doc", "title") == 18
+    entries = encoded.info["cache"]["entries"]
+    assert entries["doc/image"]["shards_cached"] == 2 and entries["doc/image"]["shards_encoded"] == 2
+    np.testing.assert_allclose(encoded.doc_embeddings, expected_docs(adapter, split)[0], atol=1e-6)
+
+
+def test_a_manifest_for_another_key_is_refused(tmp_path: Path, cache_root: Path) -> None:
+    split = make_split(tmp_path)
+    encoded = run(FakeAdapter(), split, cache_root)
+    entries = encoded.info["cache"]["entries"]
+    image_dir = next(cache_root.glob(f"*/{entries['doc/image']['key_hash']}"))
+    title_dir = next(cache_root.glob(f"*/{entries['doc/title']['key_hash']}"))
+    (image_dir / "manifest.json").write_bytes((title_dir / "manifest.json").read_bytes())
+    with pytest.raises(GclBenchError, match="different key") as err:
+        run(FakeAdapter(), split, cache_root)
+    assert err.value.path.endswith("manifest.json")
+
+
+def test_cache_disabled_writes_nothing(tmp_path: Path, cache_root: Path) -> None:
+    split = make_split(tmp_path)
+    for _ in range(2):
+        adapter = FakeAdapter()
+        encoded = run(adapter, split, cache_root, cache=False)
+        assert adapter.items("doc", "image") == 17
+    assert not cache_root.exists() and encoded.info["cache"]["enabled"] is False
+
+
+def test_progress_reports_every_shard(tmp_path: Path, cache_root: Path) -> None:
+    seen: list[tuple[str, int, int]] = []
+    run(FakeAdapter(), make_split(tmp_path), cache_root, progress=lambda *a: seen.append(a))
+    assert seen[-1] == ("doc/title", 18, 18) and ("query/text", 9, 9) in seen
+
+
+@pytest.mark.parametrize(("adapter", "message"), [
+    (FakeAdapter(doc_fields={"colour": 1.0}), "unknown doc field"),
+    (FakeAdapter(doc_fields={"title": 0.0}), "weight 0"),
+    (FakeAdapter(doc_fields={"title": -1.0}), "weight -1"),
+    (object(), "neither"),
+])
+def test_bad_field_settings(tmp_path: Path, cache_root: Path, adapter: object, message: str) -> None:
+    with pytest.raises(GclBenchError, match=message):
+        run(adapter, make_split(tmp_path), cache_root)
+
+
+def test_no_document_with_a_field_is_an_error(tmp_path: Path, cache_root: Path) -> None:
+    split = make_split(tmp_path)
+    split.doc_images = [None] * split.num_docs
+    with pytest.raises(GclBenchError, match="no document has any"):
+        run(FakeAdapter(doc_fields={"image": 1.0}), split, cache_root)
+
+
+# --- plug-in encoders (BEIR protocol) -------------------------------------------------------
+
+
+class Plugin:
+    """A BEIR-style dense model: encode_queries / encode_corpus over dicts."""
+
+    def __init__(self, similarity: str | None = "cos", fingerprint: str | None = "plug-1",
+                 output: object = None) -> None:
+        if similarity is not None:
+            self.similarity = similarity
+        if fingerprint is not None:
+            self.fingerprint = lambda: fingerprint
+        self.output = output
+        self.calls = 0
+
+    def _encode(self, items: list, side: str) -> object:
+        self.calls += 1
+        rows = np.stack([3.0 * fake_vector(side, sorted(item.items())) for item in items])
+        return self.output(rows, side) if self.output else rows
+
+    def encode_queries(self, queries: list[dict], batch_size: int, **kw: object) -> object:
+        assert all({"id", "text"} <= set(q) for q in queries)
+        return self._encode(queries, "query")
+
+    def encode_corpus(self, corpus: list[dict], batch_size: int, **kw: object) -> object:
+        assert all({"id", "title", "image"} <= set(d) for d in corpus)
+        return self._encode(corpus, "doc")
+
+
+@pytest.mark.parametrize("similarity", ["cos", "dot"])
+def test_plugin_similarity(tmp_path: Path, cache_root: Path, similarity: str) -> None:
+    split = make_split(tmp_path)
+    encoded = run(Plugin(similarity), split, cache_root)
+    norms = np.linalg.norm(encoded.doc_embeddings, axis=1)
+    np.testing.assert_allclose(norms, 1.0 if similarity == "cos" else 3.0, rtol=1e-5)
+    assert encoded.doc_rows is None and encoded.doc_embeddings.shape == (23, DIM)
+    assert encoded.info["documents"]["without_fields_ids"] == ["d006"]
+    assert encoded.info["similarity"] == similarity
+
+
+def test_plugin_torch_output_and_cache(tmp_path: Path, cache_root: Path) -> None:
+    import torch
+
+    split = make_split(tmp_path)
+    first = run(Plugin(output=lambda rows, side: torch.from_numpy(rows).double()), split, cache_root)
+    again = Plugin()
+    second = run(again, split, cache_root)
+    assert again.calls == 0 and second.info["cache"]["hit"]
+    np.testing.assert_allclose(first.doc_embeddings, second.doc_embeddings)
+
+
+def test_plugin_without_fingerprint_is_not_cached(tmp_path: Path, cache_root: Path) -> None:
+    split = make_split(tmp_path)
+    for _ in range(2):
+        plugin = Plugin(fingerprint=None)
+        encoded = run(plugin, split, cache_root)
+        assert plugin.calls == 2 + 5  # 9 queries and 23 documents in shards of 5
+    assert encoded.info["cache"]["enabled"] is False and not cache_root.exists()
+
+
+@pytest.mark.parametrize(("output", "message"), [
+    (lambda rows, side: rows[:, 0], r"shape \(\d+,\)"),
+    (lambda rows, side: rows[:-1], "rows for"),
+    (lambda rows, side: rows.astype(np.int64), "dtype int64"),
+    (lambda rows, side: np.where(np.arange(DIM) == 3, np.nan, rows), "NaN"),
+    (lambda rows, side: rows[:, :8] if side == "doc" else rows, "dimensions differ"),
+    (lambda rows, side: rows * 0, "zero embedding"),
+])
+def test_plugin_output_is_validated(tmp_path: Path, cache_root: Path, output: object, message: str) -> None:
+    with pytest.raises(GclBenchError, match=message) as err:
+        run(Plugin(output=output, fingerprint=None), make_split(tmp_path), cache_root)
+    assert "Plugin" in str(err.value)
