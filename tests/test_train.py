@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
+from gcl_bench.data import read_triplets
 from gcl_bench.errors import GclBenchError
 from gcl_bench.train.data import BatchPlan, TripletData, parse_fields
 from gcl_bench.train.loop import TrainConfig, checkpoint_path, train
@@ -52,28 +52,6 @@ def write_triplet_folder(root: Path, with_scores: bool = True) -> Path:
         writer.writeheader()
         writer.writerows(rows)
     return folder
-
-
-def _fallback_read_triplets(data_dir, split, image_root=None, subset=None):  # noqa: ANN001
-    """Used only while the data layer's reader is absent: the CSV with resolved image paths."""
-    stems = {"in_domain": "query_0_product_id_0"}
-    path = Path(data_dir) / f"{stems[split]}.csv"
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    for column in ("score_linear", "score_reciprocal", "position"):
-        if column in frame:
-            frame[column] = pd.to_numeric(frame[column])
-    frame["image"] = [str(Path(data_dir) / p) if (Path(data_dir) / p).is_file() else None
-                      for p in frame["image_local"]]
-    frame["title"] = [t or None for t in frame["title"]]
-    return frame
-
-
-@pytest.fixture(autouse=True)
-def _reader(monkeypatch):
-    import gcl_bench.data
-
-    if not hasattr(gcl_bench.data, "read_triplets"):
-        monkeypatch.setattr(gcl_bench.data, "read_triplets", _fallback_read_triplets, raising=False)
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +97,7 @@ def test_ranks_take_disjoint_slices_of_each_global_batch():
 
 
 def test_triplet_validation(tiny):
-    frame = _fallback_read_triplets(tiny, "in_domain")
+    frame = read_triplets(tiny, "in_domain")
     doc_fields = {"image": 0.9, "title": 0.1}
     data = TripletData.from_frame(frame, psi="linear", doc_fields=doc_fields)
     assert len(data) == 36 and data.score_max == 100

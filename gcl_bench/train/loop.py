@@ -457,6 +457,8 @@ def train(config: TrainConfig) -> TrainResult:
                         scaler.scale(loss / config.accum_steps).backward()
                     step_loss += loss.item() / config.accum_steps
                     micro += 1
+                if dist_info.world > 1:  # log the global batch's loss, not rank 0's share
+                    step_loss = _mean_over_ranks(step_loss, device)
                 if not math.isfinite(step_loss):
                     raise GclBenchError(f"the loss became {step_loss} at step {step + 1}; lower --lr "
                                         "or check the scores")
@@ -496,8 +498,43 @@ def train(config: TrainConfig) -> TrainResult:
         final = save(None)
     else:
         final = checkpoint_path(output_dir) if dist_info.main else None
+    if dist_info.world > 1:
+        _check_ranks_agree(model, dist_info, output_dir)
     _barrier(dist_info)
     return TrainResult(final, step, last_loss, output_dir, data.report, evaluations)
+
+
+def state_digest(model: nn.Module) -> str:
+    """SHA-256 over the model's parameters and buffers, in state-dict order."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for key, value in model.state_dict().items():
+        digest.update(key.encode())
+        digest.update(value.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _check_ranks_agree(model: nn.Module, dist_info: Dist, output_dir: Path) -> None:
+    """Every rank must end with the same weights; rank 0 writes them to rank_digests.json."""
+    import torch.distributed as dist
+
+    digests: list[Any] = [None] * dist_info.world
+    dist.all_gather_object(digests, state_digest(model))
+    if dist_info.main:
+        from gcl_bench.io import write_json
+
+        write_json(output_dir / "rank_digests.json", {str(r): d for r, d in enumerate(digests)})
+    if len(set(digests)) != 1:
+        raise RuntimeError(f"the ranks' weights diverged: {digests}")
+
+
+def _mean_over_ranks(value: float, device: torch.device) -> float:
+    import torch.distributed as dist
+
+    tensor = torch.tensor([value], dtype=torch.float64, device=device)
+    dist.all_reduce(tensor)
+    return float(tensor.item()) / dist.get_world_size()
 
 
 def _gather_rng(device: torch.device, dist_info: Dist) -> Any:

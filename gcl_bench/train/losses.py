@@ -101,9 +101,13 @@ def combine_fields(field_embeddings: Mapping[str, torch.Tensor], weights: Mappin
 
 def _gather_with_grad(tensor: torch.Tensor) -> torch.Tensor:
     """Concatenate ``tensor`` from every rank in rank order, keeping the autograd graph."""
+    import warnings
+
     import torch.distributed.nn.functional as dist_fn
 
-    return torch.cat(dist_fn.all_gather(tensor), dim=0)
+    with warnings.catch_warnings():  # deprecated in favour of a private API; still the public one
+        warnings.simplefilter("ignore", FutureWarning)
+        return torch.cat(dist_fn.all_gather(tensor), dim=0)
 
 
 def _gather_ids(ids: torch.Tensor) -> torch.Tensor:
