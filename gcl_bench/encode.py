@@ -211,7 +211,7 @@ def _field_jobs(
             counts["missing_images"] = int((~present).sum())
             add("doc", "image", weight, values, hash_image_files([s for s in stamps if s]), present)
     for job in jobs:
-        counts.setdefault("field_counts", {})[job.label] = len(job.values)
+        counts.setdefault("items_per_field", {})[job.label] = len(job.values)
     return jobs
 
 
@@ -429,8 +429,8 @@ def _merge(
             "excluded": len(without_ids) if doc_rows is not None else 0,
             "missing_images": counts.get("missing_images", 0),
             "empty_titles": counts.get("empty_titles", 0),
-            "field_counts": counts.get("field_counts", {}),
         },
+        "items_per_field": counts.get("items_per_field", {}),
         "distributed": {"world_size": world},
         "timings": {
             "query": round(side_seconds["query"], 4),

@@ -58,7 +58,7 @@ class FakeAdapter:
 
 def make_split(tmp_path: Path, num_docs: int = 23, num_queries: int = 9) -> Split:
     images = tmp_path / "images"
-    images.mkdir(exist_ok=True)
+    images.mkdir(parents=True, exist_ok=True)
     titles, paths = [], []
     for i in range(num_docs):
         titles.append("" if i % 5 == 1 else f"red shoe {i}")
