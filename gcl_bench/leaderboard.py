@@ -9,8 +9,10 @@ corrected across the models compared in that split and metric (:mod:`gcl_bench.s
 Results are never mixed silently. Files are grouped into one table per *setting*: dataset
 (sub-dataset name), eval set, retrieval top-k and how the judgements were built (sampled or
 not, with seed, top-q and judgement top-k); each table has a heading saying which. Inside one
-table every result of a split must come from the same data: when their fingerprints (or query
-hashes, or, lacking both, query counts) differ, the leaderboard refuses with an error.
+table every result of a split must be scored on the same judgements: when their query-set
+hashes, query counts, judgement counts or per-query query ids differ, the leaderboard refuses
+with an error. Differing dataset fingerprints (which identify files by path, size and mtime,
+so two copies of the same data differ) are stated in a note under the table.
 
 Pipeline (each step usable on its own)::
 
@@ -63,8 +65,6 @@ _METRIC_LABELS = {
     "err_chapelle": "ERR-C",
     "rbp_binary": "RBP-bin",
 }
-#: fields of results.json "dataset" that identify the judgements of one split
-_JUDGEMENT_FIELDS = ("fingerprint", "query_hash")
 UP, DOWN = "\u2191", "\u2193"
 DEFAULT_REPORTED = Path(__file__).resolve().parent.parent / "leaderboards" / "reported.json"
 RESULTS_NAME = "results.json"
@@ -94,9 +94,12 @@ class Entry:
     @property
     def dataset_name(self) -> str:
         subset = self.dataset.get("subset")
-        if subset:
-            return str(subset)
         path = self.dataset.get("path")
+        if subset:
+            # the bundled sample lives in <cache>/sample/<version>: say "sample v1", not "v1"
+            if path and Path(str(path)).name == subset and Path(str(path)).parent.name == "sample":
+                return f"sample {subset}"
+            return str(subset)
         return Path(str(path)).name if path else "unknown dataset"
 
     def setting(self) -> tuple[tuple[str, Any], ...]:
@@ -112,10 +115,6 @@ class Entry:
             for key in ("seed", "top_q", "top_k"):
                 items.append((f"judgements_{key}", self.dataset.get(key)))
         return tuple(items)
-
-    def judgements(self) -> dict[str, Any]:
-        """Identity of this split's judgements, as far as the results file records it."""
-        return {k: self.dataset[k] for k in _JUDGEMENT_FIELDS if self.dataset.get(k) is not None}
 
     @property
     def per_query_path(self) -> Path | None:
@@ -203,14 +202,17 @@ def load_entry(path: str | os.PathLike[str], label: str | None = None) -> Entry:
 def load_entries(
     paths: Iterable[str | os.PathLike[str]], labels: Mapping[str, str] | None = None
 ) -> list[Entry]:
-    """Load every results file; ``labels`` maps a results file or its folder to a row name."""
+    """Load every results file; ``labels`` maps a results file or a folder above it to a row name.
+
+    The nearest match wins, so ``results/clip=clip-random`` names every split under ``results/clip``.
+    """
     resolved_labels = {Path(k).resolve(): v for k, v in (labels or {}).items()}
     used: set[Path] = set()
     entries = []
     for path in paths:
         resolved = Path(path).resolve()
         label = None
-        for key in (resolved, resolved.parent):
+        for key in (resolved, *resolved.parents):
             if key in resolved_labels:
                 label = resolved_labels[key]
                 used.add(key)
@@ -328,6 +330,7 @@ class Table:
     tested_models: dict[tuple[str, str], int] = field(default_factory=dict)
     reported_sources: list[dict[str, Any]] = field(default_factory=list)
     reported_notes: list[str] = field(default_factory=list)
+    data_notes: list[str] = field(default_factory=list)
 
     @property
     def heading(self) -> str:
@@ -359,29 +362,73 @@ def _split_sort_key(split: str) -> tuple[int, str]:
     return (SPLIT_ORDER.index(split), split) if split in SPLIT_ORDER else (len(SPLIT_ORDER), split)
 
 
-def _check_same_data(split: str, entries: list[Entry]) -> None:
-    """Refuse when results of one split in one table come from different judgements."""
-    first_seen: dict[str, tuple[Any, Entry]] = {}
+def read_query_ids(entry: Entry) -> list[str] | None:
+    """Query ids of the per_query.csv beside ``entry`` (None when there is none)."""
+    path = entry.per_query_path
+    if path is None or not path.is_file():
+        return None
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if not header or header[0] != "query_id":
+            raise GclBenchError("per-query file must start with a 'query_id' column", path)
+        return [row[0] for row in reader if row]
+
+
+def _check_same_data(split: str, entries: list[Entry]) -> list[str]:
+    """Refuse when results of one split in one table were scored on different judgements.
+
+    Compared: the recorded query-set hash, the number of scored queries, the number of
+    judgements, and the query ids of the per-query files. The dataset fingerprint identifies
+    the input *files* (path, size, mtime), so two copies of the same data differ in it: that is
+    reported as a note (returned), not refused.
+    """
+    def refuse(what: str, here: Any, there: Any, entry: Entry, other: Entry) -> GclBenchError:
+        return GclBenchError(
+            f"{split}: results disagree on {what} ({here} here, {there} in {other.path}); they were "
+            "scored on different judgements and cannot share a column",
+            entry.path,
+        )
+
+    checks = {
+        "the query-set hash": lambda e: e.dataset.get("query_hash"),
+        "the number of queries": lambda e: e.num_queries,
+        "the number of judgements": lambda e: e.dataset.get("num_judgements"),
+    }
+    for what, get in checks.items():
+        first: tuple[Any, Entry] | None = None
+        for entry in entries:
+            value = get(entry)
+            if value is None:
+                continue
+            if first is None:
+                first = (value, entry)
+            elif value != first[0]:
+                raise refuse(what, repr(value), repr(first[0]), entry, first[1])
+    first_ids: tuple[set[str], Entry] | None = None
     for entry in entries:
-        for key, value in entry.judgements().items():
-            if key not in first_seen:
-                first_seen[key] = (value, entry)
-            elif first_seen[key][0] != value:
-                other = first_seen[key][1]
-                raise GclBenchError(
-                    f"{split}: results disagree on the dataset {key} ({value!r} here, "
-                    f"{first_seen[key][0]!r} in {other.path}); they were computed on different "
-                    "data and cannot share a column",
-                    entry.path,
-                )
-    if not first_seen:
-        counts = {entry.num_queries for entry in entries}
-        if len(counts) > 1:
+        ids = read_query_ids(entry)
+        if ids is None:
+            continue
+        if first_ids is None:
+            first_ids = (set(ids), entry)
+        elif set(ids) != first_ids[0]:
+            only_here = sorted(set(ids) - first_ids[0])
+            only_there = sorted(first_ids[0] - set(ids))
             raise GclBenchError(
-                f"{split}: results score different numbers of queries ({sorted(counts, key=str)}) "
-                "and record no dataset fingerprint to tell whether the data are the same",
-                entries[0].path,
+                f"{split}: per-query values cover different queries than {first_ids[1].per_query_path} "
+                f"({len(only_here)} only here, {len(only_there)} only there, e.g. "
+                f"{(only_here or only_there)[0]!r}); they were scored on different judgements and "
+                "cannot share a column",
+                entry.per_query_path,
             )
+    fingerprints = {e.dataset.get("fingerprint") for e in entries} - {None}
+    if len(fingerprints) > 1:
+        return [
+            f"{split_label(split)}: the results come from {len(fingerprints)} copies of the dataset files "
+            "(different path, size or modification time); their query sets and judgement counts agree."
+        ]
+    return []
 
 
 def build_tables(
@@ -438,8 +485,9 @@ def build_tables(
         by_split: dict[str, list[Entry]] = {}
         for entry in group:
             by_split.setdefault(entry.split, []).append(entry)
-        for split, split_entries in by_split.items():
-            _check_same_data(split, split_entries)
+        data_notes: list[str] = []
+        for split in sorted(by_split, key=_split_sort_key):
+            data_notes += _check_same_data(split, by_split[split])
         table = Table(
             setting=setting,
             splits=sorted(by_split, key=_split_sort_key),
@@ -449,6 +497,7 @@ def build_tables(
             alpha=alpha,
             permutations=permutations,
             seed=seed,
+            data_notes=data_notes,
         )
         table.num_queries = {
             split: sorted({e.num_queries for e in es if e.num_queries is not None})
@@ -621,7 +670,9 @@ def notes(table: Table, fmt: str = "markdown") -> list[str]:
     has_reported = any(r.reported for r in table.rows)
     lines = ["Best measured value per column in bold." if has_reported and not table.setting.get("reported_only")
              else "Best value per column in bold."]
-    if table.baseline is not None:
+    if table.baseline is not None and not any(table.tested_models.values()):
+        lines.append(f"No significance test: no other model to compare with the baseline {table.baseline}.")
+    elif table.baseline is not None:
         test = TEST_NAMES[table.test]
         if table.test == "randomization":
             test += f", {table.permutations} random sign flips (exact when 2^n is fewer), seed {table.seed}"
@@ -637,6 +688,7 @@ def notes(table: Table, fmt: str = "markdown") -> list[str]:
     queries = _queries_text(table)
     if queries:
         lines.append(queries)
+    lines.extend(table.data_notes)
     if table.reported_sources:
         sources = "; ".join(
             f"{s.get('title', '')}, {s.get('section', '')}" + (f" ({s['url']})" if s.get("url") else "")

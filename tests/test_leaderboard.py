@@ -358,21 +358,49 @@ def test_sampled_judgements_are_grouped_apart_and_named(tmp_path: Path) -> None:
     assert headings[1].endswith("judgements sampled from the triplets (seed 1, top-q 2000, top-k 1000)")
 
 
-def test_different_data_in_one_column_is_refused(tmp_path: Path) -> None:
+def test_different_judgements_in_one_column_are_refused(tmp_path: Path) -> None:
     rng = np.random.default_rng(6)
     runs = make_runs(rng)
-    write_result(tmp_path / "a", "base", "in_domain", runs["base"])
-    write_result(tmp_path / "b", "strong", "in_domain", runs["strong"], dataset={"fingerprint": "other"})
-    with pytest.raises(GclBenchError, match="different data"):
+    write_result(tmp_path / "a", "base", "in_domain", runs["base"], dataset={"num_judgements": 400})
+    write_result(tmp_path / "b", "strong", "in_domain", runs["strong"], dataset={"num_judgements": 401})
+    with pytest.raises(GclBenchError, match="in_domain: results disagree on the number of judgements"):
         lb.build_tables(lb.load_entries(lb.discover([tmp_path])))
 
 
-def test_unfingerprinted_results_with_different_query_counts_are_refused(tmp_path: Path) -> None:
+def test_different_query_hashes_are_refused(tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    runs = make_runs(rng)
+    write_result(tmp_path / "a", "base", "in_domain", runs["base"], dataset={"query_hash": "h1"})
+    write_result(tmp_path / "b", "strong", "in_domain", runs["strong"], dataset={"query_hash": "h2"})
+    with pytest.raises(GclBenchError, match="query-set hash"):
+        lb.build_tables(lb.load_entries(lb.discover([tmp_path])))
+
+
+def test_different_query_ids_are_refused_even_without_a_baseline(tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    runs = make_runs(rng)
+    write_result(tmp_path / "a", "base", "in_domain", runs["base"])
+    other_ids = [f"x{i}" for i in range(N_QUERIES)]
+    write_result(tmp_path / "b", "strong", "in_domain", runs["strong"], query_ids=other_ids)
+    with pytest.raises(GclBenchError, match="in_domain: per-query values cover different queries than .*'x0'"):
+        lb.build_tables(lb.load_entries(lb.discover([tmp_path])))
+
+
+def test_copies_of_the_same_data_are_accepted_with_a_note(tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    runs = make_runs(rng)
+    write_result(tmp_path / "a", "base", "in_domain", runs["base"])
+    write_result(tmp_path / "b", "strong", "in_domain", runs["strong"], dataset={"fingerprint": "copy-elsewhere"})
+    (table,) = lb.build_tables(lb.load_entries(lb.discover([tmp_path])), baseline="base")
+    assert "In-domain: the results come from 2 copies of the dataset files" in lb.render_markdown([table])
+
+
+def test_different_query_counts_are_refused(tmp_path: Path) -> None:
     write_result(tmp_path / "a", "x", "in_domain", {"ndcg@10": np.ones(5), "err": np.ones(5), "rbp@0.9": np.ones(5)},
                  dataset={"fingerprint": None})
     write_result(tmp_path / "b", "y", "in_domain", {"ndcg@10": np.ones(6), "err": np.ones(6), "rbp@0.9": np.ones(6)},
                  dataset={"fingerprint": None})
-    with pytest.raises(GclBenchError, match="different numbers of queries"):
+    with pytest.raises(GclBenchError, match="the number of queries"):
         lb.build_tables(lb.load_entries(lb.discover([tmp_path])))
 
 
@@ -475,7 +503,7 @@ def test_per_query_files_that_do_not_line_up(results_dir: Path, capsys: pytest.C
     text = path.read_text().replace("q007,", "q999,")
     path.write_text(text)
     _one_error_line(["leaderboard", str(results_dir), "--baseline", "base"], capsys,
-                    r"weak/per_query\.csv: per-query values cover different queries .*'q999'")
+                    r"weak/per_query\.csv: zero_shot: per-query values cover different queries .*1 only here, 1 only there, e\.g\. 'q999'")
 
 
 def test_per_query_file_from_another_run(results_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -44,7 +44,7 @@ def _parse_labels(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--reported-file", type=click.Path(path_type=Path), default=None,
               help="Use another file of published numbers.")
 @click.option("--label", "labels", multiple=True, metavar="PATH=NAME",
-              help="Row name for a results file or its folder (repeatable).")
+              help="Row name for a results file or any folder above it (repeatable).")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write here instead of stdout.")
 @click.option("--plot", type=click.Path(path_type=Path), default=None,
               help="Also draw nDCG@k and recall@k curves into this PNG (one file per table).")
