@@ -1,0 +1,192 @@
+"""Encoding throughput: the CPU data pipeline, full encodes, and a cache-hit run.
+
+Measured, each as items/s (median of ``--repeat`` runs):
+
+1. the data pipeline alone (no model): tokenising titles, and decoding + preprocessing product
+   images (JPEG, 256-400 px, into the 224 px ViT-B-32 input) through the DataLoader with 0, 1
+   and 2 worker processes; gcl_bench's pipeline (batched tokenisation; decode + preprocess in
+   workers, undecodable images skipped) against the GCL reference evaluation's way (one
+   tokeniser call per item inside ``Dataset.__getitem__``, default collate);
+2. a full document encode (image 0.9 + title 0.1) with the tiny ``gcl-tiny`` architecture and,
+   for a small batch, a randomly initialised real-size ``ViT-B-32``, on this machine's device
+   (CUDA with AMP when present, else CPU fp32);
+3. ``gcl_bench.encode.encode_split`` on the bundled sample benchmark with an empty embedding
+   cache, then again with the cache filled (no forward pass), with ``gcl-tiny``.
+
+    python benchmarks/bench_encode.py [--quick] [--repeat N] [--workers 0,1,2]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+WORDS = ("red blue green black white navy olive beige cotton linen wool leather denim silk "
+         "shirt dress jacket sneaker boot scarf hat lamp rug vase pillow basket mug chair "
+         "vintage modern classic rustic slim oversized floral striped plain waterproof").split()
+
+
+def make_inputs(folder: Path, n: int, seed: int = 0) -> tuple[list[str], list[str]]:
+    """``n`` product-like titles and JPEG images (varied sizes, noisy content)."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    titles = [" ".join(rng.choice(WORDS, size=int(rng.integers(6, 14)))) for _ in range(n)]
+    paths = []
+    for i in range(n):
+        h, w = int(rng.integers(256, 400)), int(rng.integers(256, 400))
+        base = rng.integers(0, 255, size=3)
+        noise = rng.integers(-40, 40, size=(h, w, 3))
+        pixels = np.clip(base + noise, 0, 255).astype("uint8")
+        path = folder / f"{i:05d}.jpg"
+        Image.fromarray(pixels).save(path, quality=90)
+        paths.append(str(path))
+    return titles, paths
+
+
+def timed(fn: Callable[[], object], repeat: int) -> float:
+    """Median wall time of ``repeat`` calls."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+class ReferenceStyleDataset:
+    """The GCL reference evaluation's per-item pipeline, written from its description:
+    one tokeniser call per title and ``preprocess(Image.open(path))`` per image in ``__getitem__``.
+    """
+
+    def __init__(self, titles, paths, tokenizer, preprocess, context_length):  # noqa: ANN001
+        self.titles, self.paths = titles, paths
+        self.tokenizer, self.preprocess, self.context_length = tokenizer, preprocess, context_length
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int):  # noqa: ANN204
+        from PIL import Image
+
+        image = self.preprocess(Image.open(self.paths[i]))
+        tokens = self.tokenizer([self.titles[i]], context_length=self.context_length)[0]
+        return [image, tokens]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="Small inputs, one repeat.")
+    parser.add_argument("--repeat", type=int, default=None)
+    parser.add_argument("--items", type=int, default=None, help="Images/titles in the pipeline runs.")
+    parser.add_argument("--workers", default="0,1,2")
+    parser.add_argument("--batch-size", type=int, default=64)
+    args = parser.parse_args()
+    n = args.items or (96 if args.quick else 512)
+    repeat = args.repeat or (1 if args.quick else 3)
+    workers = [int(w) for w in args.workers.split(",")]
+
+    import open_clip
+    import torch
+    from torch.utils.data import DataLoader
+
+    from gcl_bench.models.openclip import (
+        OpenClipRetriever,
+        iter_image_batches,
+        register_model_configs,
+    )
+
+    register_model_configs()
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    print(f"# bench_encode: {n} items, batch {args.batch_size}, median of {repeat}, "
+          f"{os.cpu_count()} CPUs, torch {torch.__version__}, device {device}")
+    work = Path(tempfile.mkdtemp(prefix="gcl_bench_encode_"))
+    t0 = time.perf_counter()
+    (work / "images").mkdir()
+    titles, paths = make_inputs(work / "images", n)
+    print(f"# inputs written in {time.perf_counter() - t0:.1f} s ({work})")
+
+    _, _, preprocess = open_clip.create_model_and_transforms("ViT-B-32", pretrained=None, pretrained_text=False)
+    tokenizer = open_clip.get_tokenizer("ViT-B-32")
+    rows: list[tuple[str, float, float | None]] = []
+
+    # 1. data pipeline --------------------------------------------------------------------------
+    def tokenise_batched() -> None:
+        for start in range(0, n, args.batch_size):
+            tokenizer(titles[start:start + args.batch_size], context_length=77)
+
+    def tokenise_per_item() -> None:
+        for title in titles:
+            tokenizer([title], context_length=77)
+
+    t_ref = timed(tokenise_per_item, repeat)
+    t_ours = timed(tokenise_batched, repeat)
+    rows.append(("tokenise titles: per item (reference)", n / t_ref, None))
+    rows.append(("tokenise titles: batched (gcl_bench)", n / t_ours, t_ref / t_ours))
+
+    for w in workers:
+        def ours(w: int = w) -> None:
+            for _ in iter_image_batches(paths, preprocess, args.batch_size, num_workers=w):
+                pass
+
+        def reference(w: int = w) -> None:
+            dataset = ReferenceStyleDataset(titles, paths, tokenizer, preprocess, 77)
+            for _ in DataLoader(dataset, batch_size=args.batch_size, num_workers=w):
+                pass
+
+        t_ref = timed(reference, repeat)
+        t_ours = timed(ours, repeat)
+        rows.append((f"decode+preprocess+tokenise, {w} workers (reference)", n / t_ref, None))
+        rows.append((f"decode+preprocess, {w} workers (gcl_bench)", n / t_ours, None))
+
+    # 2. full encodes ---------------------------------------------------------------------------
+    corpus = [{"id": str(i), "title": t, "image": p} for i, (t, p) in enumerate(zip(titles, paths))]
+    best_workers = max(workers)
+    tiny = OpenClipRetriever("gcl-tiny", device=device, num_workers=best_workers)
+    t = timed(lambda: tiny.encode_corpus(corpus, batch_size=args.batch_size), repeat)
+    rows.append((f"encode docs gcl-tiny image+title, {best_workers} workers, {device}", n / t, None))
+    small = corpus[: min(len(corpus), 64 if device == "cpu" else len(corpus))]
+    vit = OpenClipRetriever("ViT-B-32", device=device, num_workers=best_workers)
+    t = timed(lambda: vit.encode_corpus(small, batch_size=args.batch_size), repeat)
+    rows.append((f"encode docs ViT-B-32 image+title ({len(small)} docs), {device} {vit.precision}",
+                 len(small) / t, None))
+    t = timed(lambda: vit.encode_field("query", "text", titles[:len(small)], args.batch_size), repeat)
+    rows.append((f"encode queries ViT-B-32 text ({len(small)}), {device} {vit.precision}", len(small) / t, None))
+
+    # 3. cache-hit run ----------------------------------------------------------------------------
+    try:
+        from gcl_bench.data import load_split
+        from gcl_bench.encode import encode_split
+    except ImportError as err:  # pragma: no cover - older checkout
+        print(f"# encode_split unavailable ({err}); skipping the cache run")
+    else:
+        split = load_split(split="zero_shot")
+        items = split.num_docs + split.num_queries
+        cache_root = work / "embeddings"
+        start = time.perf_counter()
+        encode_split(tiny, split, batch_size=args.batch_size, cache=True, cache_root=cache_root)
+        cold = time.perf_counter() - start
+        hit = timed(lambda: encode_split(tiny, split, batch_size=args.batch_size, cache=True,
+                                         cache_root=cache_root), repeat)
+        rows.append((f"encode_split sample zero_shot, empty cache ({items} items)", items / cold, None))
+        rows.append((f"encode_split sample zero_shot, cache hit ({hit * 1000:.0f} ms)", items / hit, cold / hit))
+
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measurement':<{width}}  {'items/s':>10}  {'speed-up':>8}")
+    for label, rate, ratio in rows:
+        print(f"{label:<{width}}  {rate:>10.1f}  {'' if ratio is None else f'{ratio:>7.2f}x'}")
+    sys.stdout.flush()
+    import shutil
+
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
