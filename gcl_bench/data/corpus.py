@@ -146,7 +146,7 @@ def read_corpus_jsonl(path: str | os.PathLike[str]) -> pa.Table:
 
 def check_unique_ids(ids: pa.Array | pa.ChunkedArray, path: Path, what: str = "product id") -> None:
     """Raise when two entries share an id (after conversion to strings)."""
-    if pc.count_distinct(ids).as_py() == len(ids):
+    if len(pc.unique(ids)) == len(ids):
         return
     counts = pc.value_counts(ids)
     dup = pc.filter(counts, pc.greater(pc.struct_field(counts, "counts"), 1))[0]["values"].as_py()

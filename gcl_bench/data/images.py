@@ -18,6 +18,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -35,13 +36,20 @@ class ImageResolution:
 
 
 def _dir_and_name(paths: pa.Array) -> tuple[pa.Array, pa.Array]:
-    parts = pc.extract_regex(paths, r"^(?P<dir>.*)/(?P<name>[^/]*)$")
-    dirs = pc.struct_field(parts, [0])
-    names = pc.struct_field(parts, [1])
-    no_slash = pc.is_null(parts)
-    dirs = pc.if_else(no_slash, pa.scalar(".", pa.string()), dirs)
-    names = pc.if_else(no_slash, paths, names)
+    parts = pc.split_pattern(paths, "/", max_splits=1, reverse=True)
+    has_dir = pc.fill_null(pc.equal(pc.list_value_length(parts), 2), False)
+    dirs = pc.if_else(has_dir, pc.list_element(parts, 0), pa.scalar(".", pa.string()))
+    names = pc.if_else(has_dir, pc.list_element(pc.list_slice(parts, 1, 2), 0), paths)
     return dirs, names
+
+
+def _common_dir(paths: pa.Array) -> str | None:
+    """The deepest folder containing every absolute path of ``paths`` (None if some are relative)."""
+    if len(paths) == 0 or not pc.all(pc.starts_with(paths, "/")).as_py():
+        return None
+    lo_hi = pc.min_max(paths)
+    common = os.path.commonprefix([lo_hi["min"].as_py(), lo_hi["max"].as_py()])
+    return common[: common.rfind("/")] or "/"
 
 
 def _dir_mtime(directory: str) -> int:
@@ -61,6 +69,9 @@ def check_exists(paths: pa.Array) -> tuple[pa.Array, dict[str, int]]:
     paths = paths.combine_chunks() if isinstance(paths, pa.ChunkedArray) else paths
     valid = pc.fill_null(pc.not_equal(paths, ""), False)
     present = pc.filter(paths, valid)
+    top = _common_dir(present)
+    if top is not None and not os.path.isdir(top):  # e.g. the authors' paths, images not unpacked
+        return pa.array(np.zeros(len(paths), dtype=bool)), {top: _dir_mtime(top)}
     dirs, _ = _dir_and_name(present)
     existing: list[str] = []
     state: dict[str, int] = {}

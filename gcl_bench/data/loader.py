@@ -175,11 +175,12 @@ def _sampled(rows: pa.Table, path: Path, weight_column: str, top_q: int, top_k: 
 
 
 def _judged_not_in_corpus(qrels: dict[str, dict[str, int]], corpus: Corpus) -> int:
-    docs = [d for judged in qrels.values() for d in judged]
-    if not docs:
+    """How many distinct judged products the corpus lacks."""
+    judged = pc.unique(pa.array([d for docs in qrels.values() for d in docs], type=pa.string()))
+    if not len(judged):
         return 0
-    inside = pc.is_in(pa.array(docs, type=pa.string()), value_set=corpus.table["doc_id"])
-    return len(docs) - (pc.sum(inside).as_py() or 0)
+    found = pc.sum(pc.is_in(corpus.table["doc_id"], value_set=judged)).as_py() or 0
+    return len(judged) - found
 
 
 # ---------------------------------------------------------------- per layout
@@ -327,7 +328,7 @@ def load_split(
         outside = _judged_not_in_corpus(judged.qrels, corpus)
         notes = list(judged.notes)
         if outside:
-            notes.append(f"{outside} judged products are not in {plan.corpus_label.name}; they can never be retrieved")
+            notes.append(f"{outside} distinct judged products are not in {plan.corpus_label.name}; they can never be retrieved")
         meta = {
             "path": str(layout.folder),
             "data_dir": str(data_path),

@@ -1,0 +1,184 @@
+"""Time and peak memory of loading one Marqo-GS split: the reference path against gcl_bench.
+
+The reference path is what the GCL evaluation script does: ``pandas.read_csv`` of the split CSV
+and ``json.load`` of the corpus JSON. gcl_bench is measured cold (empty cache: parse, check,
+write the columnar cache) and cached (memory-mapped), for a split with a gt file (the usual
+case, the CSV is read only when a gt key needs it) and for one without (judgements sampled
+from the CSV, which must then be read). "cached + columns" also converts the three document
+columns to Python lists, the cost a consumer pays on first use.
+
+Each variant runs in its own subprocess; time is the load call alone (imports excluded), peak
+memory is the subprocess's ``ru_maxrss``. The generated split (full scale: 3.93M CSV rows, a
+2M-product corpus) is written once into ``--work-dir`` and reused.
+
+    python benchmarks/bench_load.py [--quick] [--work-dir DIR] [--repeat N]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+STEM = "query_0_product_id_0"
+WORDS = ("red blue green black white navy olive beige cotton linen wool leather denim silk "
+         "shirt dress jacket sneaker boot scarf hat lamp rug vase pillow basket mug chair "
+         "vintage modern classic rustic slim oversized floral striped plain waterproof").split()
+
+
+def generate(folder: Path, rows: int, products: int, queries: int, judged: int, seed: int = 0) -> None:
+    """Write corpus_1.json, the in_domain CSV, its gt/queries files, and a copy without gt."""
+    import numpy as np
+    import orjson
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    words = np.array(WORDS)
+
+    def phrases(n: int, k: int) -> pa.Array:
+        cols = [pa.array(words[rng.integers(0, len(words), n)]) for _ in range(k)]
+        return pc.binary_join_element_wise(*cols, " ")
+
+    numbers = np.unique(rng.integers(0, 10**9, int(products * 1.01) + 100))[:products]
+    rng.shuffle(numbers)
+    ids = pc.utf8_lpad(pa.array(numbers.astype(str)), 10, "0")
+    titles = pc.binary_join_element_wise(phrases(products, 6), pa.array(np.arange(products).astype(str)), " #")
+    shard = pa.array((np.arange(products) % 1000).astype(str))
+    images = pc.binary_join_element_wise("/home/ubuntu/marqo-gs/images", shard, pc.binary_join_element_wise(ids, ".jpg", ""), "/")
+    t0 = time.time()
+    corpus = {i: {"title": t, "image_local": p, "brand": "acme"}
+              for i, t, p in zip(ids.to_pylist(), titles.to_pylist(), images.to_pylist())}
+    (folder / "corpus_1.json").write_bytes(orjson.dumps(corpus))
+    del corpus
+    print(f"  corpus_1.json: {products:,} products ({time.time() - t0:.0f} s)", file=sys.stderr)
+
+    query_texts = pc.binary_join_element_wise(phrases(queries, 3), pa.array(np.arange(queries).astype(str)), " ")
+    q_of_row = np.sort(rng.integers(0, queries, rows))
+    doc_of_row = rng.integers(0, products, rows)
+    position = np.ones(rows, dtype=np.int64)
+    starts = np.r_[0, np.nonzero(np.diff(q_of_row))[0] + 1]
+    position = np.arange(rows) - np.repeat(starts, np.diff(np.r_[starts, rows])) + 1
+    score_linear = np.maximum(0.0, 100.0 - position) + rng.random(rows)
+    table = pa.table({
+        "query": pc.take(query_texts, pa.array(q_of_row)),
+        "product_id": pc.take(ids, pa.array(doc_of_row)),
+        "position": pa.array(position),
+        "title": pc.take(titles, pa.array(doc_of_row)),
+        "pair_id": pa.array(np.arange(rows).astype(str)),
+        "score_linear": pa.array(score_linear),
+        "score_reciprocal": pa.array(1.0 / position),
+        "no_score": pa.array(np.ones(rows)),
+        "query_id": pa.array(q_of_row.astype(str)),
+        "image_local": pc.take(images, pa.array(doc_of_row)),
+    })
+    pacsv.write_csv(table, folder / f"{STEM}.csv")
+    print(f"  {STEM}.csv: {rows:,} rows", file=sys.stderr)
+    chosen = set(rng.choice(queries, size=min(judged, queries), replace=False).tolist())
+    mask = np.isin(q_of_row, list(chosen))
+    gt: dict[str, dict[str, int]] = {}
+    texts = query_texts.to_pylist()
+    for q, doc, score in zip(q_of_row[mask].tolist(), pc.take(ids, pa.array(doc_of_row[mask])).to_pylist(),
+                             score_linear[mask].tolist()):
+        gt.setdefault(texts[q] + "_{!@#~}_", {})[doc] = int(score)
+    (folder / f"{STEM}_gt_test.json").write_bytes(orjson.dumps(gt))
+    (folder / f"{STEM}_queries.json").write_bytes(orjson.dumps(texts))
+    nogt = folder / "no_gt"
+    nogt.mkdir(exist_ok=True)
+    for name in ("corpus_1.json", f"{STEM}.csv"):
+        if not (nogt / name).exists():
+            os.link(folder / name, nogt / name)
+    (folder / "DONE").write_text(json.dumps({"rows": rows, "products": products}))
+
+
+def measure(variant: str, folder: Path) -> dict[str, float]:
+    """Run one variant in this process; return seconds and peak RSS (MB)."""
+    import resource
+
+    if variant == "reference":
+        import json as json_module
+
+        import pandas as pd
+
+        start = time.perf_counter()
+        frame = pd.read_csv(folder / f"{STEM}.csv")
+        with open(folder / "corpus_1.json") as handle:
+            corpus = json_module.load(handle)
+        seconds = time.perf_counter() - start
+        assert len(frame) and len(corpus)
+    else:
+        from gcl_bench.data import load_split
+
+        target = folder / "no_gt" if variant.startswith("sampled") else folder
+        start = time.perf_counter()
+        split = load_split(target, "in_domain", use_cache=True)
+        if variant.endswith("columns"):
+            for column in (split.doc_ids, split.doc_titles, split.doc_images):
+                column.tolist()
+        seconds = time.perf_counter() - start
+        assert split.num_docs and split.num_queries
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": seconds, "peak_mb": peak}
+
+
+def run_variant(variant: str, folder: Path, cache: Path) -> dict[str, float]:
+    env = dict(os.environ, GCL_BENCH_CACHE=str(cache))
+    scale = ["--quick"] if folder.name == "quick" else []
+    out = subprocess.run([sys.executable, __file__, "--measure", variant, "--work-dir", str(folder.parent), *scale],
+                         env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"variant {variant} failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="200k rows, 100k products")
+    parser.add_argument("--work-dir", type=Path, default=None)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--measure", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    rows, products, queries, judged = (200_000, 100_000, 5_000, 500) if args.quick else (3_930_000, 2_000_000, 98_000, 2_000)
+    scale = "quick" if args.quick else "full"
+    folder = (args.work_dir or Path(tempfile.gettempdir()) / "gcl_bench_bench_load") / scale
+    if args.measure:
+        print(json.dumps(measure(args.measure, folder)))
+        return
+    if not (folder / "DONE").exists():
+        print(f"generating {scale} split in {folder} (once) ...", file=sys.stderr)
+        generate(folder, rows, products, queries, judged)
+    print(f"split: {rows:,} CSV rows, {products:,} products; {args.repeat} runs per variant, median")
+    results: dict[str, list[dict[str, float]]] = {}
+    variants = [("reference", None), ("gt", "cold"), ("gt", "cached"), ("gt", "cached+columns"),
+                ("sampled", "cold"), ("sampled", "cached")]
+    for _ in range(args.repeat):
+        for kind, mode in variants:
+            if kind == "reference":
+                results.setdefault("reference", []).append(run_variant("reference", folder, Path(tempfile.gettempdir())))
+                continue
+            name = f"{kind} {mode}"
+            cache = folder.parent / f"cache_{scale}_{kind}"
+            if mode == "cold":
+                shutil.rmtree(cache, ignore_errors=True)
+            variant = kind + ("_columns" if mode.endswith("columns") else "")
+            results.setdefault(name, []).append(run_variant(variant, folder, cache))
+    ref_s = statistics.median(r["seconds"] for r in results["reference"])
+    ref_mb = statistics.median(r["peak_mb"] for r in results["reference"])
+    print(f"{'variant':<24}{'seconds':>10}{'peak MB':>10}{'speed-up':>10}{'memory':>9}")
+    for name, runs in results.items():
+        s = statistics.median(r["seconds"] for r in runs)
+        mb = statistics.median(r["peak_mb"] for r in runs)
+        print(f"{name:<24}{s:>10.3f}{mb:>10.0f}{ref_s / s:>9.1f}x{mb / ref_mb:>8.2f}x")
+    print("speed-up = reference seconds / variant seconds; memory = variant peak / reference peak")
+
+
+if __name__ == "__main__":
+    main()
