@@ -5,38 +5,46 @@ and ``gcl-bench sample --out DIR`` writes one of any size.
 
 What is in it
 -------------
-Products have four attributes: a colour, a category, a material and a style. Titles are written
-from them (several templates, brand names, sizes, sometimes without the style, and about a third
-of the attribute words replaced by a synonym, so that lexical matching alone falls short), and
-each product has a small PNG drawn from the same attributes, so an image tower can learn them:
+Products have four attributes: a colour, a category, a material and a style, plus a
+prominence in [-1, 1]. Titles are written from them (several templates, brand names, size words
+that follow the prominence, sometimes without the style, and about a third of the attribute
+words replaced by a synonym, so that lexical matching alone falls short), and each product has a
+small PNG drawn from the same attributes, so an image tower can learn them:
 
-=========  ===================================================================
-colour     fill colour of the object (with a little per-product jitter)
-category   shape of the object (circle, square, triangle, diamond, bar, ring)
-material   texture on the object (plain, horizontal, diagonal or dotted)
-style      background colour and frame of the picture
-=========  ===================================================================
+==========  ==================================================================
+colour      fill colour of the object (with a little per-product jitter)
+category    shape of the object (circle, square, triangle, diamond, bar, ring)
+material    texture on the object (plain, horizontal, diagonal or dotted)
+style       background colour and frame of the picture
+prominence  size of the object in the picture
+==========  ==================================================================
 
-Queries name one to three attributes ("vintage red wool pillow", "blue decor"). The relevance
-of a product to a query is the weighted share of the query's attributes it matches::
+Queries name one to three attributes ("vintage red wool pillow", "blue decor"). How well a
+product matches a query is the weighted share of the query's attributes it has::
 
     match(q, p) = sum_a w_a * m_a(q, p) / sum_a w_a      over the attributes a named by q
 
 with weights category 0.40, colour 0.30, material 0.15, style 0.15, and ``m_a`` = 1 for the same
 value, 0.5 for a related value (red~pink, pillow~rug, ...; colours and categories only), else 0.
-So a full match scores 1, a partial match (some attributes right, or related) less, a weak
-match (one minor attribute right) little. Uniform noise in [-0.04, 0.04] is added, which can
-reorder products of similar match but never puts a partial match above a full one (the best
-partial match scores at most 0.83). Each query's candidates (match >= 0.15) are ranked by the
-noisy score into positions 1..100, the way the released data ranks the top search results of a
-query, and the scores follow from the position as in the release: ``score_linear = 101 -
-position``, ``score_reciprocal = 1 / position``, ``no_score = 1``. The judgement files
-(``_gt_dev.json``, ``_gt_test.json``) hold grades rescaled from ``score_linear`` over the
-whole CSV as the evaluation does when no judgement file exists (``int(1 + 99 * (s - min) /
-(max - min))``, so 1..100, strictly decreasing with the position), for disjoint dev and test
-subsets of each split's queries. A binary view of the same data (every
-listed product relevant) loses the difference between full and partial matches; the graded
-one keeps it, which is what a score-weighted (GCL) loss can learn from.
+So a full match scores 1, a partial match (some attributes right, or related) less, a weak match
+(one minor attribute right) little. Products are ranked by::
+
+    match(q, p) + 0.04 * prominence(p) + uniform noise in [-0.01, 0.01]
+
+so that among products of equal match the more prominent ones come first, as popular products
+do in a shop's results; a partial match never ranks above a full one (the best partial match
+has 0.83). Each query's candidates (match >= 0.15) are ranked into positions 1..100, as the
+released data ranks the top search results of a query, and the scores follow from the position
+as in the release: ``score_linear = 101 - position``, ``score_reciprocal = 1 / position``,
+``no_score = 1``. The judgement files (``_gt_dev.json``, ``_gt_test.json``) hold grades rescaled
+from ``score_linear`` over the whole CSV as the evaluation does when no judgement file exists
+(``int(1 + 99 * (s - min) / (max - min))``, so 1..100, strictly decreasing with the position),
+for disjoint dev and test subsets of each split's queries.
+
+A binary view of the same data (every listed product relevant) loses both the difference
+between full, partial and weak matches and the preference for prominent products among equals;
+the graded view keeps them, which is what a score-weighted (GCL) loss can learn from and a plain
+contrastive loss cannot.
 
 Splits, as in the paper: 80 % of the queries are "seen" (query set 0) and 20 % "novel" (query
 set 1); the products are halved into corpus_1 (training documents) and corpus_2 (unseen
@@ -69,7 +77,7 @@ from gcl_bench.config import cache_dir
 from gcl_bench.errors import GclBenchError
 
 #: Bump when the generated files change, so cached copies of an older sample are not reused.
-SAMPLE_VERSION = "v2"
+SAMPLE_VERSION = "v3"
 
 DEFAULT_PRODUCTS = 2000
 DEFAULT_QUERIES = 500
@@ -80,8 +88,11 @@ DEFAULT_IMAGE_SIZE = 32
 MAX_POSITIONS = 100
 #: A product enters a query's list when its match (before noise) is at least this.
 MIN_MATCH = 0.15
+#: Among products of the same match, more prominent ones (bigger in the picture, "large" in
+#: the title) rank higher: prominence in [-1, 1] adds up to this much to the match.
+PROMINENCE_WEIGHT = 0.04
 #: Half-width of the uniform noise added to the match before ranking.
-NOISE = 0.04
+NOISE = 0.01
 #: Fractions of each query set held out as test and dev judgements (disjoint).
 TEST_FRACTION = 0.5
 DEV_FRACTION = 0.25
@@ -143,7 +154,8 @@ WEIGHTS = {"colour": 0.30, "category": 0.40, "material": 0.15, "style": 0.15}
 
 BRANDS = ("Nordhaus", "Casa Verde", "Lumen & Co", "Oakfield", "Kiyomi", "Brightline",
           "Hearth+Home", "Atelier 9", "Maison Rue", "Fjordly")
-SIZES = ('12"', '16"', '18"', '24"', "small", "large", "2-pack", "set of 2")
+#: Size words in titles, from the least to the most prominent products.
+SIZES = (("small", '12"'), ('16"', "medium"), ('18"', "2-pack"), ("large", '24"'))
 #: Titles name an attribute by another word this often, so matching query words to titles
 #: (BM25) is not enough: the same product sells as a "crimson cushion" and a "red pillow".
 SYNONYM_SHARE = 0.35
@@ -200,10 +212,12 @@ def _product_ids(rng: np.random.Generator, count: int) -> list[str]:
     return [ids[i] for i in order]
 
 
-def _title(rng: np.random.Generator, attrs: dict[str, str]) -> str:
+def _title(rng: np.random.Generator, attrs: dict[str, str], prominence: float) -> str:
     template = TITLE_TEMPLATES[int(rng.integers(len(TITLE_TEMPLATES)))]
     brand = BRANDS[int(rng.integers(len(BRANDS)))]
-    size = SIZES[int(rng.integers(len(SIZES)))]
+    # size words follow the prominence: small/12" ... 24"/large
+    band = SIZES[min(len(SIZES) - 1, int((prominence + 1) / 2 * len(SIZES)))]
+    size = band[int(rng.integers(len(band)))]
     words = {}
     for name, value in attrs.items():
         alternatives = SYNONYMS[value]
@@ -215,7 +229,8 @@ def _title(rng: np.random.Generator, attrs: dict[str, str]) -> str:
     )
 
 
-def _draw(rng: np.random.Generator, attrs: dict[str, str], size: int) -> np.ndarray:
+def _draw(rng: np.random.Generator, attrs: dict[str, str], prominence: float,
+          size: int) -> np.ndarray:
     """An RGB uint8 picture of one product: style -> background/frame, category -> shape,
     colour -> fill, material -> texture. Small random jitter in position, scale and colour."""
     background, frame, frame_width = STYLES[attrs["style"]]
@@ -229,7 +244,7 @@ def _draw(rng: np.random.Generator, attrs: dict[str, str], size: int) -> np.ndar
         image[:, -pad:] = frame
 
     centre = (size - 1) / 2 + rng.uniform(-0.06, 0.06, size=2) * size
-    radius = size * rng.uniform(0.28, 0.36)
+    radius = size * (0.32 + 0.05 * prominence)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
     y = (yy - centre[0]) / radius
     x = (xx - centre[1]) / radius
@@ -337,9 +352,10 @@ def _generate(out: Path, products: int, queries: int, seed: int, image_size: int
     # products ------------------------------------------------------------------------------
     ids = _product_ids(rng, products)
     codes = {name: rng.integers(len(_vocab(name)), size=products) for name in ATTRIBUTES}
+    prominence = rng.uniform(-1.0, 1.0, size=products)
     attrs = [{name: _vocab(name)[int(codes[name][i])] for name in ATTRIBUTES}
              for i in range(products)]
-    titles = [_title(rng, a) for a in attrs]
+    titles = [_title(rng, a, float(p)) for a, p in zip(attrs, prominence)]
 
     order = rng.permutation(products)
     half = products // 2
@@ -358,7 +374,8 @@ def _generate(out: Path, products: int, queries: int, seed: int, image_size: int
     image_paths = [f"images/{pid}.png" for pid in ids]
     (out / "images").mkdir()
     for i in np.argsort(ids, kind="stable"):
-        pixels = _draw(rng, attrs[i], image_size)  # drawn even when not written: same stream
+        # drawn even when not written, so the random stream does not depend on which are
+        pixels = _draw(rng, attrs[i], float(prominence[i]), image_size)
         if int(i) in no_image:
             continue
         with io.atomic_path(out / image_paths[i]) as tmp:
@@ -392,7 +409,8 @@ def _generate(out: Path, products: int, queries: int, seed: int, image_size: int
                 match[q] += WEIGHTS[name] * related[names.index(a[name]), codes[name]]
                 total[q] += WEIGHTS[name]
     match /= total[:, None]
-    noisy = match + rng.uniform(-NOISE, NOISE, size=match.shape)
+    noisy = (match + PROMINENCE_WEIGHT * prominence[None, :]
+             + rng.uniform(-NOISE, NOISE, size=match.shape))
 
     # held-out judgement queries, per query set (the same for both corpora)
     held_out: list[tuple[set[int], set[int]]] = []
