@@ -37,11 +37,21 @@ KEEP = ("results.json", "per_query.csv")
 
 
 def available_models() -> list[tuple[str, str, list[str]]]:
-    """The rows of MODELS whose model the registry (or open_clip) can build here."""
-    from gcl_bench.models import list_models
+    """The rows of MODELS that can run here: open_clip architectures, and registry entries
+    whose bundled weights (the trained sample models) are present."""
+    from gcl_bench.models import bundled_weights, get_model_info, list_models
 
     names = set(list_models())
-    return [m for m in MODELS if m[1] in names or ":" in m[1]]
+    usable = []
+    for row in MODELS:
+        spec = row[1]
+        if ":" in spec:
+            usable.append(row)
+        elif spec in names:
+            info = get_model_info(spec)
+            if not info.bundled or bundled_weights(info) is not None:
+                usable.append(row)
+    return usable
 
 
 def run_command(name: str, spec: str, extra: list[str], device: str) -> list[str]:
