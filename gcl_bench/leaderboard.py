@@ -187,9 +187,13 @@ def load_entry(path: str | os.PathLike[str], label: str | None = None) -> Entry:
         values = {str(k): float(v) for k, v in metrics.items()}
     except (TypeError, ValueError):
         raise GclBenchError("'metrics' holds a non-numeric value", path) from None
+    try:
+        split = canonical_split(str(dataset["split"]))
+    except GclBenchError as err:
+        raise GclBenchError(err.message, path) from None
     return Entry(
         model=str(name),
-        split=canonical_split(str(dataset["split"])),
+        split=split,
         metrics=values,
         path=path,
         num_queries=data.get("num_queries"),

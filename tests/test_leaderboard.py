@@ -543,6 +543,9 @@ def test_malformed_results_file(tmp_path: Path, capsys: pytest.CaptureFixture[st
     (tmp_path / "results.json").write_text(json.dumps({"schema_version": 1, "metrics": {"err": 0.1},
                                                        "model": {"name": "m"}, "dataset": {}}))
     _one_error_line(["leaderboard", str(tmp_path)], capsys, r"no split")
+    (tmp_path / "results.json").write_text(json.dumps({"schema_version": 1, "metrics": {"err": 0.1},
+                                                       "model": {"name": "m"}, "dataset": {"split": "train"}}))
+    _one_error_line(["leaderboard", str(tmp_path)], capsys, r"results\.json: unknown split 'train'")
 
 
 def test_reported_rows_do_not_take_the_bold_from_measured_rows(tmp_path: Path) -> None:
