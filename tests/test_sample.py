@@ -276,3 +276,49 @@ def test_default_sample_survives_a_race(tmp_path: Path, monkeypatch: pytest.Monk
     assert path == final
     assert json.loads((final / "sample_info.json").read_text())["seed"] == 99
     assert sorted(p.name for p in final.parent.iterdir()) == [SAMPLE_VERSION]
+
+
+def _object_area(path: Path, style: str) -> int:
+    """Pixels of the picture that are neither background nor frame."""
+    import numpy as np
+    from PIL import Image
+
+    from gcl_bench.data.sample import STYLES
+
+    pixels = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    background, frame, _ = STYLES[style]
+    far = np.abs(pixels - np.array(background)).sum(-1) > 60
+    if frame is not None:
+        far &= np.abs(pixels - np.array(frame)).sum(-1) > 60
+    return int(far.sum())
+
+
+def test_among_full_matches_bigger_pictured_products_rank_higher(tmp_path: Path) -> None:
+    """The order within one match level is a property of the product a model can see (its
+    prominence), not noise: something only the graded scores teach."""
+    from scipy.stats import spearmanr
+
+    root = write_sample(tmp_path / "big", products=400, queries=40, seed=3, image_size=48)
+    corpus = json.loads((root / "corpus_1.json").read_text())
+    vocab = json.loads((root / "sample_info.json").read_text())["attributes"]
+    correlations = []
+    for row_query, rows in _rows_by_query(root / "query_0_product_id_0.csv").items():
+        words = set(row_query.split())
+        if not words & set(vocab["category"]):
+            continue  # areas are comparable within one shape
+        full = [(int(r["position"]), _object_area(root / r["image_local"],
+                                                  corpus[r["product_id"]]["style"]))
+                for r in rows if _matches(row_query, corpus[r["product_id"]], vocab)
+                and (root / r["image_local"]).is_file()]
+        if len(full) >= 5:
+            correlations.append(spearmanr(*zip(*full)).statistic)
+    assert len(correlations) >= 5
+    # earlier position (smaller number) <-> larger object
+    assert sum(correlations) / len(correlations) < -0.5
+
+
+def _rows_by_query(path: Path) -> dict[str, list[dict[str, str]]]:
+    grouped: dict[str, list[dict[str, str]]] = {}
+    for row in read_rows(path):
+        grouped.setdefault(row["query"], []).append(row)
+    return grouped
