@@ -193,7 +193,7 @@ def dense_retrieve(
     from gcl_bench import index as faiss_index
     from gcl_bench.encode import encode_split
 
-    with timer.stage("encode"):
+    with timer.stage("encode"), _encode_progress(settings.show_progress) as progress:
         encoded = encode_split(
             model,
             split,
@@ -201,7 +201,7 @@ def dense_retrieve(
             device=settings.device,
             cache=settings.use_cache,
             dtype=settings.dtype,
-            show_progress=settings.show_progress,
+            progress=progress,
         )
     if encoded is None:
         return None
@@ -211,14 +211,43 @@ def dense_retrieve(
         scores, indices = faiss_index.search(index, encoded.query_embeddings, settings.top_k)
     info: dict[str, Any] = {"encode": encoded.info}
     if settings.index_recall and settings.index != "flat":
-        info["index_recall"] = faiss_index.index_recall(
-            index, encoded.doc_embeddings, encoded.query_embeddings, settings.top_k
-        )
-    doc_rows = encoded.info.get("doc_rows")
-    if doc_rows is not None:  # documents without any usable field were left out of the index
-        doc_rows = np.asarray(doc_rows, dtype=np.int64)
-        indices = np.where(indices >= 0, doc_rows[np.clip(indices, 0, None)], -1)
-    return Retrieval(scores, indices, info)
+        with timer.stage("index_recall"):
+            info["index_recall"] = {
+                "k": settings.top_k,
+                "recall": faiss_index.index_recall(
+                    index, encoded.doc_embeddings, encoded.query_embeddings, settings.top_k
+                ),
+            }
+    # documents without any usable field are not in the index: map index rows to split rows
+    return Retrieval(scores, encoded.to_split_rows(indices), info)
+
+
+@contextmanager
+def _encode_progress(show: bool) -> Iterator[Any]:
+    """A rich progress bar fed by encode_split's ``progress(label, done, total)`` callback."""
+    if not show:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    tasks: dict[str, Any] = {}
+    with Progress(
+        TextColumn("encode {task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(), transient=True,
+    ) as bar:
+
+        def update(label: str, done: int, total: int) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(label, total=total)
+            bar.update(tasks[label], completed=done, total=total)
+
+        yield update
 
 
 # -- stage: score -----------------------------------------------------------------------------
