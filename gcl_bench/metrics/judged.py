@@ -18,25 +18,23 @@ lookups are vectorised.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+import gc
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import chain, repeat
-from operator import itemgetter
+from itertools import chain, compress, islice, repeat
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from gcl_bench.errors import GclBenchError
-from gcl_bench.metrics.classic import (
-    _average_precision,
-    _precision,
-    _recall,
-    _reciprocal_rank,
-)
+from gcl_bench.metrics._arrays import ranks
+from gcl_bench.metrics.classic import _safe_divide
 from gcl_bench.metrics.err import _err_contributions
 from gcl_bench.metrics.names import DEFAULT_METRICS, MetricSpec, parse_metrics
-from gcl_bench.metrics.ndcg import _dcg, _idcg_from_sorted
+from gcl_bench.metrics.ndcg import discounts
 from gcl_bench.metrics.rbp import _weights
 
 __all__ = ["JudgedRun", "MetricResult", "evaluate"]
@@ -114,12 +112,19 @@ class _Judgements:
     ideal_rows: np.ndarray
     ideal_grades: np.ndarray
     ideal_positions: np.ndarray
-    # flat index of each positive judgement in the concatenation of ``dicts``' items
-    ideal_flat: np.ndarray
+    ideal_starts: np.ndarray
+    # positive judgements in the order of ``dicts``' items: which items, their query and grade
+    positive_mask: np.ndarray
+    positive_rows: np.ndarray
+    positive_grades: np.ndarray
     collection_max_grade: int
     judged: int
     without_positive: int
     judged_ids: set = field(default_factory=set)
+
+    def positive_doc_ids(self) -> list[str]:
+        """Doc ids of the positive judgements, aligned with ``positive_rows``."""
+        return list(compress(chain.from_iterable(self.dicts), self.positive_mask.tolist()))
 
 
 def _bad_grade(value: Any) -> bool:
@@ -203,11 +208,7 @@ def _read_judgements(qrels: Qrels) -> _Judgements:
     ideal_rows, ideal_grades = pos_rows[order], pos_grades[order]
     starts = np.concatenate(([0], np.cumsum(counts[keep])[:-1]))
     ideal_positions = np.arange(ideal_rows.size) - starts[ideal_rows]
-    # flat positions of the positive judgements within the kept queries' items
-    kept_lengths = lengths[keep]
-    kept_offsets = np.concatenate(([0], np.cumsum(kept_lengths)[:-1]))
-    all_offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    ideal_flat = positive[order] - all_offsets[rows[positive][order]] + kept_offsets[ideal_rows]
+    kept_items = counts[rows] > 0
     return _Judgements(
         query_ids=[all_ids[i] for i in keep],
         dicts=[all_dicts[i] for i in keep],
@@ -216,7 +217,10 @@ def _read_judgements(qrels: Qrels) -> _Judgements:
         ideal_rows=ideal_rows,
         ideal_grades=ideal_grades,
         ideal_positions=ideal_positions,
-        ideal_flat=ideal_flat,
+        ideal_starts=starts,
+        positive_mask=(grades > 0)[kept_items],
+        positive_rows=pos_rows,
+        positive_grades=pos_grades,
         collection_max_grade=int(grades.max()),
         judged=len(all_ids),
         without_positive=len(all_ids) - int(keep.size),
@@ -232,53 +236,121 @@ def _check_top_k(top_k: int | None) -> int | None:
     return int(top_k)
 
 
-def _to_float32_keys(scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Sort keys: minus the float32-rounded score, NaN for padding (sorts last)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        keys = np.negative(scores.astype(np.float32))
-    keys[~valid] = np.nan
-    return keys
+def _score_keys(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Sort keys ``row << 32 | k``: within a row, a smaller k is a higher float32-rounded score.
 
-
-def _order_rows(keys: np.ndarray, doc_names: Any) -> tuple[np.ndarray, np.ndarray | None]:
-    """Column order of each row: key ascending (score descending), ties by doc id descending.
-
-    ``keys`` is (Q, K) float32 with NaN for padding; ``doc_names(rows, cols)`` returns the doc
-    ids of the given entries (only called for tied entries). Returns the (Q, K) order and the
-    (Q, K) mask of tied positions in sorted order (None when nothing is tied).
+    Two scores of a row get the same key exactly when their float32 roundings are equal
+    (-0.0 == 0.0), which is how trec_eval compares scores. ``rows`` broadcasts against scores.
     """
-    n_rows, depth = keys.shape
-    order = np.broadcast_to(np.arange(depth), (n_rows, depth))
-    if depth < 2:
-        return np.array(order), None
-    # rows already best first (the usual case for search output) need no sort
-    in_order = (keys[:, 1:] >= keys[:, :-1]) | np.isnan(keys[:, 1:])
-    unsorted = np.flatnonzero(~in_order.all(axis=1))
-    if unsorted.size:
-        order = np.array(order)
-        order[unsorted] = np.argsort(keys[unsorted], axis=1)
-        sorted_keys = keys.copy()
-        sorted_keys[unsorted] = np.take_along_axis(keys[unsorted], order[unsorted], axis=1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        rounded = scores.astype(np.float32) + np.float32(0.0)  # -0.0 -> 0.0
+    bits = rounded.view(np.int32)
+    monotone = bits ^ ((bits >> 31) & np.int32(0x7FFFFFFF))  # float order as int32 order
+    descending = np.uint32(0x7FFFFFFF) - monotone.view(np.uint32)  # wraps into [0, 2^32)
+    return (np.asarray(rows, dtype=np.int64) << 32) | descending
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Distinct values of an array that is already sorted."""
+    if values.size < 2:
+        return values
+    return values[np.concatenate(([True], values[1:] != values[:-1]))]
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of short-lived objects are made.
+
+    Reading a run touches every key and value of its dicts; with the collector on, each
+    generation-2 pass walks all of them again. No reference cycles are created here.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _pausing_gc(function: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _gc_paused():
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+def _rank_judged(
+    run_keys: np.ndarray,
+    row_starts: np.ndarray,
+    judged_keys: np.ndarray,
+    judged_grades: np.ndarray,
+    judged_names: Callable[[np.ndarray], list[str]],
+    names_at: Callable[[np.ndarray], list[str]],
+    n_rows: int,
+    keep: int,
+) -> tuple[np.ndarray, int]:
+    """Place the retrieved judged documents at their ranks; return (gains, tied lists).
+
+    ``run_keys`` holds the :func:`_score_keys` of every retrieved document, rows contiguous and
+    in increasing order; ``judged_keys`` the same for the retrieved positive judgements. The
+    rank of a judged document is the number of documents of its row with a smaller key, plus,
+    when its score is tied, the number of tied documents with a larger id (trec_eval's order).
+    Only documents tied with a judged one need their ids: ``judged_names(i)`` gives the ids of
+    judged documents ``i``, ``names_at(p)`` the ids of the run entries at positions ``p`` of
+    ``run_keys``.
+    """
+    if bool((run_keys[1:] >= run_keys[:-1]).all()):
+        order, ordered = None, run_keys
     else:
-        sorted_keys = keys
-    equal = sorted_keys[:, 1:] == sorted_keys[:, :-1]
-    if not equal.any():
-        return np.array(order), None
-    order = np.array(order)
-    tied = np.zeros(keys.shape, dtype=bool)
-    tied[:, 1:] |= equal
-    tied[:, :-1] |= equal
-    rows, cols = np.nonzero(tied)
-    continues = np.zeros(rows.size, dtype=bool)
-    inner = cols > 0
-    continues[inner] = equal[rows[inner], cols[inner] - 1]
-    group = np.cumsum(~continues)
-    original_cols = order[rows, cols]
-    names = np.asarray(doc_names(rows, original_cols))
-    _, name_rank = np.unique(names, return_inverse=True)
-    within = np.lexsort((-name_rank.reshape(-1), group))
-    order[rows, cols] = original_cols[within]
-    return order, tied
+        order = np.argsort(run_keys, kind="stable")
+        ordered = run_keys[order]
+    gains = np.zeros((n_rows, keep), dtype=np.int64)
+    equal = np.flatnonzero(ordered[1:] == ordered[:-1])
+    tied_rows = ordered[equal] >> 32
+    tied_lists = _sorted_unique(tied_rows[equal - row_starts[tied_rows] < keep]).size
+    rows = judged_keys >> 32
+    ranks = np.searchsorted(ordered, judged_keys, side="left") - row_starts[rows]
+    if equal.size and judged_keys.size:
+        tied_keys = _sorted_unique(ordered[equal])
+        at = np.minimum(np.searchsorted(tied_keys, judged_keys), tied_keys.size - 1)
+        tied = np.flatnonzero(tied_keys[at] == judged_keys)
+        if tied.size:
+            groups = np.unique(judged_keys[tied])
+            left = np.searchsorted(ordered, groups, side="left")
+            sizes = np.searchsorted(ordered, groups, side="right") - left
+            members = np.repeat(left - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
+            member_names = names_at(members if order is None else order[members])
+            names = np.asarray(member_names + judged_names(tied))
+            _, name_rank = np.unique(names, return_inverse=True)
+            name_rank = name_rank.reshape(-1).astype(np.int64)
+            member_rank, own_rank = name_rank[: len(member_names)], name_rank[len(member_names):]
+            member_group = np.repeat(np.arange(groups.size, dtype=np.int64), sizes) << 32
+            own_group = np.searchsorted(groups, judged_keys[tied]) << 32
+            combined = np.sort(member_group | member_rank)
+            # tied documents of the same group with a larger id come first
+            larger = np.searchsorted(combined, own_group | 0xFFFFFFFF, side="right")
+            ranks[tied] += larger - np.searchsorted(combined, own_group | own_rank, side="right")
+    kept = ranks < keep
+    gains[rows[kept], ranks[kept]] = judged_grades[kept]
+    return gains, tied_lists
+
+
+def _dict_keys_at(lists: list[dict], row_starts: np.ndarray, rows: np.ndarray, positions: np.ndarray) -> list[str]:
+    """Doc ids at flat positions of the concatenated run dicts; reads only the rows' prefixes."""
+    within = positions - row_starts[rows]
+    order = np.lexsort((within, rows))
+    rows_sorted, within_sorted = rows[order], within[order]
+    cuts = (np.flatnonzero(np.diff(rows_sorted)) + 1).tolist()
+    names: list[str] = [""] * len(order)
+    for start, stop in zip([0, *cuts], [*cuts, len(order)]):
+        wanted = within_sorted[start:stop].tolist()
+        prefix = list(islice(lists[int(rows_sorted[start])], wanted[-1] + 1))
+        for i, w in zip(order[start:stop].tolist(), wanted):
+            names[i] = prefix[w]
+    return names
 
 
 class JudgedRun:
@@ -323,6 +395,7 @@ class JudgedRun:
 
     # ------------------------------------------------------------------ construction
     @classmethod
+    @_pausing_gc
     def from_dicts(cls, qrels: Qrels, run: Run, top_k: int | None = None) -> JudgedRun:
         """Join BEIR-style dicts: ``qrels {qid: {doc_id: grade}}``, ``run {qid: {doc_id: score}}``.
 
@@ -349,39 +422,33 @@ class JudgedRun:
             scores = np.fromiter(chain.from_iterable(map(dict.values, lists)), dtype=np.float64, count=total)
         except (TypeError, ValueError) as exc:
             raise GclBenchError(f"the run contains a score that is not a number ({exc})") from None
-        if np.isnan(scores).any():
-            flat = int(np.argmax(np.isnan(scores)))
-            row = int(np.searchsorted(np.cumsum(lengths), flat, side="right"))
+        nan = np.isnan(scores)
+        if nan.any():
+            row = int(np.searchsorted(np.cumsum(lengths), int(np.argmax(nan)), side="right"))
             raise GclBenchError(f"the run has a NaN score for query {judgements.query_ids[row]!r}")
-        zeros = repeat(0)
-        lookups = chain.from_iterable(map(map, map(_getter, judgements.dicts), lists, repeat(zeros)))
-        flat_gains = np.fromiter(lookups, dtype=np.int64, count=total)
+        row_starts = np.cumsum(lengths) - lengths
+        run_keys = _score_keys(scores, np.repeat(np.arange(n_rows, dtype=np.int64), lengths))
 
-        depth = int(lengths.max()) if n_rows else 0
-        starts = np.cumsum(lengths) - lengths
-        rows = np.repeat(np.arange(n_rows), lengths)
-        cols = np.arange(total) - starts[rows]
-        valid = np.zeros((n_rows, depth), dtype=bool)
-        valid[rows, cols] = True
-        score_matrix = np.zeros((n_rows, depth), dtype=np.float64)
-        score_matrix[rows, cols] = scores
-        gain_matrix = np.zeros((n_rows, depth), dtype=np.int64)
-        gain_matrix[rows, cols] = flat_gains
-        keys = _to_float32_keys(score_matrix, valid)
+        # scores of the positive judgements, looked up in the run (NaN = not retrieved)
+        positive_ids = judgements.positive_doc_ids()
+        row_dicts = chain.from_iterable(map(repeat, lists, judgements.num_relevant.tolist()))
+        judged_scores = np.fromiter(
+            map(dict.get, row_dicts, positive_ids, repeat(np.nan)), dtype=np.float64, count=len(positive_ids)
+        )
+        retrieved = np.flatnonzero(~np.isnan(judged_scores))
+        judged_keys = _score_keys(judged_scores[retrieved], judgements.positive_rows[retrieved])
 
-        doc_ids: list[str] = []
+        def judged_names(which: np.ndarray) -> list[str]:
+            return [positive_ids[i] for i in retrieved[which].tolist()]
 
-        def doc_names(r: np.ndarray, c: np.ndarray) -> list[str]:
-            if not doc_ids:
-                doc_ids.extend(chain.from_iterable(lists))
-            flat = (starts[r] + c).tolist()
-            return list(itemgetter(*flat)(doc_ids)) if len(flat) > 1 else [doc_ids[i] for i in flat]
+        def names_at(positions: np.ndarray) -> list[str]:
+            return _dict_keys_at(lists, row_starts, run_keys[positions] >> 32, positions)
 
-        order, tied = _order_rows(keys, doc_names)
-        keep = depth if top_k is None else min(top_k, depth)
-        order = order[:, :keep]
-        gains = np.take_along_axis(gain_matrix, order, axis=1)
-        tied_lists = 0 if tied is None else int(tied[:, :keep].any(axis=1).sum())
+        keep = int(lengths.max(initial=0)) if top_k is None else min(top_k, int(lengths.max(initial=0)))
+        gains, tied_lists = _rank_judged(
+            run_keys, row_starts, judged_keys, judgements.positive_grades[retrieved],
+            judged_names, names_at, n_rows, keep,
+        )
         return cls(
             judgements,
             _compact(gains, judgements.collection_max_grade),
@@ -391,6 +458,7 @@ class JudgedRun:
         )
 
     @classmethod
+    @_pausing_gc
     def from_arrays(
         cls,
         qrels: Qrels,
@@ -404,16 +472,13 @@ class JudgedRun:
         Args:
             qrels: ``{qid: {doc_id: grade}}``.
             query_ids: the query of each row of ``indices``/``scores``.
-            doc_ids: the corpus ids; ``indices`` point into it. A ``pandas.Index`` is used as
-                is (its hash table is reused across calls).
+            doc_ids: the corpus ids (unique); ``indices`` point into it.
             indices: (Q, K) int, row indices into ``doc_ids``; -1 = no document (padding).
             scores: (Q, K) float scores of those documents.
 
         Rows need not be sorted; they are ranked like :meth:`from_dicts` ranks a dict. A
         document twice in one row is an error.
         """
-        import pandas as pd
-
         judgements = _read_judgements(qrels)
         indices = np.asarray(indices)
         scores = np.asarray(scores)
@@ -428,18 +493,20 @@ class JudgedRun:
         query_ids = list(query_ids)
         if len(query_ids) != indices.shape[0]:
             raise GclBenchError(f"{len(query_ids)} query ids for {indices.shape[0]} rows of search results")
-        row_of = {qid: i for i, qid in enumerate(query_ids)}
+        row_of = dict(zip(query_ids, range(len(query_ids))))
         if len(row_of) != len(query_ids):
             raise GclBenchError("query ids of the search results are not unique")
-        corpus = doc_ids if isinstance(doc_ids, pd.Index) else pd.Index(np.asarray(doc_ids, dtype=object))
-        n_docs = len(corpus)
-        if not corpus.is_unique:
-            duplicated = corpus[corpus.duplicated()][0]
-            raise GclBenchError(f"document ids are not unique: {duplicated!r} occurs more than once")
-        if indices.size and indices.max() >= n_docs:
+        doc_ids = doc_ids if isinstance(doc_ids, (list, np.ndarray)) else list(doc_ids)
+        n_docs = len(doc_ids)
+        position = dict(zip(doc_ids.tolist() if isinstance(doc_ids, np.ndarray) else doc_ids, range(n_docs)))
+        if len(position) != n_docs:
+            seen: set = set()
+            duplicate = next(d for d in doc_ids if d in seen or seen.add(d))
+            raise GclBenchError(f"document ids are not unique: {duplicate!r} occurs more than once")
+        if indices.size and int(indices.max()) >= n_docs:
             raise GclBenchError(f"an index {int(indices.max())} points past the {n_docs} documents")
 
-        run_rows = np.fromiter((row_of.get(q, -1) for q in judgements.query_ids), dtype=np.int64,
+        run_rows = np.fromiter(map(row_of.get, judgements.query_ids, repeat(-1)), dtype=np.int64,
                                count=len(judgements.query_ids))
         present = np.flatnonzero(run_rows >= 0)
         missing = int(len(judgements.query_ids) - present.size)
@@ -450,51 +517,54 @@ class JudgedRun:
         valid = sub_indices >= 0
         if scores.dtype.kind == "f" and np.isnan(sub_scores[valid]).any():
             raise GclBenchError("the search results contain NaN scores")
-        depth = indices.shape[1]
-        if depth > 1:
-            sorted_indices = np.sort(sub_indices, axis=1)
-            if ((sorted_indices[:, 1:] == sorted_indices[:, :-1]) & (sorted_indices[:, 1:] >= 0)).any():
-                raise GclBenchError("a document appears twice in one query's search results")
-        keys = _to_float32_keys(sub_scores, valid)
-        names = corpus.to_numpy()
+        n_rows, depth = sub_indices.shape
+        keys = _score_keys(sub_scores, np.arange(n_rows)[:, None])
+        padded = not bool(valid.all())
+        lengths = valid.sum(axis=1) if padded else np.full(n_rows, depth)
+        row_starts = np.cumsum(lengths) - lengths
 
-        def doc_names(r: np.ndarray, c: np.ndarray) -> np.ndarray:
-            return names[sub_indices[r, c]].astype(str)
-
-        order, tied = _order_rows(keys, doc_names)
-        ranked = np.take_along_axis(sub_indices, order, axis=1)
-        ranked[ranked < 0] = n_docs
-
-        # grades of the positive judgements, looked up in a scratch row per query
-        flat_ids = list(chain.from_iterable(judgements.dicts))
-        positive_ids = [flat_ids[i] for i in judgements.ideal_flat.tolist()]
-        corpus_rows = corpus.get_indexer(positive_ids) if positive_ids else np.zeros(0, dtype=np.int64)
+        # grades of the retrieved documents, looked up in a scratch row per query
+        positive_ids = judgements.positive_doc_ids()
+        corpus_rows = np.fromiter(map(position.get, positive_ids, repeat(-1)), dtype=np.int64,
+                                  count=len(positive_ids))
         sub_row = np.full(len(judgements.query_ids), -1, dtype=np.int64)
-        sub_row[present] = np.arange(present.size)
-        pair_rows = sub_row[judgements.ideal_rows]
+        sub_row[present] = np.arange(n_rows)
+        pair_rows = sub_row[judgements.positive_rows]
         usable = (pair_rows >= 0) & (corpus_rows >= 0)
         pair_rows, pair_cols = pair_rows[usable], corpus_rows[usable]
-        pair_grades = judgements.ideal_grades[usable]
-        order_pairs = np.argsort(pair_rows, kind="stable")
-        pair_rows, pair_cols, pair_grades = pair_rows[order_pairs], pair_cols[order_pairs], pair_grades[order_pairs]
-
+        pair_grades = judgements.positive_grades[usable]
         stride = n_docs + 1
-        block = max(1, min(max(present.size, 1), _SCRATCH_ELEMENTS // stride))
+        block = max(1, min(max(n_rows, 1), _SCRATCH_ELEMENTS // stride))
         scratch = np.zeros(block * stride, dtype=np.int64)
-        sub_gains = np.zeros(ranked.shape, dtype=np.int64)
-        bounds = np.searchsorted(pair_rows, np.arange(0, present.size + block, block))
-        for i, start in enumerate(range(0, present.size, block)):
-            stop = min(start + block, present.size)
-            lo, hi = bounds[i], bounds[i + 1]
-            slots = (pair_rows[lo:hi] - start) * stride + pair_cols[lo:hi]
-            scratch[slots] = pair_grades[lo:hi]
-            offsets = (np.arange(stop - start) * stride)[:, None]
-            sub_gains[start:stop] = scratch[offsets + ranked[start:stop]]
+        slot_of = np.where(valid, sub_indices, n_docs) if padded else sub_indices
+        unranked = np.empty((n_rows, depth), dtype=np.int64)
+        bounds = np.searchsorted(pair_rows, np.arange(0, n_rows + block, block))
+        for i, start in enumerate(range(0, n_rows, block)):
+            stop = min(start + block, n_rows)
+            slots = (pair_rows[bounds[i]:bounds[i + 1]] - start) * stride + pair_cols[bounds[i]:bounds[i + 1]]
+            scratch[slots] = pair_grades[bounds[i]:bounds[i + 1]]
+            np.take(scratch, (np.arange(stop - start) * stride)[:, None] + slot_of[start:stop], out=unranked[start:stop])
             scratch[slots] = 0
+        judged_rows, judged_cols = np.nonzero(unranked)
+        judged_docs = sub_indices[judged_rows, judged_cols]
+        pairs = np.sort(judged_rows * stride + judged_docs)
+        if (pairs[1:] == pairs[:-1]).any():
+            raise GclBenchError("a judged document appears twice in one query's search results")
+        flat_valid = np.flatnonzero(valid) if padded else None
 
-        gains = np.zeros((len(judgements.query_ids), depth), dtype=np.int64)
+        def judged_names(which: np.ndarray) -> list[str]:
+            return [doc_ids[j] for j in judged_docs[which].tolist()]
+
+        def names_at(positions: np.ndarray) -> list[str]:
+            cells = positions if flat_valid is None else flat_valid[positions]
+            return [doc_ids[j] for j in sub_indices.ravel()[cells].tolist()]
+
+        sub_gains, tied_lists = _rank_judged(
+            keys[valid] if padded else keys.ravel(), row_starts, keys[judged_rows, judged_cols],
+            unranked[judged_rows, judged_cols], judged_names, names_at, n_rows, int(lengths.max(initial=0)),
+        )
+        gains = np.zeros((len(judgements.query_ids), sub_gains.shape[1]), dtype=np.int64)
         gains[present] = sub_gains
-        tied_lists = 0 if tied is None else int(tied.any(axis=1).sum())
         return cls(
             judgements,
             _compact(gains, judgements.collection_max_grade),
@@ -509,19 +579,13 @@ class JudgedRun:
         specs = parse_metrics(metrics)
         n_queries, depth = self.gains.shape
         per_query = {spec.name: np.zeros(n_queries) for spec in specs}
-        ideal = {}
-        judgements = self._judgements
-        for spec in specs:
-            if spec.family == "ndcg" and spec.k not in ideal:
-                ideal[spec.k] = _idcg_from_sorted(
-                    judgements.ideal_rows, judgements.ideal_grades, judgements.ideal_positions,
-                    n_queries, spec.k,
-                )
+        cutoffs = [spec.k for spec in specs if spec.family == "ndcg"]
+        ideal_depth = None if None in cutoffs else max(cutoffs, default=0)
         step = max(1, _BLOCK_ELEMENTS // max(depth, 1))
         for start in range(0, n_queries, step):
-            block = _Block(self, slice(start, min(start + step, n_queries)))
+            block = _Block(self, slice(start, min(start + step, n_queries)), ideal_depth)
             for spec in specs:
-                per_query[spec.name][block.rows] = block.metric(spec, ideal)
+                per_query[spec.name][block.rows] = block.metric(spec)
         means = {name: float(values.mean()) for name, values in per_query.items()}
         return MetricResult(
             means=means,
@@ -545,20 +609,52 @@ def _compact(gains: np.ndarray, top: int) -> np.ndarray:
 
 
 class _Block:
-    """One block of rows of a JudgedRun, with the intermediate arrays metrics share."""
+    """One block of rows of a JudgedRun with the cumulative sums metrics at any cutoff share.
 
-    def __init__(self, judged: JudgedRun, rows: slice) -> None:
+    Each family needs one pass over the block (a row-wise cumulative sum); a metric at cutoff k
+    is then a column of it, so 20 cutoffs cost little more than one.
+    """
+
+    def __init__(self, judged: JudgedRun, rows: slice, ideal_depth: int | None) -> None:
         self.rows = rows
+        self._judgements = judged._judgements
+        self._ideal_depth = ideal_depth
         self.gains = judged.gains[rows]
         self.max_grades = judged.max_grades[rows]
         self.num_relevant = judged.num_relevant[rows]
         self.collection_max_grade = judged.collection_max_grade
         self._cache: dict[str, Any] = {}
 
-    def _get(self, key: str, make: Any) -> Any:
+    def _get(self, key: str, make: Callable[[], Any]) -> Any:
         if key not in self._cache:
             self._cache[key] = make()
         return self._cache[key]
+
+    def _column(self, cumulative: np.ndarray, k: int | None) -> np.ndarray:
+        """Row sums over the first k ranks, read from a row-wise cumulative sum."""
+        depth = cumulative.shape[1] if k is None else min(k, cumulative.shape[1])
+        return cumulative[:, depth - 1] if depth else np.zeros(cumulative.shape[0])
+
+    def _cum_ideal_dcg(self) -> np.ndarray:
+        """Row-wise cumulative DCG of each query's judgements sorted by grade."""
+
+        def make() -> np.ndarray:
+            judgements = self._judgements
+            starts = judgements.ideal_starts
+            lo = starts[self.rows.start]
+            hi = starts[self.rows.stop] if self.rows.stop < starts.size else judgements.ideal_rows.size
+            positions = judgements.ideal_positions[lo:hi]
+            depth = int(self.num_relevant.max())
+            if self._ideal_depth is not None:
+                depth = min(depth, self._ideal_depth)
+            inside = positions < depth
+            matrix = np.zeros((self.gains.shape[0], depth))
+            matrix[judgements.ideal_rows[lo:hi][inside] - self.rows.start, positions[inside]] = (
+                judgements.ideal_grades[lo:hi][inside] / np.log2(positions[inside] + 2.0)
+            )
+            return np.cumsum(matrix, axis=1)
+
+        return self._get("ideal", make)
 
     @property
     def relevant(self) -> np.ndarray:
@@ -566,40 +662,59 @@ class _Block:
 
     @property
     def cum_relevant(self) -> np.ndarray:
-        return self._get("cum", lambda: np.cumsum(self.relevant, axis=1, dtype=np.int32))
+        return self._get("cum_relevant", lambda: np.cumsum(self.relevant, axis=1, dtype=np.int64))
 
-    def _err_terms(self, collection: bool) -> np.ndarray:
+    def _cum_dcg(self) -> np.ndarray:
+        return self._get("dcg", lambda: np.cumsum(self.gains * discounts(self.gains.shape[1]), axis=1))
+
+    def _cum_precision_at_hits(self) -> np.ndarray:
+        def make() -> np.ndarray:
+            at_hits = np.where(self.relevant, self.cum_relevant / ranks(self.gains.shape[1]), 0.0)
+            return np.cumsum(at_hits, axis=1)
+
+        return self._get("ap", make)
+
+    def _first_relevant(self) -> tuple[np.ndarray, np.ndarray]:
+        def make() -> tuple[np.ndarray, np.ndarray]:
+            if self.gains.shape[1] == 0:
+                return np.zeros(self.gains.shape[0], dtype=np.int64), np.zeros(self.gains.shape[0], bool)
+            first = self.relevant.argmax(axis=1)
+            return first, self.relevant[np.arange(first.size), first]
+
+        return self._get("first", make)
+
+    def _cum_err(self, collection: bool) -> np.ndarray:
         def make() -> np.ndarray:
             if collection:
                 top = np.full(self.gains.shape[0], self.collection_max_grade, dtype=np.int64)
             else:
                 top = self.max_grades
-            return _err_contributions(self.gains, top)
+            return np.cumsum(_err_contributions(self.gains, top), axis=1)
 
         return self._get(f"err{collection}", make)
 
-    def metric(self, spec: MetricSpec, ideal: dict) -> np.ndarray:
+    def metric(self, spec: MetricSpec) -> np.ndarray:
         family, k = spec.family, spec.k
-        depth = self.gains.shape[1] if k is None else min(k, self.gains.shape[1])
         if family == "ndcg":
-            dcg = _dcg(self.gains, k)
-            idcg = ideal[k][self.rows]
+            dcg = self._column(self._cum_dcg(), k)
+            idcg = self._column(self._cum_ideal_dcg(), k)
             return np.divide(dcg, idcg, out=np.zeros_like(dcg), where=idcg > 0)
         if family in ("err", "err_chapelle"):
-            return self._err_terms(family == "err_chapelle")[:, :depth].sum(axis=1)
+            return self._column(self._cum_err(family == "err_chapelle"), k)
         if family == "rbp":
-            weights = _weights(spec.p, self.gains.shape[1])
-            return (self.gains @ weights) / self.max_grades
+            return (self.gains @ _weights(spec.p, self.gains.shape[1])) / self.max_grades
         if family == "rbp_binary":
             return self.relevant @ _weights(spec.p, self.gains.shape[1])
         if family == "map":
-            return _average_precision(self.relevant, self.cum_relevant, self.num_relevant, k)
+            return _safe_divide(self._column(self._cum_precision_at_hits(), k), self.num_relevant)
         if family == "mrr":
-            return _reciprocal_rank(self.relevant, k)
+            first, found = self._first_relevant()
+            depth = self.gains.shape[1] if k is None else k
+            return np.where(found & (first < depth), 1.0 / (first + 1.0), 0.0)
         if family == "recall":
-            return _recall(self.cum_relevant, self.num_relevant, k)
+            return _safe_divide(self._column(self.cum_relevant, k), self.num_relevant)
         if family == "precision":
-            return _precision(self.cum_relevant, k)
+            return self._column(self.cum_relevant, k) / k
         raise AssertionError(family)  # parse_metrics admits only the families above
 
 

@@ -1,0 +1,208 @@
+"""Speed of scoring one run: the paper's evaluation, ranx, and gcl_bench, on the same inputs.
+
+A synthetic run of Q queries x 1,000 retrieved documents (float32 cosine-like scores, a few
+duplicate scores as from duplicate products) over a 100,000-document corpus, with graded
+judgements (grades 1..100, as Marqo-GS). One metric set for every tool: nDCG, MAP, recall,
+precision and MRR at the cutoffs of the GCL evaluation script, plus ERR and RBP at p = 0.7, 0.8,
+0.9. Timed, in one process, medians over repeats:
+
+(a) the paper's evaluation: BEIR ``EvaluateRetrieval.evaluate`` + ``evaluate_custom(mrr)``
+    plus ERR and RBP loops written as in the GCL reference script (dict in, loop per document);
+(b) ranx: cold (a fresh interpreter with an empty numba cache: import + compilation + first
+    call) and warm (``ranx.evaluate`` on the dicts after compilation); ranx has no GCL ERR and its
+    RBP uses raw grades, so it computes its own RBP and no ERR;
+(c) gcl_bench: ``gcl_bench.evaluate`` from the dicts, and ``JudgedRun.from_arrays(...).compute``
+    from the (indices, scores) arrays a search returns.
+
+Usage: ``python benchmarks/bench_metrics.py [--quick] [--queries N ...] [--repeats R]``.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+# the cutoffs of the GCL evaluation script (evals/eval_gs_v1.py)
+KS = [1, 2, 3, 4, 5, 6, 8, 10, 12, 20, 30, 40, 50, 60, 70, 80, 90, 100, 200, 500, 1000]
+RBP_PS = (0.7, 0.8, 0.9)
+N_DOCS = 100_000
+DEPTH = 1000
+
+
+def make_data(n_queries: int, seed: int = 0) -> dict:
+    """Judgements, run dicts and the equivalent search arrays."""
+    rng = np.random.default_rng(seed)
+    doc_ids = np.char.add("B0", rng.choice(10**8, size=N_DOCS, replace=False).astype(str)).tolist()
+    indices = np.empty((n_queries, DEPTH), dtype=np.int64)
+    for row in range(n_queries):
+        drawn = np.unique(rng.integers(0, N_DOCS, size=DEPTH + 200))
+        indices[row] = rng.permutation(drawn)[:DEPTH]
+    scores = np.sort(rng.uniform(0.1, 0.9, size=(n_queries, DEPTH)).astype(np.float32), axis=1)[:, ::-1]
+    duplicates = rng.random((n_queries, DEPTH - 1)) < 0.01  # duplicate products score alike
+    scores[:, 1:][duplicates] = scores[:, :-1][duplicates]
+    scores = np.ascontiguousarray(scores)
+    query_ids = [f"query {q} text_{{!@#~}}_" for q in range(n_queries)]
+    qrels: dict[str, dict[str, int]] = {}
+    for row, qid in enumerate(query_ids):
+        n_judged = int(rng.integers(20, 200))
+        retrieved = rng.choice(indices[row, :300], size=n_judged // 2, replace=False)
+        others = rng.integers(0, N_DOCS, size=n_judged - n_judged // 2)
+        judged = np.unique(np.concatenate([retrieved, others]))
+        grades = rng.integers(1, 101, size=judged.size)
+        qrels[qid] = {doc_ids[d]: int(g) for d, g in zip(judged.tolist(), grades.tolist())}
+    run = {
+        qid: dict(zip(map(doc_ids.__getitem__, indices[row].tolist()), scores[row].tolist()))
+        for row, qid in enumerate(query_ids)
+    }
+    return {"qrels": qrels, "run": run, "query_ids": query_ids, "doc_ids": doc_ids,
+            "indices": indices, "scores": scores}
+
+
+# ----------------------------------------------------------------- (a) the paper's evaluation
+def reference_err(grades: dict, docs: dict) -> float:
+    total, reach = 0.0, 1.0
+    top = max(grades.values())
+    for rank, (doc, _) in enumerate(sorted(docs.items(), key=lambda x: x[1], reverse=True), start=1):
+        stop = (2 ** grades.get(doc, 0) - 1) / (2**top)
+        total += reach * stop / rank
+        reach *= 1 - stop
+    return total
+
+
+def reference_rbp(grades: dict, docs: dict, p: float) -> float:
+    total = 0.0
+    top = max(grades.values())
+    for rank, (doc, _) in enumerate(sorted(docs.items(), key=lambda x: x[1], reverse=True), start=1):
+        total += grades.get(doc, 0) / top * p ** (rank - 1)
+    return total * (1 - p)
+
+
+def paper_evaluation(qrels: dict, run: dict) -> dict:
+    from beir.retrieval.evaluation import EvaluateRetrieval
+
+    ndcg, _map, recall, precision = EvaluateRetrieval.evaluate(qrels, run, KS, ignore_identical_ids=False)
+    mrr = EvaluateRetrieval.evaluate_custom(qrels, run, KS, metric="mrr")
+    out = {**ndcg, **_map, **recall, **precision, **mrr}
+    out["ERR"] = sum(reference_err(g, run.get(q, {})) for q, g in qrels.items()) / len(qrels)
+    for p in RBP_PS:
+        out[f"RBP{p}"] = sum(reference_rbp(g, run.get(q, {}), p) for q, g in qrels.items()) / len(qrels)
+    return out
+
+
+# ----------------------------------------------------------------- (b) ranx
+def ranx_metrics() -> list[str]:
+    names = [f"{m}@{k}" for m in ("ndcg", "map", "recall", "precision", "mrr") for k in KS]
+    return names + [f"rbp.{int(p * 10)}" for p in RBP_PS]
+
+
+def ranx_evaluation(qrels: dict, run: dict) -> dict:
+    import ranx
+
+    return ranx.evaluate(ranx.Qrels(qrels), ranx.Run(run), ranx_metrics())
+
+
+def ranx_cold(n_queries: int) -> float:
+    """Seconds for import + compilation + first call in a fresh interpreter, empty numba cache."""
+    code = (
+        "import sys, time; sys.path.insert(0, sys.argv[1]); import bench_metrics as b; "
+        "d = b.make_data(int(sys.argv[2])); t = time.perf_counter(); "
+        "b.ranx_evaluation(d['qrels'], d['run']); print(time.perf_counter() - t)"
+    )
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        out = subprocess.run(
+            [sys.executable, "-c", code, os.path.dirname(os.path.abspath(__file__)), str(n_queries)],
+            env=env, check=True, capture_output=True, text=True,
+        )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+# ----------------------------------------------------------------- (c) gcl_bench
+def gcl_metrics() -> list[str]:
+    names = [f"{m}@{k}" for m in ("ndcg", "map", "recall", "precision", "mrr") for k in KS]
+    return names + ["err"] + [f"rbp@{p}" for p in RBP_PS]
+
+
+def gcl_from_dicts(qrels: dict, run: dict) -> dict:
+    import gcl_bench
+
+    return gcl_bench.evaluate(qrels, run, gcl_metrics())
+
+
+def gcl_from_arrays(data: dict) -> dict:
+    from gcl_bench.metrics import JudgedRun
+
+    judged = JudgedRun.from_arrays(data["qrels"], data["query_ids"], data["doc_ids"],
+                                   data["indices"], data["scores"])
+    return judged.compute(gcl_metrics()).means
+
+
+# ----------------------------------------------------------------- harness
+def median_time(fn: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def check_agreement(data: dict) -> None:
+    """The three agree where their definitions agree (no ties in the top 10 of most lists)."""
+    paper = paper_evaluation(data["qrels"], data["run"])
+    ours = gcl_from_dicts(data["qrels"], data["run"])
+    arrays = gcl_from_arrays(data)
+    for k in (10, 100, 1000):
+        print(f"  ndcg@{k}: paper {paper[f'NDCG@{k}']:.5f}  gcl_bench {ours[f'ndcg@{k}']:.5f}  "
+              f"(arrays {arrays[f'ndcg@{k}']:.5f})")
+    print(f"  err: paper {paper['ERR']:.5f}  gcl_bench {ours['err']:.5f};  "
+          f"rbp@0.8: paper {paper['RBP0.8']:.5f}  gcl_bench {ours['rbp@0.8']:.5f}")
+
+
+def run_size(n_queries: int, repeats: int, cold: bool) -> None:
+    print(f"\n== {n_queries} queries x {DEPTH} documents, {len(gcl_metrics())} metrics ==")
+    data = make_data(n_queries)
+    qrels, run = data["qrels"], data["run"]
+    check_agreement(data)
+    slow_repeats = max(1, repeats // 2) if n_queries > 5000 else repeats
+    rows = {}
+    rows["(a) paper: BEIR + mrr + ERR/RBP loops"] = median_time(lambda: paper_evaluation(qrels, run), slow_repeats)
+    if cold:
+        rows["(b) ranx cold (compile + first call)"] = ranx_cold(n_queries)
+    ranx_evaluation(qrels, run)  # compile (or load the numba cache) before timing warm calls
+    rows["(b) ranx warm"] = median_time(lambda: ranx_evaluation(qrels, run), slow_repeats)
+    rows["(c) gcl_bench.evaluate (dicts)"] = median_time(lambda: gcl_from_dicts(qrels, run), repeats)
+    rows["(c) gcl_bench JudgedRun.from_arrays"] = median_time(lambda: gcl_from_arrays(data), repeats)
+    paper = rows["(a) paper: BEIR + mrr + ERR/RBP loops"]
+    print(f"{'':42s} {'median s':>10s} {'paper / this':>13s}")
+    for name, seconds in rows.items():
+        print(f"{name:42s} {seconds:10.3f} {paper / seconds:12.1f}x")
+    warm = rows["(b) ranx warm"]
+    print(f"gcl_bench dicts vs ranx warm: {warm / rows['(c) gcl_bench.evaluate (dicts)']:.1f}x faster; "
+          f"arrays vs ranx warm: {warm / rows['(c) gcl_bench JudgedRun.from_arrays']:.1f}x faster")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--queries", type=int, nargs="+", default=None,
+                        help="numbers of queries (default: 2000 and 20000; 500 with --quick)")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="500 queries, 2 repeats, no cold ranx")
+    args = parser.parse_args(argv)
+    logging.disable(logging.INFO)  # BEIR logs every metric
+    sizes = args.queries or ([500] if args.quick else [2000, 20000])
+    repeats = 2 if args.quick else args.repeats
+    for n_queries in sizes:
+        run_size(n_queries, repeats, cold=not args.quick)
+
+
+if __name__ == "__main__":
+    main()
