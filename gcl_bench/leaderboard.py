@@ -27,6 +27,7 @@ import csv
 import io
 import math
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -677,15 +678,16 @@ def notes(table: Table, fmt: str = "markdown") -> list[str]:
     if table.baseline is not None and not any(table.tested_models.values()):
         lines.append(f"No significance test: no other model to compare with the baseline {table.baseline}.")
     elif table.baseline is not None:
-        test = TEST_NAMES[table.test]
+        test = TEST_NAMES[table.test] + " on per-query values"
         if table.test == "randomization":
-            test += f", {table.permutations} random sign flips (exact when 2^n is fewer), seed {table.seed}"
+            test += f" ({table.permutations} random sign flips with seed {table.seed}, or all when 2^n is fewer)"
         counts = sorted(set(table.tested_models.values()))
-        family = "/".join(str(c) for c in counts) if counts else "0"
+        family = "/".join(str(c) for c in counts)
+        plural = "" if counts == [1] else "s"
         lines.append(
-            f"{up}/{down}: significantly higher/lower than the baseline {table.baseline} "
-            f"({test} on per-query values, Holm correction over the {family} models compared per "
-            f"split and metric, {alpha_symbol} = {table.alpha:g})."
+            f"{up}/{down}: significantly higher/lower than the baseline {table.baseline}: {test}, "
+            f"Holm correction over the {family} model{plural} compared per split and metric, "
+            f"{alpha_symbol} = {table.alpha:g}."
         )
     elif not table.setting.get("reported_only"):
         lines.append("No significance test (no baseline chosen).")
@@ -721,12 +723,14 @@ def _row_label(row: Row) -> str:
     return row.model + (" (baseline)" if row.baseline else "")
 
 
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|<>#"})
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*[]|<>"})
+#: "_" only starts or ends emphasis at a word boundary; inside a word (open_clip) it is literal
+_MD_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
 def markdown_escape(text: str) -> str:
     """Escape characters that Markdown (GitHub tables) would interpret."""
-    return text.translate(_MD_SPECIAL)
+    return _MD_UNDERSCORE.sub(r"\\_", text.translate(_MD_SPECIAL))
 
 
 def render_markdown(tables: Sequence[Table]) -> str:
