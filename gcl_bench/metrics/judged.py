@@ -46,7 +46,7 @@ _INT64_MAX = np.iinfo(np.int64).max
 # rows per block in compute(); keeps temporaries small and in cache
 _BLOCK_ELEMENTS = 1 << 18
 # cap on the scratch buffer (entries) used to look up grades from search arrays
-_SCRATCH_ELEMENTS = 1 << 22
+_SCRATCH_ELEMENTS = 1 << 20
 
 
 @dataclass
@@ -512,10 +512,13 @@ class JudgedRun:
         missing = int(len(judgements.query_ids) - present.size)
         ignored = sum(1 for qid in query_ids if qid not in judgements.judged_ids)
 
-        sub_indices = indices[run_rows[present]].astype(np.int64, copy=False)
-        sub_scores = scores[run_rows[present]]
+        if present.size == indices.shape[0] and (run_rows[present] == np.arange(present.size)).all():
+            sub_indices, sub_scores = indices, scores  # rows already in judgement order
+        else:
+            sub_indices, sub_scores = indices[run_rows[present]], scores[run_rows[present]]
+        sub_indices = sub_indices.astype(np.int64, copy=False)
         valid = sub_indices >= 0
-        if scores.dtype.kind == "f" and np.isnan(sub_scores[valid]).any():
+        if scores.dtype.kind == "f" and np.isnan(sub_scores).any() and np.isnan(sub_scores[valid]).any():
             raise GclBenchError("the search results contain NaN scores")
         n_rows, depth = sub_indices.shape
         keys = _score_keys(sub_scores, np.arange(n_rows)[:, None])
@@ -525,8 +528,7 @@ class JudgedRun:
 
         # grades of the retrieved documents, looked up in a scratch row per query
         positive_ids = judgements.positive_doc_ids()
-        corpus_rows = np.fromiter(map(position.get, positive_ids, repeat(-1)), dtype=np.int64,
-                                  count=len(positive_ids))
+        corpus_rows = np.array(list(map(position.get, positive_ids, repeat(-1))), dtype=np.int64)
         sub_row = np.full(len(judgements.query_ids), -1, dtype=np.int64)
         sub_row[present] = np.arange(n_rows)
         pair_rows = sub_row[judgements.positive_rows]
@@ -535,9 +537,9 @@ class JudgedRun:
         pair_grades = judgements.positive_grades[usable]
         stride = n_docs + 1
         block = max(1, min(max(n_rows, 1), _SCRATCH_ELEMENTS // stride))
-        scratch = np.zeros(block * stride, dtype=np.int64)
+        scratch = np.zeros(block * stride, dtype=np.int64 if judgements.collection_max_grade >= 2**31 else np.int32)
         slot_of = np.where(valid, sub_indices, n_docs) if padded else sub_indices
-        unranked = np.empty((n_rows, depth), dtype=np.int64)
+        unranked = np.empty((n_rows, depth), dtype=scratch.dtype)
         bounds = np.searchsorted(pair_rows, np.arange(0, n_rows + block, block))
         for i, start in enumerate(range(0, n_rows, block)):
             stop = min(start + block, n_rows)
