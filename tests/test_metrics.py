@@ -67,7 +67,8 @@ def random_case(seed: int, n_queries: int = 40, n_docs: int = 300, max_grade: in
 
 def trec_order(docs: dict[str, float]) -> list[str]:
     """trec_eval's order: float32 score descending, then doc id descending."""
-    return [d for d, _ in sorted(docs.items(), key=lambda x: (np.float32(x[1]), x[0]), reverse=True)]
+    with np.errstate(over="ignore"):
+        return [d for d, _ in sorted(docs.items(), key=lambda x: (np.float32(x[1]), x[0]), reverse=True)]
 
 
 def truncate(run: dict[str, dict[str, float]], k: int) -> dict[str, dict[str, float]]:
@@ -351,3 +352,33 @@ def test_bad_arrays_are_refused():
             JudgedRun.from_arrays(qrels, query_ids, doc_ids, indices, scores)
     with pytest.raises(GclBenchError):
         JudgedRun.from_dicts(qrels, {"q": {"a": 1.0}}, top_k=0)
+
+
+def test_float32_rounding_signed_zero_and_overflow_tie_like_pytrec_eval():
+    qrels = {"q": {"a": 1, "b": 2, "c": 3, "d": 1, "e": 2}}
+    run = {"q": {"a": 0.0, "b": -0.0, "c": 1e300, "d": 2e300, "e": 0.1 + 1e-10, "f": 0.1}}
+    names = ["ndcg", "map", "mrr@1", "err", "rbp@0.5"]
+    result = JudgedRun.from_dicts(qrels, run).compute(names)
+    trec = pytrec_per_query(qrels, run, {"ndcg", "map"})["q"]
+    assert result.per_query["ndcg"][0] == pytest.approx(trec["ndcg"], abs=TOL)
+    assert result.per_query["map"][0] == pytest.approx(trec["map"], abs=TOL)
+    assert result.tied_lists == 1
+    # trec order: d and c both overflow to inf (d > c), then f/e tie (f > e), then b/a tie (b > a)
+    assert JudgedRun.from_dicts(qrels, run).gains.tolist() == [[1, 3, 0, 2, 2, 1]]
+    loop = loop_err(qrels["q"], run["q"])
+    assert result.per_query["err"][0] == pytest.approx(loop, abs=1e-12)
+
+
+def test_empty_lists_and_padding_only_rows():
+    qrels = {"a": {"x": 1}, "b": {"y": 2}}
+    result = JudgedRun.from_dicts(qrels, {"a": {}, "b": {}}).compute(["ndcg", "err", "mrr", "rbp@0.8"])
+    assert all(v == 0.0 for v in result.means.values())
+    assert result.missing_from_run == 0
+    empty = JudgedRun.from_arrays(qrels, ["a", "b"], ["x", "y"], np.zeros((2, 0), dtype=np.int64),
+                                  np.zeros((2, 0)))
+    assert empty.compute(["ndcg@10", "map"]).means == {"ndcg@10": 0.0, "map": 0.0}
+    padded = JudgedRun.from_arrays(qrels, ["b", "a"], ["x", "y"], np.array([[-1, 1], [-1, -1]]),
+                                   np.array([[np.nan, 0.3], [0.0, 0.0]]))
+    result = padded.compute(["mrr", "precision@2"])
+    assert result.per_query["mrr"].tolist() == [0.0, 1.0]
+    assert result.per_query["precision@2"].tolist() == [0.0, 0.5]
