@@ -398,19 +398,24 @@ def _generate(out: Path, products: int, queries: int, seed: int, image_size: int
     seen = int(round(queries * SEEN_FRACTION))
     query_sets = [list(range(seen)), list(range(seen, queries))]
 
-    # match of every query with every product
-    match = np.zeros((queries, products))
-    total = np.zeros(queries)
-    for name in ATTRIBUTES:
-        related = _relatedness(name)
-        names = _vocab(name)
-        for q, a in enumerate(query_attrs):
+    # each query's ranked list in each corpus, one query at a time (memory stays O(products))
+    related = {name: _relatedness(name) for name in ATTRIBUTES}
+    doc_ids = [np.array([ids[i] for i in docs]) for docs in corpora]
+    lists: dict[tuple[int, int], np.ndarray] = {}
+    for q, a in enumerate(query_attrs):
+        match = np.zeros(products)
+        total = 0.0
+        for name in ATTRIBUTES:
             if name in a:
-                match[q] += WEIGHTS[name] * related[names.index(a[name]), codes[name]]
-                total[q] += WEIGHTS[name]
-    match /= total[:, None]
-    noisy = (match + PROMINENCE_WEIGHT * prominence[None, :]
-             + rng.uniform(-NOISE, NOISE, size=match.shape))
+                match += WEIGHTS[name] * related[name][_vocab(name).index(a[name]), codes[name]]
+                total += WEIGHTS[name]
+        match /= total
+        noisy = match + PROMINENCE_WEIGHT * prominence + rng.uniform(-NOISE, NOISE, size=products)
+        for b, docs in enumerate(corpora):
+            candidates = np.flatnonzero(match[docs] >= MIN_MATCH)
+            # best noisy score first, ties by product id
+            candidates = candidates[np.lexsort((doc_ids[b][candidates], -noisy[docs[candidates]]))]
+            lists[q, b] = docs[candidates[:MAX_POSITIONS]]
 
     # held-out judgement queries, per query set (the same for both corpora)
     held_out: list[tuple[set[int], set[int]]] = []
@@ -423,18 +428,11 @@ def _generate(out: Path, products: int, queries: int, seed: int, image_size: int
     info_splits = {}
     for stem in SPLIT_STEMS:
         a, b = int(stem[6]), int(stem[-1])
-        docs = corpora[b]
-        doc_ids = np.array([ids[i] for i in docs])
         rows: list[list[Any]] = []
         ranked: dict[int, list[tuple[str, int]]] = {}
         for q in sorted(query_sets[a], key=lambda k: int(query_ids[k])):
-            candidates = np.flatnonzero(match[q, docs] >= MIN_MATCH)
-            # best noisy score first, ties by product id
-            candidates = candidates[np.lexsort((doc_ids[candidates], -noisy[q, docs[candidates]]))]
-            candidates = candidates[:MAX_POSITIONS]
             ranked[q] = []
-            for position, c in enumerate(candidates.tolist(), start=1):
-                i = int(docs[c])
+            for position, i in enumerate(lists[q, b].tolist(), start=1):
                 score_linear = MAX_POSITIONS + 1 - position
                 rows.append([
                     query_texts[q], ids[i], position, titles[i], f"{query_ids[q]}-{ids[i]}",
@@ -548,8 +546,9 @@ def default_sample_dir() -> Path:
         try:
             os.rename(staging, final)
         except OSError:
-            if not (final / INFO_FILE).is_file():
-                raise
+            if not (final / INFO_FILE).is_file():  # not another process's finished copy
+                raise GclBenchError("the cached sample folder is incomplete; remove it and "
+                                    "run again", final) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             shutil.rmtree(staging)
