@@ -374,7 +374,7 @@ def _generate(out: Path, products: int, queries: int, seed: int, image_size: int
     image_paths = [f"images/{pid}.png" for pid in ids]
     (out / "images").mkdir()
     for i in np.argsort(ids, kind="stable"):
-        # drawn even when not written, so the random stream does not depend on which are
+        # drawn even when not written, so the random stream does not depend on which are missing
         pixels = _draw(rng, attrs[i], float(prominence[i]), image_size)
         if int(i) in no_image:
             continue
