@@ -6,7 +6,8 @@ each slice is cut after a ``}`` that is followed by a comma and wrapped in brace
 falls inside a string or a nested object makes the slice invalid JSON, and the slice is then
 extended to the next candidate cut. Each parsed slice becomes Arrow columns at once, so the
 Python dicts of the whole corpus never exist together (peak memory stays near the size of the
-columns, not of the dicts).
+columns, not of the dicts). Ids repeated across slices are an error; a key repeated inside one
+slice is merged by the JSON parser (last value wins), as ``json.load`` does.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,24 +38,29 @@ def _str_array(values: list[Any]) -> pa.Array:
         return pa.array([None if v is None else str(v) for v in values], type=pa.string())
 
 
-def _entries_to_batch(entries: dict[str, Any], path: Path) -> pa.RecordBatch:
-    values = entries.values()
-    for doc_id, value in entries.items():
-        if type(value) is not dict:
-            raise GclBenchError(
-                f"malformed corpus: product {doc_id!r} maps to {type(value).__name__}, expected an object with title and image_local",
-                path,
-            )
-        break
+def _not_an_object(entries: dict[str, Any], path: Path) -> GclBenchError:
+    bad = next(k for k, v in entries.items() if type(v) is not dict)
+    return GclBenchError(
+        f"malformed corpus: product {bad!r} maps to {type(entries[bad]).__name__}, expected an object with title and image_local",
+        path,
+    )
+
+
+def _field(values: list[dict[str, Any]], key: str) -> list[Any]:
     try:
-        titles = [v.get("title") for v in values]
-        image_key = next((k for k in IMAGE_KEYS if any(k in v for v in list(values)[:50])), IMAGE_KEYS[0])
-        images = [v.get(image_key) for v in values]
-    except AttributeError:
-        bad = next(k for k, v in entries.items() if type(v) is not dict)
-        raise GclBenchError(
-            f"malformed corpus: product {bad!r} is not an object with title and image_local", path
-        ) from None
+        return [v[key] for v in values]
+    except KeyError:
+        return [v.get(key) for v in values]
+
+
+def _entries_to_batch(entries: dict[str, Any], path: Path) -> pa.RecordBatch:
+    values = list(entries.values())
+    try:
+        image_key = next((k for k in IMAGE_KEYS if any(k in v for v in values[:50])), IMAGE_KEYS[0])
+        titles = _field(values, "title")
+        images = _field(values, image_key)
+    except (TypeError, AttributeError):  # a value that is not an object
+        raise _not_an_object(entries, path) from None
     return pa.RecordBatch.from_arrays(
         [pa.array(list(entries), type=pa.string()), _str_array(titles), _str_array(images)], schema=DOC_SCHEMA
     )
@@ -94,6 +101,7 @@ def _parse_object(data: mmap.mmap, size: int, path: Path, chunk_bytes: int) -> p
     if start >= size or data[start] != ord("{") or data[end] != ord("}"):
         raise GclBenchError("malformed JSON: expected one object {product_id: {title, image_local, ...}} from the first to the last byte", path)
     batches: list[pa.RecordBatch] = []
+    hashes: list[np.ndarray] = []
     pos = start + 1
     while pos < end:
         cand = pos + chunk_bytes
@@ -110,9 +118,15 @@ def _parse_object(data: mmap.mmap, size: int, path: Path, chunk_bytes: int) -> p
                 cand = match.end()
         if entries:
             batches.append(_entries_to_batch(entries, path))
+            hashes.append(np.fromiter(map(hash, entries), dtype=np.int64, count=len(entries)))
         del entries, piece
         pos = match.end() if match else end
-    return pa.Table.from_batches(batches, schema=DOC_SCHEMA)
+    table = pa.Table.from_batches(batches, schema=DOC_SCHEMA)
+    if len(batches) > 1:
+        all_hashes = np.sort(np.concatenate(hashes))
+        if (all_hashes[1:] == all_hashes[:-1]).any():  # a repeated id, or (rarely) a hash collision
+            check_unique_ids(table["doc_id"], path)
+    return table
 
 
 def read_corpus_jsonl(path: str | os.PathLike[str]) -> pa.Table:

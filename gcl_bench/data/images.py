@@ -64,11 +64,10 @@ def dir_state_changed(dir_state: dict[str, int]) -> bool:
     return any(_dir_mtime(d) != mtime for d, mtime in dir_state.items())
 
 
-def check_exists(paths: pa.Array) -> tuple[pa.Array, dict[str, int]]:
+def check_exists(paths: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, dict[str, int]]:
     """Boolean array: which non-null ``paths`` name an existing file; plus each folder's mtime."""
-    paths = paths.combine_chunks() if isinstance(paths, pa.ChunkedArray) else paths
     valid = pc.fill_null(pc.not_equal(paths, ""), False)
-    present = pc.filter(paths, valid)
+    present = pc.filter(paths, valid) if paths.null_count or not pc.all(valid).as_py() else paths
     top = _common_dir(present)
     if top is not None and not os.path.isdir(top):  # e.g. the authors' paths, images not unpacked
         return pa.array(np.zeros(len(paths), dtype=bool)), {top: _dir_mtime(top)}
@@ -112,16 +111,30 @@ def _candidates(raw: pa.Array, image_root: str) -> list[tuple[str, pa.Array]]:
     return options
 
 
+def _blank_to_null(raw: pa.Array) -> pa.Array:
+    blank = pc.equal(raw, "")
+    if not pc.any(blank).as_py():
+        return raw
+    return pc.if_else(pc.fill_null(blank, True), pa.scalar(None, pa.string()), raw)
+
+
+def _relative_to(base: str, raw: pa.Array) -> pa.Array:
+    """Relative paths of ``raw`` joined to ``base``; absolute ones kept."""
+    absolute = pc.fill_null(pc.starts_with(raw, "/"), True)
+    if pc.all(absolute).as_py():
+        return raw
+    if pc.any(pc.starts_with(raw, "./")).as_py():
+        raw_rel = pc.replace_substring_regex(raw, r"^(\./)+", "")
+    else:
+        raw_rel = raw
+    return pc.if_else(absolute, raw, pc.binary_join_element_wise(base, raw_rel, ""))
+
+
 def resolve_images(raw: pa.Array | pa.ChunkedArray, base_dir: Path, image_root: str | os.PathLike[str] | None) -> ImageResolution:
     """Resolve raw image strings from a dataset file to existing paths (null when absent)."""
-    raw = raw.combine_chunks() if isinstance(raw, pa.ChunkedArray) else raw
-    raw = raw.cast(pa.string())
-    raw = pc.if_else(pc.fill_null(pc.equal(raw, ""), True), pa.scalar(None, pa.string()), raw)
+    raw = _blank_to_null(raw.cast(pa.string()))
     if image_root is None:
-        base = str(Path(base_dir).resolve()).rstrip("/") + "/"
-        absolute = pc.fill_null(pc.starts_with(raw, "/"), False)
-        joined = pc.binary_join_element_wise(base, pc.replace_substring_regex(raw, r"^(\./)+", ""), "")
-        paths = pc.if_else(absolute, raw, joined)
+        paths = _relative_to(str(Path(base_dir).resolve()).rstrip("/") + "/", raw)
         strategy = "as_is"
     else:
         root = str(Path(image_root).expanduser().resolve())
@@ -137,6 +150,11 @@ def resolve_images(raw: pa.Array | pa.ChunkedArray, base_dir: Path, image_root: 
                 best = (i, n_hits)
         strategy, paths = options[best[0]]
     exists, state = check_exists(paths)
-    resolved = pc.if_else(exists, paths, pa.scalar(None, pa.string()))
-    missing = len(resolved) - (pc.sum(exists).as_py() or 0)
-    return ImageResolution(paths=resolved, missing=missing, dir_state=state, strategy=strategy)
+    found = pc.sum(exists).as_py() or 0
+    if found == 0:
+        resolved = pa.nulls(len(paths), pa.string())
+    elif found == len(paths) - paths.null_count:
+        resolved = paths
+    else:
+        resolved = pc.if_else(exists, paths, pa.scalar(None, pa.string()))
+    return ImageResolution(paths=resolved, missing=len(paths) - found, dir_state=state, strategy=strategy)

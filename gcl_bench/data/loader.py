@@ -11,10 +11,9 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -40,6 +39,9 @@ from gcl_bench.data.splits import SPLIT_CORPUS, SPLIT_STEMS, SPLITS, canonical_s
 from gcl_bench.data.tables import read_csv_strings, to_float
 from gcl_bench.errors import GclBenchError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 PathLike = str | os.PathLike[str]
 
 
@@ -54,10 +56,11 @@ class Corpus:
     info: dict[str, Any]
 
 
-def _finish_corpus(raw: pa.Table, base_dir: Path, image_root: PathLike | None, label: Path) -> Corpus:
+def _finish_corpus(raw: pa.Table, base_dir: Path, image_root: PathLike | None, label: Path, check_ids: bool = True) -> Corpus:
     if raw.num_rows == 0:
         raise GclBenchError("empty corpus (no products)", label)
-    check_unique_ids(raw["doc_id"], label)
+    if check_ids:
+        check_unique_ids(raw["doc_id"], label)
     images = resolve_images(raw["image_raw"], base_dir, image_root)
     titles = pc.fill_null(raw["title"], "")
     empty = pc.equal(pc.utf8_trim_whitespace(titles), "")
@@ -81,8 +84,10 @@ def load_corpus(
     image_root: PathLike | None,
     use_cache: bool,
     label: Path,
+    ids_checked: bool = False,
 ) -> Corpus:
-    """Load a corpus through the cache; ``reader`` parses ``files`` when the cache misses."""
+    """Load a corpus through the cache; ``reader`` parses ``files`` when the cache misses
+    (``ids_checked``: the reader already rejects repeated ids)."""
     root = None if image_root is None else str(Path(image_root).expanduser().resolve())
     key = cache.entry_key(
         "corpus", files=[cache.file_identity(p) for p in files], image_root=root, base=str(base_dir.resolve())
@@ -96,9 +101,9 @@ def load_corpus(
                 info["cache"] = "hit"
                 return Corpus(table, info)
             raw = table.select(["doc_id", "title", "image_raw"])
-            corpus = _finish_corpus(raw, base_dir, image_root, label)
+            corpus = _finish_corpus(raw, base_dir, image_root, label, check_ids=False)
             return _store_corpus(entry, corpus, status="images_rechecked")
-    corpus = _finish_corpus(reader(), base_dir, image_root, label)
+    corpus = _finish_corpus(reader(), base_dir, image_root, label, check_ids=ids_checked is False)
     if not use_cache:
         corpus.info["cache"] = "off"
         return corpus
@@ -196,7 +201,8 @@ class _Plan:
     corpus_label: Path
     base_dir: Path
     judge: Callable[[], Judged]
-    files: dict[str, str]
+    files: dict[str, Any]
+    ids_checked: bool = False
 
 
 def _marqo_plan(folder: Path, split: str, eval_set: str, weight_column: str, top_q: int, top_k: int) -> _Plan:
@@ -222,7 +228,7 @@ def _marqo_plan(folder: Path, split: str, eval_set: str, weight_column: str, top
 
     files = {"corpus": str(corpus_path), "csv": str(csv_path) if has_csv else None,
              "judgements": str(gt_path) if has_gt else None, "queries": str(queries_path) if has_queries else None}
-    return _Plan(inputs, [corpus_path], lambda: read_corpus_json(corpus_path), corpus_path, folder, judge, files)
+    return _Plan(inputs, [corpus_path], lambda: read_corpus_json(corpus_path), corpus_path, folder, judge, files, True)
 
 
 def _hf_plan(folder: Path, split: str, eval_set: str, weight_column: str, top_q: int, top_k: int) -> _Plan:
@@ -321,7 +327,9 @@ def load_split(
         eval_set=eval_set, image_root=root, weight_column=weight_column, top_q=top_q, top_k=top_k,
     )
     entry = cache.entry_dir("split", key)
-    corpus = load_corpus(plan.corpus_files, plan.corpus_reader, plan.base_dir, image_root, use_cache, plan.corpus_label)
+    corpus = load_corpus(
+        plan.corpus_files, plan.corpus_reader, plan.base_dir, image_root, use_cache, plan.corpus_label, plan.ids_checked
+    )
     stored = cache.read_entry_json(entry / "split.json") if use_cache else None
     if stored is None:
         judged = plan.judge()
@@ -406,7 +414,7 @@ def dataset_info(data_dir: PathLike | None = None, image_root: PathLike | None =
             gt = {e: folder / f"{stem}_gt_{e}.json" for e in ("dev", "test")}
             if not corpus_path.is_file() or not (csv_path.is_file() or any(p.is_file() for p in gt.values())):
                 continue
-            corpus = load_corpus([corpus_path], lambda p=corpus_path: read_corpus_json(p), folder, image_root, True, corpus_path)
+            corpus = load_corpus([corpus_path], lambda p=corpus_path: read_corpus_json(p), folder, image_root, True, corpus_path, True)
             if queries_path.is_file():
                 queries = len(read_queries_file(queries_path)[0])
             elif csv_path.is_file():
