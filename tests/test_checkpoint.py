@@ -136,3 +136,15 @@ def test_unknown_arch_and_tag_errors(checkpoints):
         OpenClipRetriever("gcl-tinyy", device="cpu")
     with pytest.raises(GclBenchError, match="neither a checkpoint file nor an open_clip tag"):
         OpenClipRetriever("gcl-tiny", "laion2b", device="cpu")
+
+
+def test_cli_refuses_pickle_checkpoint_with_one_line(checkpoints, tmp_path, capsys):
+    from gcl_bench.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--model", "open_clip:gcl-tiny", "--pretrained", str(checkpoints["pickle"]),
+              "--split", "zero_shot", "--device", "cpu", "--output-dir", str(tmp_path / "out")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "--trust-checkpoint" in err[0]
+    assert not (tmp_path / "out" / "results.json").exists()

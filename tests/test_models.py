@@ -398,3 +398,11 @@ def test_models_command_lists_registry():
     rows = json.loads(as_json.output)
     assert {row["name"] for row in rows} >= {"gcl-vitl14", "gcl-xlmr-b32"}
     assert all("weights" in row for row in rows)
+
+
+def test_e5_registry_entry_offline_is_one_line(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(GclBenchError) as err:
+        load_model("e5-large-v2", device="cpu")
+    message = str(err.value)
+    assert "intfloat/e5-large-v2" in message and "\n" not in message
