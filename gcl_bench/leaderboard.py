@@ -20,6 +20,8 @@ Pipeline (each step usable on its own)::
     entries = load_entries(paths)
     tables = build_tables(entries, metrics=["ndcg@10", "err"], baseline="bm25")
     print(render_markdown(tables))
+
+or in one call: ``leaderboard(["results/"], fmt="latex", baseline="bm25")``.
 """
 from __future__ import annotations
 
@@ -862,6 +864,28 @@ def render(tables: Sequence[Table], fmt: str) -> str:
     if fmt not in renderers:
         raise GclBenchError(f"unknown format {fmt!r}; choose one of {', '.join(renderers)}")
     return renderers[fmt](tables)
+
+
+def leaderboard(
+    results: Iterable[str | os.PathLike[str]],
+    fmt: str = "markdown",
+    metrics: Sequence[str] = DEFAULT_METRICS,
+    splits: Sequence[str] | None = None,
+    baseline: str | None = None,
+    test: str = "ttest",
+    alpha: float = 0.05,
+    permutations: int = 10_000,
+    seed: int = 0,
+    include_reported: bool = False,
+    labels: Mapping[str, str] | None = None,
+) -> str:
+    """The whole ``gcl-bench leaderboard`` in one call: results files or folders in, text out."""
+    entries = load_entries(discover(results), labels=labels)
+    tables = build_tables(
+        entries, metrics=metrics, splits=splits, baseline=baseline, test=test, alpha=alpha,
+        permutations=permutations, seed=seed, reported=load_reported() if include_reported else (),
+    )
+    return render(tables, fmt)
 
 
 # --------------------------------------------------------------------------------------------

@@ -575,3 +575,9 @@ def test_markdown_names_render_literally(tmp_path: Path) -> None:
     (table,) = parser.tables
     assert sorted(row[0][1] for row in table[1:]) == sorted(names)
     assert all(len(row) == 4 for row in table)
+
+
+def test_one_call_api_matches_the_cli(results_dir: Path) -> None:
+    for fmt in ("markdown", "latex", "csv"):
+        _, out, _ = run_cli(["leaderboard", str(results_dir), "--format", fmt, "--baseline", "base"])
+        assert lb.leaderboard([results_dir], fmt=fmt, baseline="base") == out
