@@ -176,3 +176,26 @@ def test_bad_input_is_one_line_and_exit_2(tiny, tmp_path, capsys):
     code, err = _cli(["--data-dir", str(tiny), "-o", str(tmp_path / "c"), "--arch", "ViT-B-32",
                       "--resume", "latest", *base], capsys)
     assert code == 2 and "trained with --arch gcl-tiny" in err and err.count("\n") == 1
+
+
+def test_periodic_evaluation_matches_gcl_bench_run(tiny, tmp_path, capsys):
+    from gcl_bench.cli import main
+    from gcl_bench.train.loop import export_weights
+
+    result = train(_config(tiny, tmp_path / "run", steps=2, eval_every=2))
+    record = json.loads((tmp_path / "run" / "eval.jsonl").read_text().splitlines()[-1])
+    assert record["step"] == 2 and 0 < record["ndcg@10"] <= 1
+    slim = export_weights(result.checkpoint, tmp_path / "slim.pt")
+    for weights, out in ((result.checkpoint, "full"), (slim, "slim")):
+        try:
+            main(["run", "--model", "open_clip:gcl-tiny", "--pretrained", str(weights), "--data-dir",
+                  str(tiny), "--split", "in_domain", "--eval-set", "dev", "--top-k", "100",
+                  "--no-cache", "--device", "cpu", "-q", "-o", str(tmp_path / out)])
+        except SystemExit as exit_info:
+            assert exit_info.code in (0, None), capsys.readouterr().err
+        metrics = json.loads((tmp_path / out / "results.json").read_text())["metrics"]
+        tolerance = 1e-9 if out == "full" else 0.05  # float16 weights rank almost identically
+        assert metrics["ndcg@10"] == pytest.approx(record["ndcg@10"], abs=tolerance)
+    state = torch.load(slim, weights_only=True)
+    assert set(state) == {"state_dict"}
+    assert all(v.dtype == torch.float16 for v in state["state_dict"].values() if v.is_floating_point())

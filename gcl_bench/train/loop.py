@@ -647,3 +647,20 @@ def _evaluate(config: TrainConfig, model: nn.Module, query_fields: dict[str, flo
         write_json(output_dir / "eval" / "last.json", record)
     _barrier(dist_info)
     return record
+
+
+def export_weights(checkpoint: str | os.PathLike[str], out: str | os.PathLike[str],
+                   dtype: torch.dtype = torch.float16) -> Path:
+    """Write a checkpoint's weights alone (``{"state_dict": ...}``, cast to ``dtype``) for shipping.
+
+    The optimizer and resume state are dropped; ``gcl-bench run --pretrained OUT`` and open_clip
+    load the result (weights are cast back to the model's float32 on load).
+    """
+    from gcl_bench.models.checkpoint import load_state_dict
+
+    weights = load_state_dict(checkpoint)
+    slim = {key: (value.to(dtype) if value.is_floating_point() else value).contiguous()
+            for key, value in weights.items()}
+    path = Path(out)
+    save_checkpoint(path, {"state_dict": slim})
+    return path
