@@ -439,3 +439,17 @@ def test_bundled_sample_is_the_default() -> None:
     assert loaded.num_docs > 0 and loaded.num_queries > 0
     assert loaded.meta["sampled"] is False
     assert set(loaded.qrels) == set(loaded.query_ids)
+
+
+def test_document_columns_behave_like_lists(marqo: Path) -> None:
+    import gcl_bench
+
+    loaded = gcl_bench.load_split(marqo, "in_domain")
+    ids = loaded.doc_ids
+    plain = read_corpus_json(marqo / "corpus_1.json")["doc_id"].to_pylist()
+    assert len(ids) == len(plain) and ids == plain and list(ids) == plain
+    assert ids[np.int64(3)] == plain[3] and ids[-1] == plain[-1] and ids[2:5] == plain[2:5]
+    assert plain[4] in ids and ids.index(plain[4]) == 4
+    assert np.asarray(ids).tolist() == plain
+    assert ids.arrow.to_pylist() == plain
+    assert [d["id"] for d in loaded.corpus_dicts()] == plain

@@ -8,7 +8,9 @@ split holds; ``read_triplets`` gives the trainer the CSV rows with resolved titl
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -240,11 +242,13 @@ def _hf_plan(folder: Path, split: str, eval_set: str, weight_column: str, top_q:
     gt_candidates = [folder / f"{split}_gt_{eval_set}.json", folder / f"{SPLIT_STEMS[split]}_gt_{eval_set}.json"]
     gt_path = next((p for p in gt_candidates if p.is_file()), None)
     cached_rows: list[pa.Table] = []
+    lock = threading.Lock()
 
-    def rows() -> pa.Table:
-        if not cached_rows:
-            cached_rows.append(hf_format.read_rows(files))
-        return cached_rows[0]
+    def rows() -> pa.Table:  # shared by the corpus and the judgements, read once
+        with lock:
+            if not cached_rows:
+                cached_rows.append(hf_format.read_rows(files))
+            return cached_rows[0]
 
     def judge() -> Judged:
         if gt_path is not None:
@@ -327,12 +331,18 @@ def load_split(
         eval_set=eval_set, image_root=root, weight_column=weight_column, top_q=top_q, top_k=top_k,
     )
     entry = cache.entry_dir("split", key)
-    corpus = load_corpus(
-        plan.corpus_files, plan.corpus_reader, plan.base_dir, image_root, use_cache, plan.corpus_label, plan.ids_checked
-    )
     stored = cache.read_entry_json(entry / "split.json") if use_cache else None
+    # The judgements (Arrow's CSV reader and compute release the GIL) are built in a thread
+    # while this thread parses the corpus.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(plan.judge) if stored is None else None
+        corpus = load_corpus(
+            plan.corpus_files, plan.corpus_reader, plan.base_dir, image_root, use_cache, plan.corpus_label,
+            plan.ids_checked,
+        )
+        judged = pending.result() if pending is not None else None
     if stored is None:
-        judged = plan.judge()
+        assert judged is not None
         outside = _judged_not_in_corpus(judged.qrels, corpus)
         notes = list(judged.notes)
         if outside:

@@ -97,12 +97,13 @@ def sample_judgements(
     if grades is None:
         grades = np.ones(n_rows, dtype=np.int64)
         used_column = None
-    keys = pc.binary_join_element_wise(queries, pa.scalar(QUERY_SUFFIX), "")
-    usable = pc.invert(pc.is_in(queries, value_set=pa.array(PANDAS_NA_STRINGS)))
-    table = pa.table({"key": keys, "grade": pa.array(grades)}).filter(usable)
-    sums = table.group_by("key").aggregate([("grade", "sum")])
-    sums = sums.sort_by([("key", "ascending")])
-    group_sums = sums["grade_sum"].to_numpy().astype(np.int64)
+    # Group by the text (a bijection with text + suffix), then order the groups by the key.
+    sums = pa.table({"text": queries, "grade": pa.array(grades)}).group_by("text").aggregate([("grade", "sum")])
+    sums = sums.filter(pc.invert(pc.is_in(sums["text"], value_set=pa.array(PANDAS_NA_STRINGS))))
+    keys = pc.binary_join_element_wise(sums["text"], pa.scalar(QUERY_SUFFIX), "")
+    by_key = pc.sort_indices(keys)
+    texts = pc.take(sums["text"], by_key)
+    group_sums = pc.take(sums["grade_sum"], by_key).to_numpy().astype(np.int64)
     n_queries = len(group_sums)
     wanted = n_queries if top_q == -1 else top_q
     used_q = min(wanted, n_queries)
@@ -110,10 +111,11 @@ def sample_judgements(
         return SampledJudgements([], [], {}, _info(seed, top_q, used_q, top_k, used_column, []))
     drawn = draw_queries(group_sums, used_q, seed)
     drawn = drawn[_descending_order(group_sums[drawn])]
-    query_keys = pc.take(sums["key"], pa.array(drawn)).to_pylist()
+    drawn_texts = pc.take(texts, pa.array(drawn))
+    query_texts = drawn_texts.to_pylist()
+    query_keys = [t + QUERY_SUFFIX for t in query_texts]
 
-    position = pc.index_in(keys, value_set=pa.array(query_keys, type=pa.string()))
-    position = pc.if_else(usable, position, pa.scalar(None, position.type))
+    position = pc.index_in(queries, value_set=drawn_texts)
     position = pc.fill_null(position, -1).to_numpy(zero_copy_only=False)
     rows = np.nonzero(position >= 0)[0]
     rows = rows[np.argsort(position[rows], kind="stable")]
@@ -127,8 +129,7 @@ def sample_judgements(
         local = _descending_order(row_grades[start:stop])[:top_k] + start
         qrels[key] = {row_docs[i]: int(row_grades[i]) for i in local.tolist()}
         start = stop
-    texts = [k[: -len(QUERY_SUFFIX)] for k in query_keys]
-    return SampledJudgements(query_keys, texts, qrels, _info(seed, top_q, used_q, top_k, used_column, query_keys))
+    return SampledJudgements(query_keys, query_texts, qrels, _info(seed, top_q, used_q, top_k, used_column, query_keys))
 
 
 def _info(seed: int, top_q: int, used_q: int, top_k: int, column: str | None, keys: list[str]) -> dict[str, Any]:
