@@ -12,8 +12,9 @@ or ``python examples/custom_encoder.py`` (the same as the first command).
 
 What gcl_bench uses, and what is optional:
 
-- ``encode_queries(queries, batch_size, **kwargs)``: ``queries`` is a list of dicts with
-  ``text`` (and ``id``); return a float32 array (n_queries, dim).
+- ``encode_queries(queries, batch_size, **kwargs)``: ``queries`` is a list of query texts, as
+  BEIR passes them, or of dicts with ``text`` (and ``id``); accepting both costs one line.
+  Return a float32 array (n_queries, dim).
 - ``encode_corpus(corpus, batch_size, **kwargs)``: dicts with ``title``, ``image`` (a file path,
   or None when the product has no usable image) and ``id``; return (n_docs, dim).
 - ``similarity`` ("cos" or "dot"), ``name``: optional; results.json records them.
@@ -49,7 +50,7 @@ class HashingEncoder:
 
     # -- BEIR protocol ------------------------------------------------------------------------
     def encode_queries(self, queries: list[dict[str, Any]], batch_size: int = 256, **kwargs: Any) -> np.ndarray:
-        return self._encode([query.get("text") or "" for query in queries])
+        return self._encode([q if isinstance(q, str) else q.get("text") or "" for q in queries])
 
     def encode_corpus(self, corpus: list[dict[str, Any]], batch_size: int = 256, **kwargs: Any) -> np.ndarray:
         # Text only: the title. A multi-modal encoder would also read doc["image"] (path or None).
