@@ -210,6 +210,8 @@ def load_model(
     if sep and family == "open_clip":
         return _build_open_clip(rest, options, args, name=spec)
     if sep and family == "e5":
+        if options["pretrained"]:
+            raise GclBenchError("e5:NAME takes no --pretrained; give a local folder as e5:PATH")
         return _build_e5(rest, options, args, name=spec, prefixes=E5_PREFIXES)
     if sep and rest and _is_plugin_spec(family):
         cls = load_plugin(spec)

@@ -125,12 +125,22 @@ def combine_fields(
 
 
 def resolve_device(device: str | None = "auto") -> str:
-    """``"auto"`` -> ``"cuda"`` when a GPU is visible, else ``"cpu"``; other values are checked."""
+    """``"auto"`` -> ``"cuda"`` when a GPU is visible, else ``"cpu"``; other values are checked.
+
+    Under torchrun (``LOCAL_RANK`` set) ``"auto"`` and ``"cuda"`` pick this process's GPU,
+    ``cuda:<LOCAL_RANK mod GPU count>``, so ranks on one node do not share a device.
+    """
+    import os
+
     import torch
 
     device = (device or "auto").lower()
     if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and torch.cuda.is_available() and os.environ.get("LOCAL_RANK", "").isdigit():
+        return f"cuda:{int(os.environ['LOCAL_RANK']) % torch.cuda.device_count()}"
+    if device == "cpu":
+        return device
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise GclBenchError(f"--device {device}: no CUDA device is available (use --device cpu)")
     try:
