@@ -30,12 +30,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from gcl_bench.errors import GclBenchError
-from gcl_bench.metrics._arrays import ranks
 from gcl_bench.metrics.classic import _safe_divide
-from gcl_bench.metrics.err import _err_contributions
 from gcl_bench.metrics.names import DEFAULT_METRICS, MetricSpec, parse_metrics
-from gcl_bench.metrics.ndcg import discounts
-from gcl_bench.metrics.rbp import _weights
 
 __all__ = ["JudgedRun", "MetricResult", "evaluate"]
 
@@ -43,8 +39,6 @@ Qrels = Mapping[str, Mapping[str, int]]
 Run = Mapping[str, Mapping[str, float]]
 
 _INT64_MAX = np.iinfo(np.int64).max
-# rows per block in compute(); keeps temporaries small and in cache
-_BLOCK_ELEMENTS = 1 << 18
 # cap on the scratch buffer (entries) used to look up grades from search arrays
 _SCRATCH_ELEMENTS = 1 << 20
 
@@ -250,6 +244,30 @@ def _score_keys(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return (np.asarray(rows, dtype=np.int64) << 32) | descending
 
 
+@dataclass
+class _Hits:
+    """The retrieved positive judgements of a run: the non-zero entries of its gain matrix.
+
+    ``rows`` (query), ``ranks`` (0-based) and ``grades``, sorted by (row, rank); ``depth`` is the
+    length of the longest kept list.
+    """
+
+    rows: np.ndarray
+    ranks: np.ndarray
+    grades: np.ndarray
+    n_rows: int
+    depth: int
+
+    def dense(self) -> np.ndarray:
+        gains = np.zeros((self.n_rows, self.depth), dtype=np.int64)
+        gains[self.rows, self.ranks] = self.grades
+        return gains
+
+    def take_rows(self, present: np.ndarray, n_rows: int) -> _Hits:
+        """The same hits with row i moved to row ``present[i]`` of ``n_rows`` rows."""
+        return _Hits(present[self.rows], self.ranks, self.grades, n_rows, self.depth)
+
+
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
     """Distinct values of an array that is already sorted."""
     if values.size < 2:
@@ -291,8 +309,8 @@ def _rank_judged(
     names_at: Callable[[np.ndarray], list[str]],
     n_rows: int,
     keep: int,
-) -> tuple[np.ndarray, int]:
-    """Place the retrieved judged documents at their ranks; return (gains, tied lists).
+) -> tuple[_Hits, int]:
+    """Find the ranks of the retrieved judged documents; return them and the tied lists.
 
     ``run_keys`` holds the :func:`_score_keys` of every retrieved document, rows contiguous and
     in increasing order; ``judged_keys`` the same for the retrieved positive judgements. The
@@ -307,7 +325,6 @@ def _rank_judged(
     else:
         order = np.argsort(run_keys, kind="stable")
         ordered = run_keys[order]
-    gains = np.zeros((n_rows, keep), dtype=np.int64)
     equal = np.flatnonzero(ordered[1:] == ordered[:-1])
     tied_rows = ordered[equal] >> 32
     tied_lists = _sorted_unique(tied_rows[equal - row_starts[tied_rows] < keep]).size
@@ -333,9 +350,10 @@ def _rank_judged(
             # tied documents of the same group with a larger id come first
             larger = np.searchsorted(combined, own_group | 0xFFFFFFFF, side="right")
             ranks[tied] += larger - np.searchsorted(combined, own_group | own_rank, side="right")
-    kept = ranks < keep
-    gains[rows[kept], ranks[kept]] = judged_grades[kept]
-    return gains, tied_lists
+    kept = np.flatnonzero(ranks < keep)
+    rows, ranks, grades = rows[kept], ranks[kept], judged_grades[kept]
+    order = np.argsort(rows * (keep + 1) + ranks, kind="stable")
+    return _Hits(rows[order], ranks[order], grades[order].astype(np.int64), n_rows, keep), tied_lists
 
 
 def _dict_keys_at(lists: list[dict], row_starts: np.ndarray, rows: np.ndarray, positions: np.ndarray) -> list[str]:
@@ -361,7 +379,8 @@ class JudgedRun:
 
     Attributes:
         query_ids: the queries scored (judged, with a positive grade), in judgement order.
-        gains: (num_queries, K) ranked gain matrix (0 = unjudged or no document).
+        gains: (num_queries, K) ranked gain matrix (0 = unjudged or no document), built on
+            demand; metrics use its non-zero entries only.
         max_grades: (num_queries,) g_max(q); num_relevant: (num_queries,) grades >= 1.
         collection_max_grade: the largest grade of all judgements (Chapelle's ERR).
         judged, without_positive, missing_from_run, tied_lists, ignored_run_queries: counts,
@@ -371,7 +390,7 @@ class JudgedRun:
     def __init__(
         self,
         judgements: _Judgements,
-        gains: np.ndarray,
+        hits: _Hits,
         *,
         missing_from_run: int,
         tied_lists: int,
@@ -379,7 +398,7 @@ class JudgedRun:
     ) -> None:
         self._judgements = judgements
         self.query_ids = judgements.query_ids
-        self.gains = gains
+        self._hits = hits
         self.max_grades = judgements.max_grades
         self.num_relevant = judgements.num_relevant
         self.collection_max_grade = judgements.collection_max_grade
@@ -392,6 +411,11 @@ class JudgedRun:
     @property
     def num_queries(self) -> int:
         return len(self.query_ids)
+
+    @property
+    def gains(self) -> np.ndarray:
+        """(num_queries, K) ranked gain matrix: the grade at each rank, 0 if unjudged or past the end."""
+        return self._hits.dense()
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -445,13 +469,13 @@ class JudgedRun:
             return _dict_keys_at(lists, row_starts, run_keys[positions] >> 32, positions)
 
         keep = int(lengths.max(initial=0)) if top_k is None else min(top_k, int(lengths.max(initial=0)))
-        gains, tied_lists = _rank_judged(
+        hits, tied_lists = _rank_judged(
             run_keys, row_starts, judged_keys, judgements.positive_grades[retrieved],
             judged_names, names_at, n_rows, keep,
         )
         return cls(
             judgements,
-            _compact(gains, judgements.collection_max_grade),
+            hits,
             missing_from_run=missing,
             tied_lists=tied_lists,
             ignored_run_queries=ignored,
@@ -561,15 +585,13 @@ class JudgedRun:
             cells = positions if flat_valid is None else flat_valid[positions]
             return [doc_ids[j] for j in sub_indices.ravel()[cells].tolist()]
 
-        sub_gains, tied_lists = _rank_judged(
+        sub_hits, tied_lists = _rank_judged(
             keys[valid] if padded else keys.ravel(), row_starts, keys[judged_rows, judged_cols],
             unranked[judged_rows, judged_cols], judged_names, names_at, n_rows, int(lengths.max(initial=0)),
         )
-        gains = np.zeros((len(judgements.query_ids), sub_gains.shape[1]), dtype=np.int64)
-        gains[present] = sub_gains
         return cls(
             judgements,
-            _compact(gains, judgements.collection_max_grade),
+            sub_hits.take_rows(present, len(judgements.query_ids)),
             missing_from_run=missing,
             tied_lists=tied_lists,
             ignored_run_queries=ignored,
@@ -579,21 +601,14 @@ class JudgedRun:
     def compute(self, metrics: str | Sequence[str] = DEFAULT_METRICS) -> MetricResult:
         """Compute the named metrics (see :mod:`gcl_bench.metrics.names`) for every query."""
         specs = parse_metrics(metrics)
-        n_queries, depth = self.gains.shape
-        per_query = {spec.name: np.zeros(n_queries) for spec in specs}
-        cutoffs = [spec.k for spec in specs if spec.family == "ndcg"]
-        ideal_depth = None if None in cutoffs else max(cutoffs, default=0)
-        step = max(1, _BLOCK_ELEMENTS // max(depth, 1))
-        for start in range(0, n_queries, step):
-            block = _Block(self, slice(start, min(start + step, n_queries)), ideal_depth)
-            for spec in specs:
-                per_query[spec.name][block.rows] = block.metric(spec)
+        tables = _HitTables(self._hits, self._judgements, specs)
+        per_query = {spec.name: tables.metric(spec) for spec in specs}
         means = {name: float(values.mean()) for name, values in per_query.items()}
         return MetricResult(
             means=means,
             per_query=per_query,
             query_ids=list(self.query_ids),
-            num_queries=n_queries,
+            num_queries=self.num_queries,
             judged=self.judged,
             without_positive=self.without_positive,
             missing_from_run=self.missing_from_run,
@@ -606,117 +621,114 @@ def _getter(docs: dict) -> Any:
     return docs.get
 
 
-def _compact(gains: np.ndarray, top: int) -> np.ndarray:
-    return gains.astype(np.int32) if top < 2**31 else gains
+class _HitTables:
+    """Per-query running sums over the hits of a run, from which any metric@k is one lookup.
 
-
-class _Block:
-    """One block of rows of a JudgedRun with the cumulative sums metrics at any cutoff share.
-
-    Each family needs one pass over the block (a row-wise cumulative sum); a metric at cutoff k
-    is then a column of it, so 20 cutoffs cost little more than one.
+    A gain matrix is mostly zeros: only the retrieved positive judgements (hits) add to any
+    metric. Each row's hits are packed left into a (queries, max hits per query) table and summed
+    cumulatively, in rank order, so a metric at cutoff k reads the sum over the hits ranked
+    above k. The sums run in the same order as a loop over the ranked list would run them.
     """
 
-    def __init__(self, judged: JudgedRun, rows: slice, ideal_depth: int | None) -> None:
-        self.rows = rows
-        self._judgements = judged._judgements
-        self._ideal_depth = ideal_depth
-        self.gains = judged.gains[rows]
-        self.max_grades = judged.max_grades[rows]
-        self.num_relevant = judged.num_relevant[rows]
-        self.collection_max_grade = judged.collection_max_grade
-        self._cache: dict[str, Any] = {}
+    def __init__(self, hits: _Hits, judgements: _Judgements, specs: list[MetricSpec]) -> None:
+        self.hits = hits
+        self.judgements = judgements
+        self.n_rows = hits.n_rows
+        self.counts = np.bincount(hits.rows, minlength=self.n_rows)
+        self.starts = np.cumsum(self.counts) - self.counts
+        self.within = np.arange(hits.rows.size) - self.starts[hits.rows]
+        self.width = int(self.counts.max(initial=0))
+        self.every_row = np.arange(self.n_rows)
+        self.num_relevant = judgements.num_relevant
+        self.max_grades = judgements.max_grades
+        cutoffs = [spec.k for spec in specs if spec.family == "ndcg"]
+        self.ideal_cap = None if None in cutoffs else max(cutoffs, default=0)
+        self._cache: dict[Any, np.ndarray] = {}
 
-    def _get(self, key: str, make: Callable[[], Any]) -> Any:
+    def _cached(self, key: Any, make: Callable[[], np.ndarray]) -> np.ndarray:
         if key not in self._cache:
             self._cache[key] = make()
         return self._cache[key]
 
-    def _column(self, cumulative: np.ndarray, k: int | None) -> np.ndarray:
-        """Row sums over the first k ranks, read from a row-wise cumulative sum."""
-        depth = cumulative.shape[1] if k is None else min(k, cumulative.shape[1])
-        return cumulative[:, depth - 1] if depth else np.zeros(cumulative.shape[0])
+    def _running(self, values: np.ndarray) -> np.ndarray:
+        """(queries, width + 1) running sums of per-hit values; column j = sum of the first j hits."""
+        table = np.zeros((self.n_rows, self.width + 1))
+        table[self.hits.rows, self.within + 1] = values
+        return np.cumsum(table, axis=1, out=table)
 
-    def _cum_ideal_dcg(self) -> np.ndarray:
-        """Row-wise cumulative DCG of each query's judgements sorted by grade."""
+    def hits_above(self, k: int | None) -> np.ndarray:
+        """Number of hits ranked within the first k, per query."""
+        if k is None or k >= self.hits.depth:
+            return self.counts
 
         def make() -> np.ndarray:
-            judgements = self._judgements
-            starts = judgements.ideal_starts
-            lo = starts[self.rows.start]
-            hi = starts[self.rows.stop] if self.rows.stop < starts.size else judgements.ideal_rows.size
-            positions = judgements.ideal_positions[lo:hi]
-            depth = int(self.num_relevant.max())
-            if self._ideal_depth is not None:
-                depth = min(depth, self._ideal_depth)
-            inside = positions < depth
-            matrix = np.zeros((self.gains.shape[0], depth))
-            matrix[judgements.ideal_rows[lo:hi][inside] - self.rows.start, positions[inside]] = (
-                judgements.ideal_grades[lo:hi][inside] / np.log2(positions[inside] + 2.0)
-            )
-            return np.cumsum(matrix, axis=1)
+            keys = self.hits.rows * (self.hits.depth + 1) + self.hits.ranks
+            return np.searchsorted(keys, self.every_row * (self.hits.depth + 1) + k) - self.starts
 
-        return self._get("ideal", make)
+        return self._cached(("above", k), make)
 
-    @property
-    def relevant(self) -> np.ndarray:
-        return self._get("relevant", lambda: self.gains >= 1)
+    def _at(self, running: np.ndarray, k: int | None) -> np.ndarray:
+        return running[self.every_row, self.hits_above(k)]
 
-    @property
-    def cum_relevant(self) -> np.ndarray:
-        return self._get("cum_relevant", lambda: np.cumsum(self.relevant, axis=1, dtype=np.int64))
-
-    def _cum_dcg(self) -> np.ndarray:
-        return self._get("dcg", lambda: np.cumsum(self.gains * discounts(self.gains.shape[1]), axis=1))
-
-    def _cum_precision_at_hits(self) -> np.ndarray:
+    def _err_running(self, collection: bool) -> np.ndarray:
         def make() -> np.ndarray:
-            at_hits = np.where(self.relevant, self.cum_relevant / ranks(self.gains.shape[1]), 0.0)
-            return np.cumsum(at_hits, axis=1)
-
-        return self._get("ap", make)
-
-    def _first_relevant(self) -> tuple[np.ndarray, np.ndarray]:
-        def make() -> tuple[np.ndarray, np.ndarray]:
-            if self.gains.shape[1] == 0:
-                return np.zeros(self.gains.shape[0], dtype=np.int64), np.zeros(self.gains.shape[0], bool)
-            first = self.relevant.argmax(axis=1)
-            return first, self.relevant[np.arange(first.size), first]
-
-        return self._get("first", make)
-
-    def _cum_err(self, collection: bool) -> np.ndarray:
-        def make() -> np.ndarray:
+            rows = self.hits.rows
             if collection:
-                top = np.full(self.gains.shape[0], self.collection_max_grade, dtype=np.int64)
+                top = np.full(rows.size, float(self.judgements.collection_max_grade))
             else:
-                top = self.max_grades
-            return np.cumsum(_err_contributions(self.gains, top), axis=1)
+                top = self.max_grades[rows].astype(np.float64)
+            stop = np.exp2(self.hits.grades - top) - np.exp2(-top)
+            survive = np.ones((self.n_rows, self.width + 1))
+            survive[rows, self.within + 1] = 1.0 - stop
+            np.cumprod(survive, axis=1, out=survive)
+            reach = survive[rows, self.within]  # probability of reaching the hit
+            return self._running(reach * stop / (self.hits.ranks + 1.0))
 
-        return self._get(f"err{collection}", make)
+        return self._cached(("err", collection), make)
+
+    def _ideal_running(self) -> np.ndarray:
+        def make() -> np.ndarray:
+            judgements = self.judgements
+            width = int(self.num_relevant.max())
+            if self.ideal_cap is not None:
+                width = min(width, self.ideal_cap)
+            inside = judgements.ideal_positions < width
+            positions = judgements.ideal_positions[inside]
+            table = np.zeros((self.n_rows, width + 1))
+            table[judgements.ideal_rows[inside], positions + 1] = (
+                judgements.ideal_grades[inside] / np.log2(positions + 2.0)
+            )
+            return np.cumsum(table, axis=1, out=table)
+
+        return self._cached("ideal", make)
 
     def metric(self, spec: MetricSpec) -> np.ndarray:
         family, k = spec.family, spec.k
+        hits = self.hits
         if family == "ndcg":
-            dcg = self._column(self._cum_dcg(), k)
-            idcg = self._column(self._cum_ideal_dcg(), k)
-            return np.divide(dcg, idcg, out=np.zeros_like(dcg), where=idcg > 0)
+            dcg = self._at(self._cached("dcg", lambda: self._running(hits.grades / np.log2(hits.ranks + 2.0))), k)
+            ideal = self._ideal_running()
+            depth = self.num_relevant if k is None else np.minimum(self.num_relevant, k)
+            return _safe_divide(dcg, ideal[self.every_row, np.minimum(depth, ideal.shape[1] - 1)])
         if family in ("err", "err_chapelle"):
-            return self._column(self._cum_err(family == "err_chapelle"), k)
-        if family == "rbp":
-            return (self.gains @ _weights(spec.p, self.gains.shape[1])) / self.max_grades
-        if family == "rbp_binary":
-            return self.relevant @ _weights(spec.p, self.gains.shape[1])
+            return self._at(self._err_running(family == "err_chapelle"), k)
+        if family in ("rbp", "rbp_binary"):
+            utility = hits.grades / self.max_grades[hits.rows] if family == "rbp" else np.ones(hits.rows.size)
+            weights = utility * np.power(spec.p, hits.ranks.astype(np.float64))
+            return np.bincount(hits.rows, weights=weights, minlength=self.n_rows) * (1.0 - spec.p)
         if family == "map":
-            return _safe_divide(self._column(self._cum_precision_at_hits(), k), self.num_relevant)
+            precision_at_hits = self._cached("ap", lambda: self._running((self.within + 1.0) / (hits.ranks + 1.0)))
+            return _safe_divide(self._at(precision_at_hits, k), self.num_relevant)
         if family == "mrr":
-            first, found = self._first_relevant()
-            depth = self.gains.shape[1] if k is None else k
-            return np.where(found & (first < depth), 1.0 / (first + 1.0), 0.0)
+            first = np.full(self.n_rows, np.inf)
+            found = self.counts > 0
+            first[found] = hits.ranks[self.starts[found]]
+            limit = hits.depth if k is None else k
+            return np.where(first < limit, 1.0 / (first + 1.0), 0.0)
         if family == "recall":
-            return _safe_divide(self._column(self.cum_relevant, k), self.num_relevant)
+            return _safe_divide(self.hits_above(k).astype(np.float64), self.num_relevant)
         if family == "precision":
-            return self._column(self.cum_relevant, k) / k
+            return self.hits_above(k) / k
         raise AssertionError(family)  # parse_metrics admits only the families above
 
 
