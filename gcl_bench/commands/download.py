@@ -21,12 +21,19 @@ def _progress_bar(label: str):  # noqa: ANN202 - returns a (callback, finish) pa
         TransferSpeedColumn(), transient=True,
     )
     task = progress.add_task(label, total=None)
-    progress.start()
+    started = []
 
     def update(done: int, total: int | None) -> None:
+        if not started:  # start on the first byte, so an early error prints one clean line
+            progress.start()
+            started.append(True)
         progress.update(task, completed=done, total=total)
 
-    return update, progress.stop
+    def finish() -> None:
+        if started:
+            progress.stop()
+
+    return update, finish
 
 
 @click.command("download")
@@ -42,21 +49,26 @@ def command(what: str, name: str | None, to_dir: Path | None, keep_archive: bool
     """Download WHAT: a dataset archive (dataset, images, wfash-images) or `model NAME`."""
     from gcl_bench.errors import GclBenchError
 
+    if what == "model" and not name:
+        raise GclBenchError("gcl-bench download model NAME: give a registry name (see gcl-bench models)")
+    if what != "model" and name:
+        raise GclBenchError(f"gcl-bench download {what} takes no NAME (got {name!r})")
+    if what != "model" and to_dir is None:
+        raise GclBenchError(f"gcl-bench download {what} needs --to DIR")
+    if what == "model":
+        from gcl_bench.models import get_model_info
+
+        get_model_info(str(name))  # an unknown name fails before any progress bar
     update, finish = (None, lambda: None) if quiet else _progress_bar(what if what != "model" else str(name))
     try:
         if what == "model":
-            if not name:
-                raise GclBenchError("gcl-bench download model NAME: give a registry name (see gcl-bench models)")
-            path = _download_model(name, url, update)
+            path = _download_model(str(name), url, update)
             finish()
             click.echo(f"{name}: {path}")
             return
-        if name:
-            raise GclBenchError(f"gcl-bench download {what} takes no NAME (got {name!r})")
-        if to_dir is None:
-            raise GclBenchError(f"gcl-bench download {what} needs --to DIR")
         from gcl_bench.download import download_archive
 
+        assert to_dir is not None
         result = download_archive(what, to_dir, keep_archive=keep_archive, url=url, progress=update)
     finally:
         finish()
