@@ -453,3 +453,36 @@ def test_document_columns_behave_like_lists(marqo: Path) -> None:
     assert np.asarray(ids).tolist() == plain
     assert ids.arrow.to_pylist() == plain
     assert [d["id"] for d in loaded.corpus_dicts()] == plain
+
+
+def test_corpus_parsed_in_two_processes_equals_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mmap
+
+    from gcl_bench.data import corpus as corpus_module
+
+    products = make_products("0", 6000)
+    path = tmp_path / "corpus_1.json"
+    path.write_bytes(orjson.dumps(products))
+    with open(path, "rb") as handle:
+        data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        halves = corpus_module._parse_in_two(data, 0, len(data) - 1, path, 20_000)
+        data.close()
+    assert halves is not None  # the worker process ran
+    assert halves.equals(read_corpus_json(path, workers=1))
+    nested = {k: dict(v, meta={"a": {"b": 1}, "c": 2}) for k, v in products.items()}
+    path.write_bytes(orjson.dumps(nested))
+    assert read_corpus_json(path, workers=2, chunk_bytes=20_000)["doc_id"].to_pylist() == list(products)
+    text = orjson.dumps(products)
+    path.write_bytes(text[:-1] + b',"00007":{"title":"again"}}')
+    with pytest.raises(GclBenchError, match="'00007' occurs more than once"):
+        read_corpus_json(path, workers=2, chunk_bytes=20_000)
+    broken = text.replace(b'"05000":{', b'"05000":x{')
+    path.write_bytes(broken)
+    with pytest.raises(GclBenchError, match="malformed JSON") as err:
+        read_corpus_json(path, workers=2, chunk_bytes=20_000)
+    assert err.value.path == str(path)
+    monkeypatch.setattr(corpus_module, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setenv("GCL_BENCH_LOAD_WORKERS", "2")
+    assert corpus_module.default_workers(1) == 2
+    folder = write_marqo(tmp_path / "d", n_products=3000)
+    assert list(load_split(folder, "in_domain", use_cache=False).doc_ids) == list(make_products("0", 3000))

@@ -7,13 +7,16 @@ falls inside a string or a nested object makes the slice invalid JSON, and the s
 extended to the next candidate cut. Each parsed slice becomes Arrow columns at once, so the
 Python dicts of the whole corpus never exist together (peak memory stays near the size of the
 columns, not of the dicts). Ids repeated across slices are an error; a key repeated inside one
-slice is merged by the JSON parser (last value wins), as ``json.load`` does.
+slice is merged by the JSON parser (last value wins), as ``json.load`` does. A large file can
+be parsed in two halves, the second in a worker process, when a core is idle.
 """
 from __future__ import annotations
 
 import mmap
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +74,12 @@ def _json_error(path: Path, err: orjson.JSONDecodeError, offset: int) -> GclBenc
     return GclBenchError(f"malformed JSON ({msg} near byte {offset + max(err.pos - 1, 0)})", path)
 
 
-def read_corpus_json(path: str | os.PathLike[str], chunk_bytes: int | None = None) -> pa.Table:
-    """Read a Marqo-GS corpus JSON object into columns ``doc_id``, ``title``, ``image_raw``."""
+def read_corpus_json(path: str | os.PathLike[str], chunk_bytes: int | None = None, workers: int | None = None) -> pa.Table:
+    """Read a Marqo-GS corpus JSON object into columns ``doc_id``, ``title``, ``image_raw``.
+
+    With ``workers=2`` (default: :func:`default_workers`) the second half of the file is parsed
+    in a worker process at the same time; the result is the same either way.
+    """
     path = Path(path)
     try:
         handle = open(path, "rb")
@@ -80,18 +87,54 @@ def read_corpus_json(path: str | os.PathLike[str], chunk_bytes: int | None = Non
         raise GclBenchError("corpus file not found", path) from None
     except OSError as err:
         raise GclBenchError(f"cannot read corpus file ({err.strerror})", path) from None
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
     with handle:
         size = os.fstat(handle.fileno()).st_size
         if size == 0:
             raise GclBenchError("empty corpus file (no products)", path)
         data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         try:
-            return _parse_object(data, size, path, chunk_bytes or CHUNK_BYTES)
+            start, end = _object_bounds(data, size, path)
+            if workers is None:
+                workers = default_workers(size)
+            if workers > 1:
+                table = _parse_in_two(data, start, end, path, chunk_bytes)
+                if table is not None:
+                    return table
+            batches, hashes = _parse_range(data, start + 1, end, path, chunk_bytes, hi_is_end=True)
+            table = pa.Table.from_batches(batches, schema=DOC_SCHEMA)
+            if _repeated(hashes):
+                check_unique_ids(table["doc_id"], path)
+            return table
         finally:
             data.close()
 
 
-def _parse_object(data: mmap.mmap, size: int, path: Path, chunk_bytes: int) -> pa.Table:
+PARALLEL_MIN_BYTES = 64 << 20
+
+
+def default_workers(size: int) -> int:
+    """2 for a large file when a core is idle (load average below the core count minus one), else 1.
+
+    On a busy machine the worker only competes for the same cores and costs a second copy of
+    the columns in flight, so it is not used. ``GCL_BENCH_LOAD_WORKERS`` overrides the choice.
+    """
+    forced = os.environ.get("GCL_BENCH_LOAD_WORKERS")
+    if forced:
+        return max(1, int(forced))
+    cores = os.cpu_count() or 1
+    try:
+        idle = os.getloadavg()[0] < cores - 1
+    except OSError:
+        idle = False
+    return 2 if size >= PARALLEL_MIN_BYTES and cores > 1 and idle else 1
+
+
+class _BadCut(Exception):
+    """A range boundary turned out to lie inside an entry (a nested object): parse sequentially."""
+
+
+def _object_bounds(data: mmap.mmap, size: int, path: Path) -> tuple[int, int]:
     start = 0
     while start < size and data[start] in _WS:
         start += 1
@@ -100,32 +143,109 @@ def _parse_object(data: mmap.mmap, size: int, path: Path, chunk_bytes: int) -> p
         end -= 1
     if start >= size or data[start] != ord("{") or data[end] != ord("}"):
         raise GclBenchError("malformed JSON: expected one object {product_id: {title, image_local, ...}} from the first to the last byte", path)
+    return start, end
+
+
+def _repeated(hashes: list[np.ndarray]) -> bool:
+    """Whether two keys share a hash (a repeated id, or rarely a collision: then check exactly)."""
+    if len(hashes) < 2:
+        return False
+    ordered = np.sort(np.concatenate(hashes))
+    return bool((ordered[1:] == ordered[:-1]).any())
+
+
+def _parse_range(
+    data: mmap.mmap, lo: int, hi: int, path: Path, chunk_bytes: int, hi_is_end: bool
+) -> tuple[list[pa.RecordBatch], list[np.ndarray]]:
+    """Parse the entries between byte ``lo`` (just after a separator) and ``hi`` (just after a ``}``)."""
     batches: list[pa.RecordBatch] = []
     hashes: list[np.ndarray] = []
-    pos = start + 1
-    while pos < end:
+    pos = lo
+    while pos < hi:
         cand = pos + chunk_bytes
         while True:
-            match = _CUT.search(data, cand, end) if cand < end else None
-            cut = match.start() + 1 if match else end
+            match = _CUT.search(data, cand, hi) if cand < hi else None
+            cut = match.start() + 1 if match else hi
             piece = b"{" + data[pos:cut] + b"}"
             try:
                 entries = orjson.loads(piece)
                 break
             except orjson.JSONDecodeError as err:
-                if match is None or err.pos < len(piece) - 2:
+                at_cut = err.pos >= len(piece) - 2
+                if match is None and at_cut and not hi_is_end:
+                    raise _BadCut() from None
+                if match is None or not at_cut:
                     raise _json_error(path, err, pos) from None
                 cand = match.end()
         if entries:
             batches.append(_entries_to_batch(entries, path))
             hashes.append(np.fromiter(map(hash, entries), dtype=np.int64, count=len(entries)))
         del entries, piece
-        pos = match.end() if match else end
-    table = pa.Table.from_batches(batches, schema=DOC_SCHEMA)
-    if len(batches) > 1:
-        all_hashes = np.sort(np.concatenate(hashes))
-        if (all_hashes[1:] == all_hashes[:-1]).any():  # a repeated id, or (rarely) a hash collision
-            check_unique_ids(table["doc_id"], path)
+        pos = match.end() if match else hi
+    return batches, hashes
+
+
+def _parse_second_half(path: str, lo: int, hi: int, chunk_bytes: int) -> int:
+    """Worker process: parse ``[lo, hi)``; write the columns to stdout as an Arrow IPC stream.
+
+    A malformed file is reported as one JSON line on stderr and exit code 3.
+    """
+    with open(path, "rb") as handle:
+        data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            batches, hashes = _parse_range(data, lo, hi, Path(path), chunk_bytes, hi_is_end=True)
+        except GclBenchError as err:
+            sys.stderr.write(orjson.dumps({"error": err.message}).decode() + "\n")
+            return 3
+        finally:
+            data.close()
+    sink = pa.PythonFile(sys.stdout.buffer, mode="w")
+    metadata = {b"repeated": b"1" if _repeated(hashes) else b"0"}
+    with pa.ipc.new_stream(sink, DOC_SCHEMA.with_metadata(metadata)) as writer:
+        for batch in batches:
+            writer.write_batch(batch)
+    sys.stdout.buffer.flush()
+    return 0
+
+
+def _parse_in_two(data: mmap.mmap, start: int, end: int, path: Path, chunk_bytes: int) -> pa.Table | None:
+    """Parse the first half here and the second in a worker process; None: parse sequentially.
+
+    The second half starts after a ``},`` found by search; it is a true entry boundary exactly
+    when the first half parses up to it, which is checked before the second half is trusted.
+    The worker is a plain ``python -m gcl_bench.data.corpus`` process (no re-import of the
+    caller's ``__main__``, nothing shared but the file).
+    """
+    match = _CUT.search(data, start + (end - start) // 2, end)
+    if match is None:
+        return None
+    cut, second = match.start() + 1, match.end()
+    command = [sys.executable, "-m", "gcl_bench.data.corpus", str(path), str(second), str(end), str(chunk_bytes)]
+    try:
+        worker = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError:
+        return None
+    try:
+        try:
+            batches, hashes = _parse_range(data, start + 1, cut, path, chunk_bytes, hi_is_end=False)
+        except _BadCut:
+            return None
+        out, err = worker.communicate()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    if worker.returncode == 3:
+        raise GclBenchError(orjson.loads(err.splitlines()[-1])["error"], path)
+    if worker.returncode != 0:
+        return None  # the worker could not run here: parse in this process instead
+    rest = pa.ipc.open_stream(out).read_all()
+    repeated = (rest.schema.metadata or {}).get(b"repeated") == b"1"
+    rest = rest.replace_schema_metadata(None)
+    first = pa.Table.from_batches(batches, schema=DOC_SCHEMA)
+    table = pa.concat_tables([first, rest])
+    if repeated or _repeated(hashes) or pc.any(pc.is_in(rest["doc_id"], value_set=first["doc_id"])).as_py():
+        check_unique_ids(table["doc_id"], path)
     return table
 
 
@@ -165,3 +285,7 @@ def check_unique_ids(ids: pa.Array | pa.ChunkedArray, path: Path, what: str = "p
     counts = pc.value_counts(ids)
     dup = pc.filter(counts, pc.greater(pc.struct_field(counts, "counts"), 1))[0]["values"].as_py()
     raise GclBenchError(f"{what} {dup!r} occurs more than once (ids are compared as strings)", path)
+
+
+if __name__ == "__main__":
+    sys.exit(_parse_second_half(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])))

@@ -205,6 +205,7 @@ class _Plan:
     judge: Callable[[], Judged]
     files: dict[str, Any]
     ids_checked: bool = False
+    reads_rows: bool = False
 
 
 def _marqo_plan(folder: Path, split: str, eval_set: str, weight_column: str, top_q: int, top_k: int) -> _Plan:
@@ -230,7 +231,9 @@ def _marqo_plan(folder: Path, split: str, eval_set: str, weight_column: str, top
 
     files = {"corpus": str(corpus_path), "csv": str(csv_path) if has_csv else None,
              "judgements": str(gt_path) if has_gt else None, "queries": str(queries_path) if has_queries else None}
-    return _Plan(inputs, [corpus_path], lambda: read_corpus_json(corpus_path), corpus_path, folder, judge, files, True)
+    return _Plan(
+        inputs, [corpus_path], lambda: read_corpus_json(corpus_path), corpus_path, folder, judge, files, True, not has_gt
+    )
 
 
 def _hf_plan(folder: Path, split: str, eval_set: str, weight_column: str, top_q: int, top_k: int) -> _Plan:
@@ -332,15 +335,18 @@ def load_split(
     )
     entry = cache.entry_dir("split", key)
     stored = cache.read_entry_json(entry / "split.json") if use_cache else None
-    # The judgements (Arrow's CSV reader and compute release the GIL) are built in a thread
-    # while this thread parses the corpus.
+    # Judgements from a gt file are built in a thread while this thread parses the corpus
+    # (Arrow's CSV reader releases the GIL). Sampled judgements read the whole CSV: they are
+    # built first, so that the CSV columns are freed before the corpus is parsed.
+    judged = plan.judge() if stored is None and plan.reads_rows else None
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(plan.judge) if stored is None else None
+        pending = pool.submit(plan.judge) if stored is None and judged is None else None
         corpus = load_corpus(
             plan.corpus_files, plan.corpus_reader, plan.base_dir, image_root, use_cache, plan.corpus_label,
             plan.ids_checked,
         )
-        judged = pending.result() if pending is not None else None
+        if pending is not None:
+            judged = pending.result()
     if stored is None:
         assert judged is not None
         outside = _judged_not_in_corpus(judged.qrels, corpus)
