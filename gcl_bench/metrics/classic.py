@@ -18,60 +18,35 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from gcl_bench.errors import GclBenchError
-from gcl_bench.metrics._arrays import as_gain_matrix, as_query_vector, check_cutoff, ranks
+from gcl_bench.metrics._arrays import Hits, as_hits, as_query_vector, check_cutoff, safe_divide
 
 __all__ = ["average_precision", "reciprocal_rank", "recall", "precision"]
 
 
-def _depth(relevant: np.ndarray, k: int | None) -> int:
-    return relevant.shape[1] if k is None else min(k, relevant.shape[1])
+def _precision_at_hits(hits: Hits) -> np.ndarray:
+    """Per-hit terms of average precision: precision at the hit's rank (low level)."""
+    return (hits.within + 1.0) / (hits.ranks + 1.0)
 
 
-def _hits(cum_relevant: np.ndarray, k: int | None) -> np.ndarray:
-    """Relevant documents within the first k ranks, from the row-wise cumulative count."""
-    depth = _depth(cum_relevant, k)
-    if depth == 0:
-        return np.zeros(cum_relevant.shape[0])
-    return cum_relevant[:, depth - 1].astype(np.float64)
+def _average_precision(hits: Hits, running: np.ndarray, num_relevant: np.ndarray, k: int | None) -> np.ndarray:
+    return safe_divide(hits.at(running, k), num_relevant)
 
 
-def _safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    out = np.zeros(numerator.shape, dtype=np.float64)
-    np.divide(numerator, denominator, out=out, where=denominator > 0)
-    return out
+def _reciprocal_rank(hits: Hits, k: int | None) -> np.ndarray:
+    """1 / rank of each row's first hit, 0 if it is not within the cutoff (low level)."""
+    first = np.full(hits.n_rows, np.inf)
+    found = hits.counts > 0
+    first[found] = hits.ranks[hits.starts[found]]
+    limit = hits.depth if k is None else k
+    return np.where(first < limit, 1.0 / (first + 1.0), 0.0)
 
 
-def _average_precision(
-    relevant: np.ndarray, cum_relevant: np.ndarray, num_relevant: np.ndarray, k: int | None
-) -> np.ndarray:
-    """AP@k from the relevance matrix and its row-wise cumulative sum (low level)."""
-    depth = _depth(relevant, k)
-    precision_at_hits = np.where(relevant[:, :depth], cum_relevant[:, :depth] / ranks(depth), 0.0)
-    return _safe_divide(precision_at_hits.sum(axis=1), num_relevant)
+def _recall(hits: Hits, num_relevant: np.ndarray, k: int | None) -> np.ndarray:
+    return safe_divide(hits.above(k).astype(np.float64), num_relevant)
 
 
-def _reciprocal_rank(relevant: np.ndarray, k: int | None) -> np.ndarray:
-    """1 / rank of the first relevant document within the cutoff, 0 if none (low level)."""
-    depth = _depth(relevant, k)
-    if depth == 0:
-        return np.zeros(relevant.shape[0])
-    window = relevant[:, :depth]
-    first = window.argmax(axis=1)
-    found = window[np.arange(window.shape[0]), first]
-    return np.where(found, 1.0 / (first + 1.0), 0.0)
-
-
-def _recall(cum_relevant: np.ndarray, num_relevant: np.ndarray, k: int | None) -> np.ndarray:
-    return _safe_divide(_hits(cum_relevant, k), num_relevant)
-
-
-def _precision(cum_relevant: np.ndarray, k: int) -> np.ndarray:
-    return _hits(cum_relevant, k) / k
-
-
-def _relevance(gains: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    relevant = as_gain_matrix(gains) >= 1
-    return relevant, np.cumsum(relevant, axis=1, dtype=np.int32)
+def _precision(hits: Hits, k: int) -> np.ndarray:
+    return hits.above(k) / k
 
 
 def average_precision(gains: ArrayLike, num_relevant: ArrayLike, k: int | None = None) -> np.ndarray:
@@ -85,9 +60,9 @@ def average_precision(gains: ArrayLike, num_relevant: ArrayLike, k: int | None =
     Returns:
         (Q,) float64; 0 for a query with R = 0.
     """
-    relevant, cum_relevant = _relevance(gains)
-    num_relevant = as_query_vector(num_relevant, relevant.shape[0], "num_relevant")
-    return _average_precision(relevant, cum_relevant, num_relevant, check_cutoff(k))
+    hits = as_hits(gains)
+    num_relevant = as_query_vector(num_relevant, hits.n_rows, "num_relevant")
+    return _average_precision(hits, hits.running(_precision_at_hits(hits)), num_relevant, check_cutoff(k))
 
 
 def reciprocal_rank(gains: ArrayLike, k: int | None = None) -> np.ndarray:
@@ -100,8 +75,7 @@ def reciprocal_rank(gains: ArrayLike, k: int | None = None) -> np.ndarray:
     Returns:
         (Q,) float64; 0 when no relevant document is within the cutoff.
     """
-    relevant, _ = _relevance(gains)
-    return _reciprocal_rank(relevant, check_cutoff(k))
+    return _reciprocal_rank(as_hits(gains), check_cutoff(k))
 
 
 def recall(gains: ArrayLike, num_relevant: ArrayLike, k: int) -> np.ndarray:
@@ -115,9 +89,9 @@ def recall(gains: ArrayLike, num_relevant: ArrayLike, k: int) -> np.ndarray:
     Returns:
         (Q,) float64; 0 for a query with R = 0.
     """
-    relevant, cum_relevant = _relevance(gains)
-    num_relevant = as_query_vector(num_relevant, relevant.shape[0], "num_relevant")
-    return _recall(cum_relevant, num_relevant, check_cutoff(k))
+    hits = as_hits(gains)
+    num_relevant = as_query_vector(num_relevant, hits.n_rows, "num_relevant")
+    return _recall(hits, num_relevant, check_cutoff(k))
 
 
 def precision(gains: ArrayLike, k: int) -> np.ndarray:
@@ -132,8 +106,7 @@ def precision(gains: ArrayLike, k: int) -> np.ndarray:
     Returns:
         (Q,) float64.
     """
-    _, cum_relevant = _relevance(gains)
     k = check_cutoff(k)
     if k is None:
         raise GclBenchError("precision needs a rank cutoff k")
-    return _precision(cum_relevant, k)
+    return _precision(as_hits(gains), k)

@@ -13,36 +13,33 @@ Cascade model: the user scans the list from the top and stops at rank r with pro
   (marqo-ai/GCL ``evals/eval_gs_v1.py``).
 - :func:`err_chapelle` (``err_chapelle@k``): Chapelle et al. (CIKM 2009), one ``g_max`` for the
   whole collection (gdeval uses the fixed scale maximum), so scores compare across queries.
+
+An unjudged document has ``R = 0``: it adds nothing and leaves the product unchanged, so only
+the hits (retrieved documents with a positive grade) are visited.
 """
 from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gcl_bench.metrics._arrays import as_gain_matrix, as_query_vector, check_cutoff, ranks
+from gcl_bench.metrics._arrays import Hits, as_hits, as_query_vector, check_cutoff
 
 __all__ = ["err", "err_chapelle"]
 
 
-def _stop_probabilities(gains: np.ndarray, max_grades: np.ndarray) -> np.ndarray:
-    """``R = (2^g - 1) / 2^g_max`` per entry; ``max_grades`` is (Q,) (low level)."""
-    exponent = gains.astype(np.float64) - max_grades[:, None]
-    return np.exp2(exponent) - np.exp2(-max_grades.astype(np.float64))[:, None]
+def _err_terms(hits: Hits, max_grades: np.ndarray) -> np.ndarray:
+    """Per-hit terms ``R_r / r * prod_{i<r}(1 - R_i)``; ``max_grades`` is g_max per row (low level)."""
+    top = max_grades[hits.rows].astype(np.float64)
+    stop = np.exp2(hits.grades - top) - np.exp2(-top)  # (2^g - 1) / 2^g_max
+    survive = hits.table(fill=1.0)
+    survive[hits.rows, hits.within + 1] = 1.0 - stop
+    np.cumprod(survive, axis=1, out=survive)
+    reach = survive[hits.rows, hits.within]  # probability that the user gets to this hit
+    return reach * stop / (hits.ranks + 1.0)
 
 
-def _err_contributions(gains: np.ndarray, max_grades: np.ndarray) -> np.ndarray:
-    """Per-rank terms ``R_r / r * prod_{i<r}(1 - R_i)``; row sums over the first k give ERR@k."""
-    stop = _stop_probabilities(gains, max_grades)
-    reach = np.ones_like(stop)
-    if stop.shape[1] > 1:
-        np.cumprod(1.0 - stop[:, :-1], axis=1, out=reach[:, 1:])
-    return reach * stop / ranks(stop.shape[1])
-
-
-def _err(gains: np.ndarray, max_grades: np.ndarray, k: int | None) -> np.ndarray:
-    """ERR@k from a ranked gain matrix and one g_max per row (low level, no checks)."""
-    depth = gains.shape[1] if k is None else min(k, gains.shape[1])
-    return _err_contributions(gains[:, :depth], max_grades).sum(axis=1)
+def _err(hits: Hits, max_grades: np.ndarray, k: int | None) -> np.ndarray:
+    return hits.at(hits.running(_err_terms(hits, max_grades)), k)
 
 
 def err(gains: ArrayLike, max_grades: ArrayLike, k: int | None = None) -> np.ndarray:
@@ -59,8 +56,8 @@ def err(gains: ArrayLike, max_grades: ArrayLike, k: int | None = None) -> np.nda
     Returns:
         (Q,) float64 in [0, 1).
     """
-    matrix = as_gain_matrix(gains)
-    return _err(matrix, as_query_vector(max_grades, matrix.shape[0], "max_grades"), check_cutoff(k))
+    hits = as_hits(gains)
+    return _err(hits, as_query_vector(max_grades, hits.n_rows, "max_grades"), check_cutoff(k))
 
 
 def err_chapelle(gains: ArrayLike, max_grade: int, k: int | None = None) -> np.ndarray:
@@ -77,6 +74,5 @@ def err_chapelle(gains: ArrayLike, max_grade: int, k: int | None = None) -> np.n
     Returns:
         (Q,) float64.
     """
-    matrix = as_gain_matrix(gains)
-    max_grades = np.full(matrix.shape[0], int(max_grade), dtype=np.int64)
-    return _err(matrix, max_grades, check_cutoff(k))
+    hits = as_hits(gains)
+    return _err(hits, np.full(hits.n_rows, int(max_grade), dtype=np.int64), check_cutoff(k))

@@ -30,8 +30,18 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from gcl_bench.errors import GclBenchError
-from gcl_bench.metrics.classic import _safe_divide
+from gcl_bench.metrics._arrays import Hits
+from gcl_bench.metrics.classic import (
+    _average_precision,
+    _precision,
+    _precision_at_hits,
+    _recall,
+    _reciprocal_rank,
+)
+from gcl_bench.metrics.err import _err_terms
 from gcl_bench.metrics.names import DEFAULT_METRICS, MetricSpec, parse_metrics
+from gcl_bench.metrics.ndcg import _dcg_terms, _ndcg
+from gcl_bench.metrics.rbp import _graded_utilities, _rbp
 
 __all__ = ["JudgedRun", "MetricResult", "evaluate"]
 
@@ -244,30 +254,6 @@ def _score_keys(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return (np.asarray(rows, dtype=np.int64) << 32) | descending
 
 
-@dataclass
-class _Hits:
-    """The retrieved positive judgements of a run: the non-zero entries of its gain matrix.
-
-    ``rows`` (query), ``ranks`` (0-based) and ``grades``, sorted by (row, rank); ``depth`` is the
-    length of the longest kept list.
-    """
-
-    rows: np.ndarray
-    ranks: np.ndarray
-    grades: np.ndarray
-    n_rows: int
-    depth: int
-
-    def dense(self) -> np.ndarray:
-        gains = np.zeros((self.n_rows, self.depth), dtype=np.int64)
-        gains[self.rows, self.ranks] = self.grades
-        return gains
-
-    def take_rows(self, present: np.ndarray, n_rows: int) -> _Hits:
-        """The same hits with row i moved to row ``present[i]`` of ``n_rows`` rows."""
-        return _Hits(present[self.rows], self.ranks, self.grades, n_rows, self.depth)
-
-
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
     """Distinct values of an array that is already sorted."""
     if values.size < 2:
@@ -309,7 +295,7 @@ def _rank_judged(
     names_at: Callable[[np.ndarray], list[str]],
     n_rows: int,
     keep: int,
-) -> tuple[_Hits, int]:
+) -> tuple[Hits, int]:
     """Find the ranks of the retrieved judged documents; return them and the tied lists.
 
     ``run_keys`` holds the :func:`_score_keys` of every retrieved document, rows contiguous and
@@ -353,7 +339,7 @@ def _rank_judged(
     kept = np.flatnonzero(ranks < keep)
     rows, ranks, grades = rows[kept], ranks[kept], judged_grades[kept]
     order = np.argsort(rows * (keep + 1) + ranks, kind="stable")
-    return _Hits(rows[order], ranks[order], grades[order].astype(np.int64), n_rows, keep), tied_lists
+    return Hits(rows[order], ranks[order], grades[order].astype(np.int64), n_rows, keep), tied_lists
 
 
 def _dict_keys_at(lists: list[dict], row_starts: np.ndarray, rows: np.ndarray, positions: np.ndarray) -> list[str]:
@@ -390,7 +376,7 @@ class JudgedRun:
     def __init__(
         self,
         judgements: _Judgements,
-        hits: _Hits,
+        hits: Hits,
         *,
         missing_from_run: int,
         tied_lists: int,
@@ -622,113 +608,61 @@ def _getter(docs: dict) -> Any:
 
 
 class _HitTables:
-    """Per-query running sums over the hits of a run, from which any metric@k is one lookup.
+    """The hits of a judged run with the running sums that metrics at any cutoff share."""
 
-    A gain matrix is mostly zeros: only the retrieved positive judgements (hits) add to any
-    metric. Each row's hits are packed left into a (queries, max hits per query) table and summed
-    cumulatively, in rank order, so a metric at cutoff k reads the sum over the hits ranked
-    above k. The sums run in the same order as a loop over the ranked list would run them.
-    """
-
-    def __init__(self, hits: _Hits, judgements: _Judgements, specs: list[MetricSpec]) -> None:
+    def __init__(self, hits: Hits, judgements: _Judgements, specs: list[MetricSpec]) -> None:
         self.hits = hits
         self.judgements = judgements
-        self.n_rows = hits.n_rows
-        self.counts = np.bincount(hits.rows, minlength=self.n_rows)
-        self.starts = np.cumsum(self.counts) - self.counts
-        self.within = np.arange(hits.rows.size) - self.starts[hits.rows]
-        self.width = int(self.counts.max(initial=0))
-        self.every_row = np.arange(self.n_rows)
         self.num_relevant = judgements.num_relevant
         self.max_grades = judgements.max_grades
         cutoffs = [spec.k for spec in specs if spec.family == "ndcg"]
         self.ideal_cap = None if None in cutoffs else max(cutoffs, default=0)
-        self._cache: dict[Any, np.ndarray] = {}
+        self._cache: dict[Any, Any] = {}
 
-    def _cached(self, key: Any, make: Callable[[], np.ndarray]) -> np.ndarray:
+    def _cached(self, key: Any, make: Callable[[], Any]) -> Any:
         if key not in self._cache:
             self._cache[key] = make()
         return self._cache[key]
 
-    def _running(self, values: np.ndarray) -> np.ndarray:
-        """(queries, width + 1) running sums of per-hit values; column j = sum of the first j hits."""
-        table = np.zeros((self.n_rows, self.width + 1))
-        table[self.hits.rows, self.within + 1] = values
-        return np.cumsum(table, axis=1, out=table)
+    def _ideal(self) -> tuple[Hits, np.ndarray]:
+        """Each query's judgements in the ideal order, as hits, with their running DCG."""
 
-    def hits_above(self, k: int | None) -> np.ndarray:
-        """Number of hits ranked within the first k, per query."""
-        if k is None or k >= self.hits.depth:
-            return self.counts
-
-        def make() -> np.ndarray:
-            keys = self.hits.rows * (self.hits.depth + 1) + self.hits.ranks
-            return np.searchsorted(keys, self.every_row * (self.hits.depth + 1) + k) - self.starts
-
-        return self._cached(("above", k), make)
-
-    def _at(self, running: np.ndarray, k: int | None) -> np.ndarray:
-        return running[self.every_row, self.hits_above(k)]
-
-    def _err_running(self, collection: bool) -> np.ndarray:
-        def make() -> np.ndarray:
-            rows = self.hits.rows
-            if collection:
-                top = np.full(rows.size, float(self.judgements.collection_max_grade))
-            else:
-                top = self.max_grades[rows].astype(np.float64)
-            stop = np.exp2(self.hits.grades - top) - np.exp2(-top)
-            survive = np.ones((self.n_rows, self.width + 1))
-            survive[rows, self.within + 1] = 1.0 - stop
-            np.cumprod(survive, axis=1, out=survive)
-            reach = survive[rows, self.within]  # probability of reaching the hit
-            return self._running(reach * stop / (self.hits.ranks + 1.0))
-
-        return self._cached(("err", collection), make)
-
-    def _ideal_running(self) -> np.ndarray:
-        def make() -> np.ndarray:
+        def make() -> tuple[Hits, np.ndarray]:
             judgements = self.judgements
-            width = int(self.num_relevant.max())
+            depth = int(self.num_relevant.max())
             if self.ideal_cap is not None:
-                width = min(width, self.ideal_cap)
-            inside = judgements.ideal_positions < width
-            positions = judgements.ideal_positions[inside]
-            table = np.zeros((self.n_rows, width + 1))
-            table[judgements.ideal_rows[inside], positions + 1] = (
-                judgements.ideal_grades[inside] / np.log2(positions + 2.0)
-            )
-            return np.cumsum(table, axis=1, out=table)
+                depth = min(depth, self.ideal_cap)
+            inside = judgements.ideal_positions < depth
+            ideal = Hits(judgements.ideal_rows[inside], judgements.ideal_positions[inside],
+                         judgements.ideal_grades[inside], self.hits.n_rows, depth)
+            return ideal, ideal.running(_dcg_terms(ideal))
 
         return self._cached("ideal", make)
 
     def metric(self, spec: MetricSpec) -> np.ndarray:
-        family, k = spec.family, spec.k
-        hits = self.hits
+        family, k, hits = spec.family, spec.k, self.hits
         if family == "ndcg":
-            dcg = self._at(self._cached("dcg", lambda: self._running(hits.grades / np.log2(hits.ranks + 2.0))), k)
-            ideal = self._ideal_running()
-            depth = self.num_relevant if k is None else np.minimum(self.num_relevant, k)
-            return _safe_divide(dcg, ideal[self.every_row, np.minimum(depth, ideal.shape[1] - 1)])
-        if family in ("err", "err_chapelle"):
-            return self._at(self._err_running(family == "err_chapelle"), k)
-        if family in ("rbp", "rbp_binary"):
-            utility = hits.grades / self.max_grades[hits.rows] if family == "rbp" else np.ones(hits.rows.size)
-            weights = utility * np.power(spec.p, hits.ranks.astype(np.float64))
-            return np.bincount(hits.rows, weights=weights, minlength=self.n_rows) * (1.0 - spec.p)
+            ideal, ideal_running = self._ideal()
+            dcg_running = self._cached("dcg", lambda: hits.running(_dcg_terms(hits)))
+            return _ndcg(hits, ideal, dcg_running, ideal_running, k)
+        if family == "err":
+            return hits.at(self._cached("err", lambda: hits.running(_err_terms(hits, self.max_grades))), k)
+        if family == "err_chapelle":
+            top = np.full(hits.n_rows, self.judgements.collection_max_grade, dtype=np.int64)
+            return hits.at(self._cached("err_chapelle", lambda: hits.running(_err_terms(hits, top))), k)
+        if family == "rbp":
+            return _rbp(hits, _graded_utilities(hits, self.max_grades), spec.p)
+        if family == "rbp_binary":
+            return _rbp(hits, np.ones(hits.rows.size), spec.p)
         if family == "map":
-            precision_at_hits = self._cached("ap", lambda: self._running((self.within + 1.0) / (hits.ranks + 1.0)))
-            return _safe_divide(self._at(precision_at_hits, k), self.num_relevant)
+            running = self._cached("map", lambda: hits.running(_precision_at_hits(hits)))
+            return _average_precision(hits, running, self.num_relevant, k)
         if family == "mrr":
-            first = np.full(self.n_rows, np.inf)
-            found = self.counts > 0
-            first[found] = hits.ranks[self.starts[found]]
-            limit = hits.depth if k is None else k
-            return np.where(first < limit, 1.0 / (first + 1.0), 0.0)
+            return _reciprocal_rank(hits, k)
         if family == "recall":
-            return _safe_divide(self.hits_above(k).astype(np.float64), self.num_relevant)
+            return _recall(hits, self.num_relevant, k)
         if family == "precision":
-            return self.hits_above(k) / k
+            return _precision(hits, k)
         raise AssertionError(family)  # parse_metrics admits only the families above
 
 

@@ -16,43 +16,19 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gcl_bench.metrics._arrays import as_gain_matrix, check_cutoff, ranks
+from gcl_bench.metrics._arrays import Hits, as_gain_matrix, as_hits, check_cutoff, safe_divide
 
 __all__ = ["ndcg", "dcg"]
 
 
-def discounts(depth: int) -> np.ndarray:
-    """``1 / log2(r + 1)`` for ranks r = 1..depth."""
-    return 1.0 / np.log2(ranks(depth) + 1.0)
+def _dcg_terms(hits: Hits) -> np.ndarray:
+    """Per-hit DCG terms ``g / log2(rank + 1)`` (low level)."""
+    return hits.grades / np.log2(hits.ranks + 2.0)
 
 
-def _dcg(gains: np.ndarray, k: int | None) -> np.ndarray:
-    """DCG of each row of a ranked gain matrix, cut at k (low level, no checks)."""
-    depth = gains.shape[1] if k is None else min(k, gains.shape[1])
-    if depth == 0:
-        return np.zeros(gains.shape[0])
-    return gains[:, :depth].astype(np.float64) @ discounts(depth)
-
-
-def _idcg_from_sorted(
-    rows: np.ndarray, grades: np.ndarray, positions: np.ndarray, n_queries: int, k: int | None
-) -> np.ndarray:
-    """Ideal DCG per query from flat judgements already sorted by grade within each query.
-
-    ``rows[i]`` is the query of judgement i, ``grades[i]`` its grade and ``positions[i]`` its
-    0-based rank in the query's ideal ordering (low level, no checks).
-    """
-    keep = slice(None) if k is None else positions < k
-    weights = grades[keep] / np.log2(positions[keep] + 2.0)
-    return np.bincount(rows[keep], weights=weights, minlength=n_queries)
-
-
-def _ndcg(gains: np.ndarray, ideal_dcg: np.ndarray, k: int | None) -> np.ndarray:
-    """nDCG from a ranked gain matrix and the ideal DCG at the same cutoff (low level)."""
-    dcg = _dcg(gains, k)
-    out = np.zeros_like(dcg)
-    np.divide(dcg, ideal_dcg, out=out, where=ideal_dcg > 0)
-    return out
+def _ndcg(hits: Hits, ideal: Hits, dcg_running: np.ndarray, ideal_running: np.ndarray, k: int | None) -> np.ndarray:
+    """nDCG@k from the running DCG sums of the run and of the ideal ordering (low level)."""
+    return safe_divide(hits.at(dcg_running, k), ideal.at(ideal_running, k))
 
 
 def dcg(gains: ArrayLike, k: int | None = None) -> np.ndarray:
@@ -65,7 +41,8 @@ def dcg(gains: ArrayLike, k: int | None = None) -> np.ndarray:
     Returns:
         (Q,) float64.
     """
-    return _dcg(as_gain_matrix(gains), check_cutoff(k))
+    hits = as_hits(gains)
+    return hits.at(hits.running(_dcg_terms(hits)), check_cutoff(k))
 
 
 def ndcg(gains: ArrayLike, ideal_gains: ArrayLike, k: int | None = None) -> np.ndarray:
@@ -83,9 +60,9 @@ def ndcg(gains: ArrayLike, ideal_gains: ArrayLike, k: int | None = None) -> np.n
     Returns:
         (Q,) float64 in [0, 1].
     """
-    matrix = as_gain_matrix(gains)
-    ideal = -np.sort(-as_gain_matrix(ideal_gains), axis=1)
-    if ideal.shape[0] != matrix.shape[0]:
+    hits = as_hits(gains)
+    ideal = as_hits(-np.sort(-as_gain_matrix(ideal_gains), axis=1))
+    if ideal.n_rows != hits.n_rows:
         raise ValueError("gains and ideal_gains must have one row per query each")
     k = check_cutoff(k)
-    return _ndcg(matrix, _dcg(ideal, k), k)
+    return _ndcg(hits, ideal, hits.running(_dcg_terms(hits)), ideal.running(_dcg_terms(ideal)), k)

@@ -18,19 +18,19 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from gcl_bench.errors import GclBenchError
-from gcl_bench.metrics._arrays import as_gain_matrix, as_query_vector
+from gcl_bench.metrics._arrays import Hits, as_hits, as_query_vector
 
 __all__ = ["rbp", "rbp_binary"]
 
 
-def _weights(p: float, depth: int) -> np.ndarray:
-    """``(1 - p) * p^(r-1)`` for r = 1..depth."""
-    return (1.0 - p) * np.power(p, np.arange(depth, dtype=np.float64))
+def _rbp(hits: Hits, utilities: np.ndarray, p: float) -> np.ndarray:
+    """``(1 - p) * sum over hits of u * p^(r-1)`` per row (low level)."""
+    terms = utilities * np.power(p, hits.ranks.astype(np.float64))
+    return np.bincount(hits.rows, weights=terms, minlength=hits.n_rows) * (1.0 - p)
 
 
-def _rbp(utilities: np.ndarray, p: float) -> np.ndarray:
-    """RBP of each row of a ranked utility matrix (low level, no checks)."""
-    return utilities @ _weights(p, utilities.shape[1])
+def _graded_utilities(hits: Hits, max_grades: np.ndarray) -> np.ndarray:
+    return hits.grades / max_grades[hits.rows]
 
 
 def _check_p(p: float) -> float:
@@ -52,11 +52,11 @@ def rbp(gains: ArrayLike, max_grades: ArrayLike, p: float) -> np.ndarray:
     Returns:
         (Q,) float64 in [0, 1).
     """
-    matrix = as_gain_matrix(gains)
-    max_grades = as_query_vector(max_grades, matrix.shape[0], "max_grades")
+    hits = as_hits(gains)
+    max_grades = as_query_vector(max_grades, hits.n_rows, "max_grades")
     if (max_grades <= 0).any():
         raise GclBenchError("max_grades must be positive: a query without a positive grade has no RBP")
-    return _rbp(matrix / max_grades[:, None], _check_p(p))
+    return _rbp(hits, _graded_utilities(hits, max_grades), _check_p(p))
 
 
 def rbp_binary(gains: ArrayLike, p: float) -> np.ndarray:
@@ -69,5 +69,5 @@ def rbp_binary(gains: ArrayLike, p: float) -> np.ndarray:
     Returns:
         (Q,) float64 in [0, 1).
     """
-    matrix = as_gain_matrix(gains)
-    return _rbp((matrix >= 1).astype(np.float64), _check_p(p))
+    hits = as_hits(gains)
+    return _rbp(hits, np.ones(hits.rows.size), _check_p(p))
