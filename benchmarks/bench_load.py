@@ -126,7 +126,8 @@ def measure(variant: str, folder: Path) -> dict[str, float]:
         seconds = time.perf_counter() - start
         assert split.num_docs and split.num_queries
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "peak_mb": peak}
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"seconds": seconds, "peak_mb": peak, "worker_mb": child}
 
 
 def run_variant(variant: str, folder: Path, cache: Path) -> dict[str, float]:
@@ -172,12 +173,16 @@ def main() -> None:
             results.setdefault(name, []).append(run_variant(variant, folder, cache))
     ref_s = statistics.median(r["seconds"] for r in results["reference"])
     ref_mb = statistics.median(r["peak_mb"] for r in results["reference"])
-    print(f"{'variant':<24}{'seconds':>10}{'peak MB':>10}{'speed-up':>10}{'memory':>9}")
+    print(f"{'variant':<24}{'seconds':>10}{'peak MB':>10}{'worker MB':>10}{'speed-up':>10}{'memory':>9}")
     for name, runs in results.items():
         s = statistics.median(r["seconds"] for r in runs)
         mb = statistics.median(r["peak_mb"] for r in runs)
-        print(f"{name:<24}{s:>10.3f}{mb:>10.0f}{ref_s / s:>9.1f}x{mb / ref_mb:>8.2f}x")
-    print("speed-up = reference seconds / variant seconds; memory = variant peak / reference peak")
+        worker = statistics.median(r["worker_mb"] for r in runs)
+        print(f"{name:<24}{s:>10.3f}{mb:>10.0f}{worker:>10.0f}{ref_s / s:>9.1f}x{mb / ref_mb:>8.2f}x")
+    print("speed-up = reference seconds / variant seconds; memory = variant peak / reference peak;")
+    print("worker MB = peak of the corpus worker process, if one ran (only when a core is idle)")
+    if hasattr(os, "getloadavg"):
+        print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":
