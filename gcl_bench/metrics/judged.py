@@ -128,6 +128,8 @@ class _Judgements:
 
     def positive_doc_ids(self) -> list[str]:
         """Doc ids of the positive judgements, aligned with ``positive_rows``."""
+        if self.positive_mask.all():
+            return list(chain.from_iterable(self.dicts))
         return list(compress(chain.from_iterable(self.dicts), self.positive_mask.tolist()))
 
 
@@ -160,12 +162,14 @@ def _as_dict(value: Any, what: str, key: str) -> dict:
 
 
 def _check_keys(query_ids: list, dicts: list[dict], what: str) -> None:
-    for query_id in query_ids:
-        if not isinstance(query_id, str):
-            raise GclBenchError(f"{what}: query ids must be strings, got {query_id!r}")
-    for query_id, docs in zip(query_ids, dicts):
-        if docs:
-            doc_id = next(iter(docs))
+    """Query ids, and the first doc id of every list, must be strings (catches int ids)."""
+    if not set(map(type, query_ids)) <= {str}:
+        bad = next(q for q in query_ids if not isinstance(q, str))
+        raise GclBenchError(f"{what}: query ids must be strings, got {bad!r}")
+    firsts = list(map(next, map(iter, filter(None, dicts))))
+    if not set(map(type, firsts)) <= {str}:
+        for query_id, docs in zip(query_ids, dicts):
+            doc_id = next(iter(docs), "")
             if not isinstance(doc_id, str):
                 raise GclBenchError(
                     f"{what}: document ids must be strings, got {doc_id!r} for query {query_id!r}"
