@@ -1,9 +1,10 @@
-"""The API edge: judgements + a run (dicts or search arrays) -> one ranked gain matrix.
+"""The API edge: judgements + a run (dicts or search arrays) -> the hits every metric uses.
 
-Every metric is computed from the same :class:`JudgedRun`, built once:
+:class:`JudgedRun` joins the judgements with a run once; every metric is then computed from it:
 
-- ``gains[q, r]``: the grade of the document at rank r+1 of query q (0 if unjudged or past the
-  end of the list), rows in the order of the judgements;
+- the *hits*: for each query, the ranks and grades of its retrieved documents with a positive
+  grade (the non-zero entries of the ranked gain matrix ``gains[q, r]``; see
+  :mod:`gcl_bench.metrics._arrays`), rows in the order of the judgements;
 - ``max_grades[q]`` (g_max(q)), ``num_relevant[q]`` (grades >= 1) and each query's ideal
   ordering of its judged grades (for nDCG).
 
@@ -12,9 +13,11 @@ scores to float32, ties broken by document id descending (string comparison). Qu
 those in the judgements with at least one positive grade; a judged query missing from the run
 scores 0 and is counted in ``missing_from_run``; run queries that are not judged are ignored.
 
-The conversion does no per-document work in Python beyond one pass over the dicts' keys and
-values in C (``np.fromiter`` over ``dict.values``/``dict.get``); sorting, tie breaking and gain
-lookups are vectorised.
+How the join stays fast without compiled code: a run is never sorted document by document in
+Python. Its scores are read once into an array (``np.fromiter`` over ``dict.values``) and turned
+into integer sort keys (``row << 32 | float32 order``); the rank of a judged document is then a
+``searchsorted`` of its own key among its row's keys. Document ids are read only where scores
+tie, and only for the tied documents (the tie break needs them).
 """
 from __future__ import annotations
 
