@@ -1,94 +1,142 @@
 """Numba kernels that keep the best ``k`` scores per query while a score matrix streams past.
 
 Order is total and deterministic: a higher score wins, and among equal scores the lower document
-row wins. Each query owns a min-heap of size ``k`` whose root is the worst kept item, so most
-scores cost one comparison against the root; blocks must arrive in ascending document order.
+row wins. Each candidate becomes one uint64 key, ``(orderable score bits << 32) | (2**32 - 1 -
+row)``, so "larger key" is exactly that order and selection is integer partitioning. Per query a
+buffer collects keys whose score beats the current threshold (one float comparison per score);
+when it is full, an in-place quickselect keeps the best ``k`` and raises the threshold. Blocks must
+arrive in ascending document order (a later row with a score equal to the threshold always loses).
+Rows are limited to 2**32 - 1.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
 
+_LOW = np.uint64(0xFFFFFFFF)
+_SIGN = np.uint32(0x80000000)
+_CHUNK = 64
+
+
+def buffer_size(k: int) -> int:
+    """Keys kept per query between two partitions."""
+    return k + max(k, 256)
+
 
 @njit(inline="always", cache=True)
-def _worse(v1: float, i1: int, v2: float, i2: int) -> bool:
-    """True when item 1 ranks below item 2 (lower score, or equal score and higher row)."""
-    return v1 < v2 or (v1 == v2 and i1 > i2)
+def _score_of(key):  # noqa: ANN001, ANN202 - numba kernel
+    """The orderable uint32 of a key, back to the float32 bit pattern (as uint32)."""
+    order = np.uint32(key >> np.uint64(32))
+    if order & _SIGN:
+        return order ^ _SIGN
+    return ~order
 
 
 @njit(inline="always", cache=True)
-def _sift_down(vals, idxs, pos, n):  # noqa: ANN001, ANN202 - numba kernel
-    while True:
-        child = 2 * pos + 1
-        if child >= n:
-            return
-        right = child + 1
-        if right < n and _worse(vals[right], idxs[right], vals[child], idxs[child]):
-            child = right
-        if _worse(vals[child], idxs[child], vals[pos], idxs[pos]):
-            vals[pos], vals[child] = vals[child], vals[pos]
-            idxs[pos], idxs[child] = idxs[child], idxs[pos]
-            pos = child
+def _key_score(key):  # noqa: ANN001, ANN202 - numba kernel
+    """The float32 score stored in a key."""
+    bits = np.empty(1, dtype=np.uint32)
+    bits[0] = _score_of(key)
+    return bits.view(np.float32)[0]
+
+
+@njit(cache=True, nogil=True)
+def _select_largest(buf, n, k):  # noqa: ANN001, ANN202 - numba kernel
+    """Reorder ``buf[:n]`` in place so that ``buf[:k]`` holds its ``k`` largest keys and
+    ``buf[k - 1]`` is the smallest of those (quickselect, median-of-three pivot)."""
+    lo = 0
+    hi = n - 1
+    target = k - 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        a = buf[lo]
+        b = buf[mid]
+        c = buf[hi]
+        if a < b:
+            a, b = b, a
+        if b < c:
+            b = c
+            if a < b:
+                b = a
+        pivot = b  # median of the three
+        i = lo
+        j = hi
+        while i <= j:
+            while buf[i] > pivot:
+                i += 1
+            while buf[j] < pivot:
+                j -= 1
+            if i <= j:
+                buf[i], buf[j] = buf[j], buf[i]
+                i += 1
+                j -= 1
+        # now buf[lo..j] >= pivot >= buf[i..hi]
+        if target <= j:
+            hi = j
+        elif target >= i:
+            lo = i
         else:
-            return
+            break
+    # buf[:k] now holds the k largest; put their minimum at k - 1
+    smallest = k - 1
+    for pos in range(k - 1):
+        if buf[pos] < buf[smallest]:
+            smallest = pos
+    buf[smallest], buf[k - 1] = buf[k - 1], buf[smallest]
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def push_block(scores, offset, heap_vals, heap_idxs, counts):  # noqa: ANN001, ANN201
-    """Offer ``scores[q, j]`` (document row ``offset + j``) to the heap of query ``q``."""
+def push_block(scores, offset, k, keys, counts, thresholds):  # noqa: ANN001, ANN201
+    """Offer ``scores[q, j]`` (document row ``offset + j``) to the buffer of query ``q``.
+
+    keys (Q, buffer_size(k)) uint64, counts (Q,) int64 (start at 0), thresholds (Q,) float32
+    (start at -inf).
+    """
     nq, nd = scores.shape
-    k = heap_vals.shape[1]
+    capacity = keys.shape[1]
+    bits = scores.view(np.uint32)
     for q in prange(nq):
-        hv = heap_vals[q]
-        hi = heap_idxs[q]
         row = scores[q]
+        row_bits = bits[q]
+        buf = keys[q]
         n = counts[q]
-        j = 0
-        while n < k and j < nd:
-            pos = n
-            hv[pos] = row[j]
-            hi[pos] = offset + j
-            while pos > 0:
-                parent = (pos - 1) >> 1
-                if _worse(hv[pos], hi[pos], hv[parent], hi[parent]):
-                    hv[pos], hv[parent] = hv[parent], hv[pos]
-                    hi[pos], hi[parent] = hi[parent], hi[pos]
-                    pos = parent
-                else:
-                    break
-            n += 1
-            j += 1
+        threshold = thresholds[q]
+        for chunk in range(0, nd, _CHUNK):
+            stop = min(nd, chunk + _CHUNK)
+            # a branch-free test of the whole chunk first: it vectorises, and most chunks fail it
+            hit = False
+            for j in range(chunk, stop):
+                hit |= row[j] > threshold
+            if not hit:
+                continue
+            for j in range(chunk, stop):
+                if row[j] > threshold:
+                    u = row_bits[j]
+                    if u == _SIGN:  # -0.0 ranks as 0.0
+                        u = np.uint32(0)
+                    order = (u | _SIGN) if (u & _SIGN) == 0 else ~u
+                    buf[n] = (np.uint64(order) << np.uint64(32)) | (_LOW - np.uint64(offset + j))
+                    n += 1
+                    if n == capacity:
+                        _select_largest(buf, capacity, k)
+                        n = k
+                        threshold = _key_score(buf[k - 1])
         counts[q] = n
-        if n < k:
-            continue
-        top = hv[0]
-        while j < nd:
-            s = row[j]
-            # rows arrive in ascending order, so an equal score never beats the root
-            if s > top:
-                hv[0] = s
-                hi[0] = offset + j
-                _sift_down(hv, hi, 0, k)
-                top = hv[0]
-            j += 1
+        thresholds[q] = threshold
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def finish(heap_vals, heap_idxs, counts, out_vals, out_idxs):  # noqa: ANN001, ANN201
-    """Heap-sort every query's heap into ``out_*`` best first; unused slots get -inf / -1."""
-    nq, k = heap_vals.shape
+def finish(keys, counts, out_vals, out_idxs):  # noqa: ANN001, ANN201
+    """Best ``k = out_vals.shape[1]`` per query, best first; unused slots get -inf / -1."""
+    nq, k = out_vals.shape
+    out_bits = out_vals.view(np.uint32)
     for q in prange(nq):
-        hv = heap_vals[q]
-        hi = heap_idxs[q]
         n = counts[q]
-        for pos in range(n, k):
+        kept = np.sort(keys[q, :n])[::-1][:k]
+        for pos in range(kept.shape[0]):
+            key = kept[pos]
+            out_bits[q, pos] = _score_of(key)
+            out_idxs[q, pos] = np.int64(_LOW - (key & _LOW))
+        for pos in range(kept.shape[0], k):
             out_vals[q, pos] = -np.inf
             out_idxs[q, pos] = -1
-        size = n
-        while size > 0:
-            out_vals[q, size - 1] = hv[0]
-            out_idxs[q, size - 1] = hi[0]
-            size -= 1
-            hv[0] = hv[size]
-            hi[0] = hi[size]
-            _sift_down(hv, hi, 0, size)

@@ -297,21 +297,24 @@ def _flat_search(
     if selector == "heap":
         from gcl_bench.index import _topk
 
-        heap_vals = np.empty((nq, k), dtype=np.float32)
-        heap_idxs = np.empty((nq, k), dtype=np.int64)
+        keys = np.empty((nq, _topk.buffer_size(k)), dtype=np.uint64)
         counts = np.zeros(nq, dtype=np.int64)
+        thresholds = np.full(nq, -np.inf, dtype=np.float32)
     else:
         best_vals = torch.empty((nq, 0), dtype=torch.float32, device=device)
         best_idxs = torch.empty((nq, 0), dtype=torch.int64, device=device)
+    # one score buffer reused for every block: no page faults from a fresh allocation per block
+    scores_buffer = torch.empty(nq * min(block, n), dtype=torch.float32, device=device)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # read-only memmaps are only read here
         for start in range(0, n, block):
             chunk = torch.from_numpy(np.asarray(docs[start : start + block])).to(device)
             if chunk.dtype != torch.float32:
                 chunk = chunk.float()
-            block_scores = q @ chunk.T
+            block_scores = scores_buffer[: nq * chunk.shape[0]].view(nq, chunk.shape[0])
+            torch.mm(q, chunk.T, out=block_scores)
             if selector == "heap":
-                _topk.push_block(block_scores.numpy(), start, heap_vals, heap_idxs, counts)
+                _topk.push_block(block_scores.numpy(), start, k, keys, counts, thresholds)
             else:
                 cand_vals = torch.cat([best_vals, block_scores], dim=1)
                 cand_idxs = torch.cat(
@@ -327,7 +330,7 @@ def _flat_search(
                 best_vals = torch.gather(cand_vals, 1, order)
                 best_idxs = torch.gather(cand_idxs, 1, order)
     if selector == "heap":
-        _topk.finish(heap_vals, heap_idxs, counts, out_scores[:, :k], out_indices[:, :k])
+        _topk.finish(keys, counts, out_scores[:, :k], out_indices[:, :k])
     else:
         out_scores[:, :k] = best_vals.cpu().numpy()
         out_indices[:, :k] = best_idxs.cpu().numpy()
