@@ -314,14 +314,12 @@ def load_image(image: Any, preprocess: Any) -> Any:
         return None
     try:
         if isinstance(image, Image.Image):
-            picture = image
-        else:
-            if isinstance(image, float):  # NaN from a pandas column
-                return None
-            with Image.open(image) as handle:
-                handle.load()
-                picture = handle.copy()
-        return preprocess(picture.convert("RGB"))
+            return preprocess(image if image.mode == "RGB" else image.convert("RGB"))
+        if isinstance(image, float):  # NaN from a pandas column
+            return None
+        with Image.open(image) as handle:
+            handle.load()  # decode errors surface here, inside the try
+            return preprocess(handle if handle.mode == "RGB" else handle.convert("RGB"))
     except (OSError, ValueError, TypeError, SyntaxError, Image.DecompressionBombError):
         return None
 
