@@ -156,7 +156,7 @@ class OpenClipRetriever(DenseAdapter):
         import open_clip
 
         previous = logging.root.manager.disable
-        logging.disable(logging.WARNING)  # open_clip warns "initialized randomly" before we load
+        logging.disable(logging.ERROR)  # open_clip logs warnings/errors that the GclBenchError below replaces
         try:
             model, _, preprocess = open_clip.create_model_and_transforms(arch, pretrained=tag, **kwargs)
         except Exception as err:  # noqa: BLE001 - download / HF config failures
