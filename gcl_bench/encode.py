@@ -15,8 +15,9 @@ Two kinds of model are accepted:
   cached). Outputs are checked: numpy or torch, 2-D, floating point, one row per item, the same
   dimension on both sides, finite.
 
-Documents: a title that is empty or only white space, and an image path that is None or cannot
-be stat'ed, count as missing fields. A document with none of the weighted fields gets no vector:
+Documents: a title that is empty or only white space, an image path that is None or cannot be
+stat'ed, and a value the adapter returns as an all-NaN row (e.g. an image that fails to decode)
+count as missing fields. A document with none of the weighted fields gets no vector:
 it is left out of ``doc_embeddings`` (never a zero vector) and reported by id in ``info``;
 :attr:`EncodedSplit.doc_rows` maps embedding rows back to split rows. Query texts are always
 encoded, even when empty.
@@ -134,11 +135,14 @@ def _check_weights(model: Any, side: str, weights: Any, allowed: tuple[str, ...]
     return checked
 
 
-def as_embedding_matrix(output: Any, rows: int, model: str, what: str) -> np.ndarray:
+def as_embedding_matrix(
+    output: Any, rows: int, model: str, what: str, allow_nan_rows: bool = False
+) -> np.ndarray:
     """Check a model's output and return it as a float32 numpy matrix (rows, D).
 
     Accepts numpy arrays and torch tensors; raises GclBenchError naming the model when the output
-    is not 2-D, not floating point, has the wrong number of rows, or holds NaN / inf.
+    is not 2-D, not floating point, has the wrong number of rows, or holds NaN / inf
+    (``allow_nan_rows``: a row that is entirely NaN is allowed; it marks an unusable value).
     """
     if hasattr(output, "detach") and hasattr(output, "cpu"):  # torch tensor
         output = output.detach().cpu()
@@ -158,6 +162,8 @@ def as_embedding_matrix(output: Any, rows: int, model: str, what: str) -> np.nda
         raise GclBenchError(f"model {model}: {what} returned embeddings of dimension 0")
     array = np.ascontiguousarray(array, dtype=np.float32)
     finite = np.isfinite(array).all(axis=1)
+    if allow_nan_rows:
+        finite |= np.isnan(array).all(axis=1)
     if not finite.all():
         raise GclBenchError(
             f"model {model}: {what} returned NaN or infinite values ({int((~finite).sum())} of {rows} rows)"
@@ -327,7 +333,7 @@ def encode_split(
             start, stop = job.entry.shard_rows(shard)
             raw = job.encode(job.values[start:stop])
             what = f"{job.label} encoding" if field_mode else ("encode_queries" if job.side == "query" else "encode_corpus")
-            vectors = as_embedding_matrix(raw, stop - start, name, what)
+            vectors = as_embedding_matrix(raw, stop - start, name, what, allow_nan_rows=field_mode)
             job.entry.write_shard(shard, vectors)
             done += stop - start
             if progress is not None:
@@ -364,11 +370,18 @@ def _merge(
     doc_dtype = np.float16 if dtype == "float16" else np.float32
     doc_rows = None
     without_ids: list[str] = []
+    unusable: dict[str, int] = {}
     if field_mode:
-        queries, _ = _combine([j for j in jobs if j.side == "query"], vectors, split.num_queries, dim,
-                              np.float32, split.query_ids, name)
+        queries, query_has = _combine([j for j in jobs if j.side == "query"], vectors, split.num_queries,
+                                      dim, np.float32, split.query_ids, name, unusable)
+        if not query_has.all():
+            bad = [split.query_ids[i] for i in np.flatnonzero(~query_has)[:5]]
+            raise GclBenchError(
+                f"model {name}: {int((~query_has).sum())} queries could not be encoded "
+                f"(first ids: {', '.join(bad)})"
+            )
         docs, has = _combine([j for j in jobs if j.side == "doc"], vectors, split.num_docs, dim,
-                             doc_dtype, split.doc_ids, name)
+                             doc_dtype, split.doc_ids, name, unusable)
         if not has.all():
             doc_rows = np.flatnonzero(has).astype(np.int64)
             without_ids = [split.doc_ids[i] for i in np.flatnonzero(~has)]
@@ -431,6 +444,7 @@ def _merge(
             "empty_titles": counts.get("empty_titles", 0),
         },
         "items_per_field": counts.get("items_per_field", {}),
+        "unusable_per_field": unusable,
         "distributed": {"world_size": world},
         "timings": {
             "query": round(side_seconds["query"], 4),
@@ -460,26 +474,35 @@ def _normalised(array: np.ndarray, ids: list[str], model: str, what: str,
 
 def _combine(
     jobs: list[_Job], vectors: dict[str, np.ndarray], n: int, dim: int, out_dtype: Any,
-    ids: list[str], model: str, block: int = 65_536,
+    ids: list[str], model: str, unusable: dict[str, int], block: int = 65_536,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted average of each item's present fields (weights renormalised), L2-normalised.
+    """Weighted average of each item's usable fields (weights renormalised), L2-normalised.
 
-    Returns the rows of the items that have at least one field, and that mask.
+    Returns the rows of the items that have at least one usable field, and that mask; counts
+    the values the adapter returned as all-NaN rows into ``unusable``.
     """
     masks = [job.present if job.present is not None else np.ones(n, dtype=bool) for job in jobs]
-    has = np.zeros(n, dtype=bool)
-    for mask in masks:
-        has |= mask
     starts = [np.concatenate([[0], np.cumsum(mask)]) for mask in masks]
+    # an all-NaN row is a value the adapter could not use (e.g. an image that fails to decode)
+    valid = [~np.isnan(np.asarray(vectors[job.label][:, 0], dtype=np.float32)) for job in jobs]
+    usable = []
+    for job, mask, ok in zip(jobs, masks, valid):
+        effective = mask.copy()
+        effective[mask] = ok
+        usable.append(effective)
+        unusable[job.label] = int((~ok).sum())
+    has = np.zeros(n, dtype=bool)
+    for effective in usable:
+        has |= effective
     out = np.empty((int(has.sum()), dim), dtype=out_dtype)
     written = 0
     for a in range(0, n, block):
         b = min(n, a + block)
         acc = np.zeros((b - a, dim), dtype=np.float32)
         weight_sum = np.zeros(b - a, dtype=np.float32)
-        for job, mask, start in zip(jobs, masks, starts):
-            local = mask[a:b]
-            rows = vectors[job.label][start[a] : start[b]]
+        for job, start, ok, effective in zip(jobs, starts, valid, usable):
+            local = effective[a:b]
+            rows = vectors[job.label][start[a] : start[b]][ok[start[a] : start[b]]]
             acc[local] += job.weight * np.asarray(rows, dtype=np.float32)
             weight_sum += job.weight * local
         keep = has[a:b]

@@ -56,6 +56,22 @@ class FakeAdapter:
         return sum(n for s, f, n in self.calls if side in (None, s) and field in (None, f))
 
 
+class DecodeFailures(FakeAdapter):
+    """Returns an all-NaN row for values it cannot use (the adapter convention for a bad image)."""
+
+    def __init__(self, broken: set, partial: bool = False, **kw: object) -> None:
+        super().__init__(**kw)
+        self.broken = broken
+        self.partial = partial
+
+    def vector(self, side: str, field: str, value: str) -> np.ndarray:
+        vector = super().vector(side, field, value)
+        if value in self.broken:
+            vector = vector.copy()
+            vector[: 1 if self.partial else None] = np.nan
+        return vector
+
+
 def make_split(tmp_path: Path, num_docs: int = 23, num_queries: int = 9) -> Split:
     images = tmp_path / "images"
     images.mkdir(parents=True, exist_ok=True)
@@ -329,3 +345,30 @@ def test_plugin_output_is_validated(tmp_path: Path, cache_root: Path, output: ob
     with pytest.raises(GclBenchError, match=message) as err:
         run(Plugin(output=output, fingerprint=None), make_split(tmp_path), cache_root)
     assert "Plugin" in str(err.value)
+
+
+def test_values_the_adapter_cannot_use_count_as_missing(tmp_path: Path, cache_root: Path) -> None:
+    split = make_split(tmp_path)
+    broken = {split.doc_images[0], split.doc_images[1]}  # doc 1 has an empty title as well
+    adapter = DecodeFailures(broken)
+    encoded = run(adapter, split, cache_root)
+    assert encoded.info["unusable_per_field"] == {"query/text": 0, "doc/image": 2, "doc/title": 0}
+    assert encoded.info["documents"]["without_fields_ids"] == ["d001", "d006"]
+    split.doc_images[0] = split.doc_images[1] = None
+    want, kept = expected_docs(adapter, split)
+    np.testing.assert_allclose(encoded.doc_embeddings, want, atol=1e-6)
+    assert encoded.doc_rows.tolist() == kept
+    assert np.isfinite(encoded.doc_embeddings).all()
+
+
+@pytest.mark.parametrize(("broken", "partial", "message"), [
+    ("image", True, "NaN or infinite"),
+    ("query", False, "queries could not be encoded"),
+])
+def test_partial_nan_rows_and_unusable_queries_are_errors(
+    tmp_path: Path, cache_root: Path, broken: str, partial: bool, message: str
+) -> None:
+    split = make_split(tmp_path)
+    value = split.doc_images[0] if broken == "image" else split.query_texts[3]
+    with pytest.raises(GclBenchError, match=message):
+        run(DecodeFailures({value}, partial=partial), split, cache_root)
