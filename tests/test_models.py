@@ -307,14 +307,22 @@ def test_registry_weights_offline_error_then_cached_file_works(monkeypatch, tmp_
         load_model("gcl-vitb32", device="cpu")
 
 
-def test_sample_models_say_when_their_weights_are_absent():
+def test_bundled_sample_models_load_safely_or_say_they_are_absent():
     from gcl_bench.models import bundled_weights
 
-    info = get_model_info("sample-gcl")
-    if bundled_weights(info) is not None:
-        pytest.skip("sample weights are bundled in this checkout")
+    for name in ("sample-clip", "sample-gcl"):
+        info = get_model_info(name)
+        path = bundled_weights(info)
+        if path is None:
+            with pytest.raises(GclBenchError, match="not bundled"):
+                load_model(name, device="cpu")
+            continue
+        model = load_model(name, device="cpu")  # weights_only: no --trust-checkpoint needed
+        assert model.describe()["checkpoint"] == str(path) and model.arch == "gcl-tiny"
+    register_model("absent-test", "gcl_bench.models:_registry_open_clip", family="open_clip",
+                   arch="gcl-tiny", bundled="sample_models/absent-test", overwrite=True)
     with pytest.raises(GclBenchError, match="not bundled"):
-        load_model("sample-gcl", device="cpu")
+        load_model("absent-test", device="cpu")
 
 
 def test_register_model_twice_needs_overwrite():
