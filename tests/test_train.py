@@ -137,23 +137,41 @@ def test_checkpoint_is_an_open_clip_states_file(tiny, tmp_path):
     assert log[0]["lr"] == pytest.approx(1e-3) and log[-1]["lr"] == pytest.approx(0.0)
 
 
-def test_resume_continues_exactly(tiny, tmp_path):
-    full = train(_config(tiny, tmp_path / "full", steps=5, save_every=2, accum_steps=2, group_size=2))
-    interrupted = tmp_path / "resumed"
-    (interrupted / "checkpoints").mkdir(parents=True)
-    source = checkpoint_path(tmp_path / "full", 2)
-    (interrupted / "checkpoints" / "latest.pt").write_bytes(source.read_bytes())
-    resumed = train(_config(tiny, interrupted, steps=5, save_every=2, accum_steps=2, group_size=2,
-                            resume="latest"))
+def test_interrupted_run_saves_and_resumes_exactly(tiny, tmp_path, monkeypatch):
+    from gcl_bench.train.data import BatchCollator
+
+    settings = dict(steps=5, save_every=2, accum_steps=2, group_size=2)
+    full = train(_config(tiny, tmp_path / "full", **settings))
+    assert checkpoint_path(tmp_path / "full", 4).is_file()
+
+    collate = BatchCollator.__call__
+    calls = []
+
+    def interrupt_on_sixth(self, rows):  # the second micro-batch of step 3
+        calls.append(1)
+        if len(calls) == 6:
+            raise KeyboardInterrupt
+        return collate(self, rows)
+
+    monkeypatch.setattr(BatchCollator, "__call__", interrupt_on_sixth)
+    with pytest.raises(KeyboardInterrupt):
+        train(_config(tiny, tmp_path / "cut", **settings))
+    monkeypatch.setattr(BatchCollator, "__call__", collate)
+    saved = torch.load(checkpoint_path(tmp_path / "cut"), weights_only=True)
+    assert saved["position"]["step"] == 2 and saved["position"]["micro_batch"] == 4
+
+    resumed = train(_config(tiny, tmp_path / "cut", resume="latest", **settings))
     a = torch.load(full.checkpoint, weights_only=True)
     b = torch.load(resumed.checkpoint, weights_only=True)
     for key, value in a["state_dict"].items():
         assert torch.equal(value, b["state_dict"][key]), key
     assert a["position"] == b["position"]
     assert torch.equal(a["optimizer"]["state"][0]["exp_avg"], b["optimizer"]["state"][0]["exp_avg"])
+    assert a["scheduler"] == b["scheduler"]
     assert resumed.last_loss == full.last_loss
-    log = [json.loads(line)["step"] for line in (interrupted / "metrics.jsonl").read_text().splitlines()]
-    assert log == [3, 4, 5]
+    full_log = (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()
+    cut_log = (tmp_path / "cut" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["loss"] for x in cut_log] == [json.loads(x)["loss"] for x in full_log]
 
 
 def _cli(args: list[str], capsys) -> tuple[int, str]:

@@ -393,6 +393,7 @@ def train(config: TrainConfig) -> TrainResult:
         torch.manual_seed(config.seed + dist_info.rank)
         random.seed(config.seed + dist_info.rank)
         np.random.seed(config.seed + dist_info.rank)
+    done_micro = micro
 
     name = config.name or output_dir.name
     if dist_info.main:
@@ -407,13 +408,13 @@ def train(config: TrainConfig) -> TrainResult:
 
     def state() -> dict[str, Any]:
         return {
-            "epoch": micro // micro_per_epoch,
+            "epoch": done_micro // micro_per_epoch,
             "name": name,
             "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
             "optimizer": optimizer.state_dict(),
             "scaler": scaler.state_dict(),
             "scheduler": scheduler.state_dict(),
-            "position": {"step": step, "micro_batch": micro, "total_steps": total_steps},
+            "position": {"step": step, "micro_batch": done_micro, "total_steps": total_steps},
             "rng": _gather_rng(device, dist_info),
             "config": {**config.record(), "query_fields": format_fields(query_fields),
                        "doc_fields": format_fields(doc_fields), "score_max": data.score_max,
@@ -471,6 +472,7 @@ def train(config: TrainConfig) -> TrainResult:
                 with torch.no_grad():
                     model.logit_scale.clamp_(0, math.log(100))
                 step += 1
+                done_micro = micro  # an interrupted accumulation is redone on resume
                 last_loss = step_loss
                 if log is not None and (step % config.log_every == 0 or step == total_steps):
                     record = {"step": step, "epoch": micro / micro_per_epoch, "loss": step_loss,
