@@ -305,12 +305,15 @@ def _flat_search(
         best_idxs = torch.empty((nq, 0), dtype=torch.int64, device=device)
     # one score buffer reused for every block: no page faults from a fresh allocation per block
     scores_buffer = torch.empty(nq * min(block, n), dtype=torch.float32, device=device)
+    convert_buffer = None
+    if docs.dtype != np.float32:  # float16 corpus: each block is widened into one reused buffer
+        convert_buffer = torch.empty(min(block, n) * docs.shape[1], dtype=torch.float32, device=device)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # read-only memmaps are only read here
         for start in range(0, n, block):
             chunk = torch.from_numpy(np.asarray(docs[start : start + block])).to(device)
-            if chunk.dtype != torch.float32:
-                chunk = chunk.float()
+            if convert_buffer is not None:
+                chunk = convert_buffer[: chunk.numel()].view(chunk.shape).copy_(chunk)
             block_scores = scores_buffer[: nq * chunk.shape[0]].view(nq, chunk.shape[0])
             torch.mm(q, chunk.T, out=block_scores)
             if selector == "heap":
