@@ -282,6 +282,8 @@ def test_unknown_model_lists_close_matches():
         load_model("gcl-vitb33")
     with pytest.raises(GclBenchError, match="unknown model"):
         get_model_info("totally-different")
+    with pytest.raises(GclBenchError, match="close matches: open_clip:gcl-tiny"):
+        load_model("gcl-tiny")
 
 
 def test_registry_weights_offline_error_then_cached_file_works(monkeypatch, tmp_path, tiny):

@@ -139,11 +139,23 @@ def get_model_info(name: str) -> ModelInfo:
 
 def _unknown_message(name: str) -> str:
     close = difflib.get_close_matches(name, list(_REGISTRY), n=4, cutoff=0.5)
+    if ":" not in name and _is_open_clip_arch(name):
+        close.insert(0, f"open_clip:{name}")
     hint = f"close matches: {', '.join(close)}" if close else f"registered: {', '.join(_REGISTRY)}"
     return (
         f"unknown model {name!r} ({hint}; or use open_clip:ARCH, e5:NAME, "
         "path/to/file.py:Class, package.module:Class)"
     )
+
+
+def _is_open_clip_arch(name: str) -> bool:
+    try:
+        from gcl_bench.models.openclip import get_arch_config
+
+        get_arch_config(name)
+        return True
+    except Exception:  # noqa: BLE001 - only a hint; no open_clip or unknown arch
+        return False
 
 
 def _load_entry_points() -> None:
