@@ -112,10 +112,10 @@ def test_float16_corpus_and_memmap(tmp_path) -> None:  # noqa: ANN001
 @pytest.mark.parametrize(("kind", "params", "floor"), [
     ("ivf", {}, 0.95),
     ("hnsw", {}, 0.95),
-    ("ivfpq", {"m": 32, "nlist": 16, "nbits": 6}, 0.6),
+    ("ivfpq", {"m": 32, "nlist": 8, "nbits": 5}, 0.6),
 ])
 def test_approximate_indexes_reach_reasonable_recall(kind: str, params: dict, floor: float) -> None:
-    docs, queries = clustered(5000, 60)
+    docs, queries = clustered(3000, 60)
     index = build_index(docs, kind, device="cpu", **params)
     recall = index_recall(index, docs, queries, 20, sample=50)
     assert recall >= floor, (kind, recall)
