@@ -18,6 +18,7 @@ from gcl_bench.metrics import (
     CURVE_CUTOFFS,
     DEFAULT_METRICS,
     JudgedRun,
+    Judgements,
     average_precision,
     err,
     err_chapelle,
@@ -382,3 +383,21 @@ def test_empty_lists_and_padding_only_rows():
     result = padded.compute(["mrr", "precision@2"])
     assert result.per_query["mrr"].tolist() == [0.0, 1.0]
     assert result.per_query["precision@2"].tolist() == [0.0, 0.5]
+
+
+def test_prepared_judgements_give_the_same_results():
+    qrels, run = random_case(11)
+    rng = np.random.default_rng(11)
+    doc_ids = sorted({d for docs in run.values() for d in docs})
+    qids = list(run)
+    indices, scores = to_arrays(run, qids, doc_ids, rng)
+    names = ["ndcg@10", "err", "map", "rbp@0.8"]
+    prepared = Judgements.from_dict(qrels, doc_ids)
+    expected = JudgedRun.from_arrays(qrels, qids, doc_ids, indices, scores).compute(names).means
+    assert JudgedRun.from_arrays(prepared, qids, doc_ids, indices, scores).compute(names).means == expected
+    assert JudgedRun.from_dicts(prepared, run).compute(names).means == evaluate(qrels, run, names)
+    # another corpus object: the judged documents are located again
+    reversed_ids = doc_ids[::-1]
+    flipped = np.where(indices >= 0, len(doc_ids) - 1 - indices, -1)
+    again = JudgedRun.from_arrays(prepared, qids, reversed_ids, flipped, scores).compute(names).means
+    assert again == pytest.approx(expected, abs=1e-12)

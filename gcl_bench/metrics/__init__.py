@@ -3,6 +3,8 @@
 - :func:`evaluate` ``(qrels, run, metrics=DEFAULT_METRICS) -> {name: mean}`` for dicts;
 - :class:`JudgedRun` (``from_dicts`` / ``from_arrays``) -> :meth:`JudgedRun.compute` ->
   :class:`MetricResult` with means, per-query values and query counts;
+  :class:`Judgements` (``Judgements.from_dict(qrels, doc_ids)``) prepares judgements once for
+  several runs or searches;
 - one module per metric family, each with array functions whose docstrings state the formula:
   :mod:`~gcl_bench.metrics.ndcg`, :mod:`~gcl_bench.metrics.err`, :mod:`~gcl_bench.metrics.rbp`,
   :mod:`~gcl_bench.metrics.classic` (map, mrr, recall, precision);
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from gcl_bench.metrics.classic import average_precision, precision, recall, reciprocal_rank
 from gcl_bench.metrics.err import err, err_chapelle
-from gcl_bench.metrics.judged import JudgedRun, MetricResult, evaluate
+from gcl_bench.metrics.judged import JudgedRun, Judgements, MetricResult, evaluate
 from gcl_bench.metrics.names import (
     CURVE_CUTOFFS,
     DEFAULT_METRICS,
@@ -29,6 +31,7 @@ __all__ = [
     "CURVE_CUTOFFS",
     "DEFAULT_METRICS",
     "JudgedRun",
+    "Judgements",
     "MetricResult",
     "MetricSpec",
     "average_precision",

@@ -46,7 +46,7 @@ from gcl_bench.metrics.names import DEFAULT_METRICS, MetricSpec, parse_metrics
 from gcl_bench.metrics.ndcg import _dcg_terms, _ndcg
 from gcl_bench.metrics.rbp import _graded_utilities, _rbp
 
-__all__ = ["JudgedRun", "MetricResult", "evaluate"]
+__all__ = ["JudgedRun", "Judgements", "MetricResult", "evaluate"]
 
 Qrels = Mapping[str, Mapping[str, int]]
 Run = Mapping[str, Mapping[str, float]]
@@ -108,8 +108,19 @@ class MetricResult:
 
 
 @dataclass
-class _Judgements:
-    """Validated judgements of the queries that have a positive grade."""
+class Judgements:
+    """Validated judgements, ready to be joined with runs; build with :meth:`from_dict`.
+
+    Converting a judgements dict (and finding its documents in a corpus) is the part of scoring
+    that has to touch every judged document id in Python. When several runs, or one search over
+    a corpus, are scored against the same judgements, prepare them once and pass this object
+    wherever a qrels dict is accepted.
+
+    Attributes:
+        query_ids: the judged queries with at least one positive grade, in the dict's order.
+        max_grades, num_relevant: g_max(q) and the number of grades >= 1, per query.
+        collection_max_grade, judged, without_positive: as in :class:`MetricResult`.
+    """
 
     query_ids: list[str]
     dicts: list[dict]
@@ -128,6 +139,31 @@ class _Judgements:
     judged: int
     without_positive: int
     judged_ids: set = field(default_factory=set)
+    _corpus: tuple[Any, int, np.ndarray] | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_dict(cls, qrels: Qrels | Judgements, doc_ids: Sequence[str] | None = None) -> Judgements:
+        """Validate ``{qid: {doc_id: grade}}``; with ``doc_ids``, also locate the judged documents
+        in that corpus for :meth:`JudgedRun.from_arrays` (pass the same ``doc_ids`` object there)."""
+        judgements = _read_judgements(qrels)
+        if doc_ids is not None:
+            judgements.corpus_rows(doc_ids)
+        return judgements
+
+    def corpus_rows(self, doc_ids: Sequence[str] | np.ndarray) -> np.ndarray:
+        """Row in ``doc_ids`` of each positive judgement (-1 if not in the corpus); cached for
+        the last corpus object seen. Raises GclBenchError if the corpus ids are not unique."""
+        if self._corpus is not None and self._corpus[0] is doc_ids and self._corpus[1] == len(doc_ids):
+            return self._corpus[2]
+        ids = doc_ids.tolist() if isinstance(doc_ids, np.ndarray) else doc_ids
+        position = dict(zip(ids, range(len(ids))))
+        if len(position) != len(ids):
+            seen: set = set()
+            duplicate = next(d for d in ids if d in seen or seen.add(d))
+            raise GclBenchError(f"document ids are not unique: {duplicate!r} occurs more than once")
+        rows = np.array(list(map(position.get, self.positive_doc_ids(), repeat(-1))), dtype=np.int64)
+        self._corpus = (doc_ids, len(doc_ids), rows)
+        return rows
 
     def positive_doc_ids(self) -> list[str]:
         """Doc ids of the positive judgements, aligned with ``positive_rows``."""
@@ -179,7 +215,9 @@ def _check_keys(query_ids: list, dicts: list[dict], what: str) -> None:
                 )
 
 
-def _read_judgements(qrels: Qrels) -> _Judgements:
+def _read_judgements(qrels: Qrels | Judgements) -> Judgements:
+    if isinstance(qrels, Judgements):
+        return qrels
     if not isinstance(qrels, Mapping):
         raise GclBenchError(f"judgements must be a mapping query_id -> {{doc_id: grade}}, got {type(qrels).__name__}")
     all_ids = list(qrels)
@@ -220,7 +258,7 @@ def _read_judgements(qrels: Qrels) -> _Judgements:
     starts = np.concatenate(([0], np.cumsum(counts[keep])[:-1]))
     ideal_positions = np.arange(ideal_rows.size) - starts[ideal_rows]
     kept_items = counts[rows] > 0
-    return _Judgements(
+    return Judgements(
         query_ids=[all_ids[i] for i in keep],
         dicts=[all_dicts[i] for i in keep],
         max_grades=ideal_grades[starts],
@@ -382,7 +420,7 @@ class JudgedRun:
 
     def __init__(
         self,
-        judgements: _Judgements,
+        judgements: Judgements,
         hits: Hits,
         *,
         missing_from_run: int,
@@ -413,9 +451,10 @@ class JudgedRun:
     # ------------------------------------------------------------------ construction
     @classmethod
     @_pausing_gc
-    def from_dicts(cls, qrels: Qrels, run: Run, top_k: int | None = None) -> JudgedRun:
+    def from_dicts(cls, qrels: Qrels | Judgements, run: Run, top_k: int | None = None) -> JudgedRun:
         """Join BEIR-style dicts: ``qrels {qid: {doc_id: grade}}``, ``run {qid: {doc_id: score}}``.
 
+        ``qrels`` may also be a :class:`Judgements` prepared once for several runs.
         Grades must be non-negative integers (integral floats are accepted); scores numbers
         (NaN is refused). ``top_k`` keeps only the first k documents of each list after ranking.
         """
@@ -478,7 +517,7 @@ class JudgedRun:
     @_pausing_gc
     def from_arrays(
         cls,
-        qrels: Qrels,
+        qrels: Qrels | Judgements,
         query_ids: Sequence[str],
         doc_ids: Sequence[str] | ArrayLike,
         indices: ArrayLike,
@@ -487,7 +526,8 @@ class JudgedRun:
         """Join judgements with search output.
 
         Args:
-            qrels: ``{qid: {doc_id: grade}}``.
+            qrels: ``{qid: {doc_id: grade}}``, or :class:`Judgements` prepared with
+                ``Judgements.from_dict(qrels, doc_ids)`` (then the corpus lookup is reused).
             query_ids: the query of each row of ``indices``/``scores``.
             doc_ids: the corpus ids (unique); ``indices`` point into it.
             indices: (Q, K) int, row indices into ``doc_ids``; -1 = no document (padding).
@@ -513,13 +553,10 @@ class JudgedRun:
         row_of = dict(zip(query_ids, range(len(query_ids))))
         if len(row_of) != len(query_ids):
             raise GclBenchError("query ids of the search results are not unique")
-        doc_ids = doc_ids if isinstance(doc_ids, (list, np.ndarray)) else list(doc_ids)
+        if not isinstance(doc_ids, (Sequence, np.ndarray)):
+            doc_ids = list(doc_ids)
+        corpus_rows = judgements.corpus_rows(doc_ids)
         n_docs = len(doc_ids)
-        position = dict(zip(doc_ids.tolist() if isinstance(doc_ids, np.ndarray) else doc_ids, range(n_docs)))
-        if len(position) != n_docs:
-            seen: set = set()
-            duplicate = next(d for d in doc_ids if d in seen or seen.add(d))
-            raise GclBenchError(f"document ids are not unique: {duplicate!r} occurs more than once")
         if indices.size and int(indices.max()) >= n_docs:
             raise GclBenchError(f"an index {int(indices.max())} points past the {n_docs} documents")
 
@@ -544,8 +581,6 @@ class JudgedRun:
         row_starts = np.cumsum(lengths) - lengths
 
         # grades of the retrieved documents, looked up in a scratch row per query
-        positive_ids = judgements.positive_doc_ids()
-        corpus_rows = np.array(list(map(position.get, positive_ids, repeat(-1))), dtype=np.int64)
         sub_row = np.full(len(judgements.query_ids), -1, dtype=np.int64)
         sub_row[present] = np.arange(n_rows)
         pair_rows = sub_row[judgements.positive_rows]
@@ -617,7 +652,7 @@ def _getter(docs: dict) -> Any:
 class _HitTables:
     """The hits of a judged run with the running sums that metrics at any cutoff share."""
 
-    def __init__(self, hits: Hits, judgements: _Judgements, specs: list[MetricSpec]) -> None:
+    def __init__(self, hits: Hits, judgements: Judgements, specs: list[MetricSpec]) -> None:
         self.hits = hits
         self.judgements = judgements
         self.num_relevant = judgements.num_relevant
