@@ -65,16 +65,16 @@ def test_flat_random_floats_match_float64_reference() -> None:
     assert agree > 0.99
 
 
-def test_topk_selector_matches_heap_selector() -> None:
-    """The torch top-k merge (the CUDA path) gives the same lists as the CPU heap, ties included."""
+def test_sort_selector_matches_streaming_selector() -> None:
+    """The torch sort merge (the CUDA path) gives the same lists as the CPU stream, ties included."""
     docs, queries = tied_data(2)
     index = build_index(docs, device="cpu")
-    heap = (np.empty((37, 40), np.float32), np.empty((37, 40), np.int64))
-    topk = (np.empty((37, 40), np.float32), np.empty((37, 40), np.int64))
-    _flat_search(index, queries, 40, *heap, selector="heap")
-    _flat_search(index, queries, 40, *topk, selector="topk")
-    np.testing.assert_array_equal(heap[1], topk[1])
-    np.testing.assert_array_equal(heap[0], topk[0])
+    stream = (np.empty((37, 40), np.float32), np.empty((37, 40), np.int64))
+    merged = (np.empty((37, 40), np.float32), np.empty((37, 40), np.int64))
+    _flat_search(index, queries, 40, *stream, selector="stream")
+    _flat_search(index, queries, 40, *merged, selector="sort")
+    np.testing.assert_array_equal(stream[1], merged[1])
+    np.testing.assert_array_equal(stream[0], merged[0])
 
 
 def test_padding_when_k_exceeds_corpus() -> None:

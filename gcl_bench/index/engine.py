@@ -292,9 +292,9 @@ def _flat_search(
     device = torch.device(index.device)
     k = min(top_k, n)
     block = int(max(1, min(n, _SCORE_BLOCK_BYTES // (4 * nq))))
-    selector = selector or ("heap" if device.type == "cpu" else "topk")
+    selector = selector or ("stream" if device.type == "cpu" else "sort")
     q = torch.from_numpy(queries).to(device)
-    if selector == "heap":
+    if selector == "stream":
         from gcl_bench.index import _topk
 
         keys = np.empty((nq, _topk.buffer_size(k)), dtype=np.uint64)
@@ -316,7 +316,7 @@ def _flat_search(
                 chunk = convert_buffer[: chunk.numel()].view(chunk.shape).copy_(chunk)
             block_scores = scores_buffer[: nq * chunk.shape[0]].view(nq, chunk.shape[0])
             torch.mm(q, chunk.T, out=block_scores)
-            if selector == "heap":
+            if selector == "stream":
                 _topk.push_block(block_scores.numpy(), start, k, keys, counts, thresholds)
             else:
                 cand_vals = torch.cat([best_vals, block_scores], dim=1)
@@ -332,7 +332,7 @@ def _flat_search(
                 order = torch.argsort(cand_vals, dim=1, descending=True, stable=True)[:, :take]
                 best_vals = torch.gather(cand_vals, 1, order)
                 best_idxs = torch.gather(cand_idxs, 1, order)
-    if selector == "heap":
+    if selector == "stream":
         _topk.finish(keys, counts, out_scores[:, :k], out_indices[:, :k])
     else:
         out_scores[:, :k] = best_vals.cpu().numpy()
