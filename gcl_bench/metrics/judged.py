@@ -250,11 +250,12 @@ def _read_judgements(qrels: Qrels | Judgements) -> Judgements:
     # sort the positive judgements by (query, grade descending)
     pos_rows, pos_grades = new_row[rows[positive]], grades[positive]
     top = int(pos_grades.max())
-    if keep.size * (top + 1) < 2**62:
-        order = np.argsort(pos_rows * (top + 1) + (top - pos_grades), kind="stable")
+    if keep.size * (top + 1) < 2**62:  # one integer sort key, decoded after sorting
+        ordered = np.sort(pos_rows * (top + 1) + (top - pos_grades))
+        ideal_rows, ideal_grades = ordered // (top + 1), top - ordered % (top + 1)
     else:
         order = np.lexsort((-pos_grades, pos_rows))
-    ideal_rows, ideal_grades = pos_rows[order], pos_grades[order]
+        ideal_rows, ideal_grades = pos_rows[order], pos_grades[order]
     starts = np.concatenate(([0], np.cumsum(counts[keep])[:-1]))
     ideal_positions = np.arange(ideal_rows.size) - starts[ideal_rows]
     kept_items = counts[rows] > 0
