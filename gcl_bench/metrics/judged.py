@@ -489,9 +489,7 @@ class JudgedRun:
         # scores of the positive judgements, looked up in the run (NaN = not retrieved)
         positive_ids = judgements.positive_doc_ids()
         row_dicts = chain.from_iterable(map(repeat, lists, judgements.num_relevant.tolist()))
-        judged_scores = np.fromiter(
-            map(dict.get, row_dicts, positive_ids, repeat(np.nan)), dtype=np.float64, count=len(positive_ids)
-        )
+        judged_scores = np.array(list(map(dict.get, row_dicts, positive_ids, repeat(np.nan))), dtype=np.float64)
         retrieved = np.flatnonzero(~np.isnan(judged_scores))
         judged_keys = _score_keys(judged_scores[retrieved], judgements.positive_rows[retrieved])
 
