@@ -204,6 +204,7 @@ def test_periodic_evaluation_matches_gcl_bench_run(tiny, tmp_path, capsys):
     record = json.loads((tmp_path / "run" / "eval.jsonl").read_text().splitlines()[-1])
     assert record["step"] == 2 and 0 < record["ndcg@10"] <= 1
     slim = export_weights(result.checkpoint, tmp_path / "slim.pt")
+    assert export_weights(result.checkpoint, tmp_path / "again.pt").read_bytes() == slim.read_bytes()
     for weights, out in ((result.checkpoint, "full"), (slim, "slim")):
         try:
             main(["run", "--model", "open_clip:gcl-tiny", "--pretrained", str(weights), "--data-dir",

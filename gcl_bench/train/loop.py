@@ -656,13 +656,19 @@ def export_weights(checkpoint: str | os.PathLike[str], out: str | os.PathLike[st
     """Write a checkpoint's weights alone (``{"state_dict": ...}``, cast to ``dtype``) for shipping.
 
     The optimizer and resume state are dropped; ``gcl-bench run --pretrained OUT`` and open_clip
-    load the result (weights are cast back to the model's float32 on load).
+    load the result (weights are cast back to the model's float32 on load). The same weights
+    always give the same bytes.
     """
+    import io
+
+    from gcl_bench.io import write_bytes
     from gcl_bench.models.checkpoint import load_state_dict
 
     weights = load_state_dict(checkpoint)
     slim = {key: (value.to(dtype) if value.is_floating_point() else value).contiguous()
             for key, value in weights.items()}
     path = Path(out)
-    save_checkpoint(path, {"state_dict": slim})
+    buffer = io.BytesIO()  # a file object: the archive's inner folder name is fixed, bytes reproducible
+    torch.save({"state_dict": slim}, buffer)
+    write_bytes(path, buffer.getvalue())
     return path
