@@ -416,3 +416,13 @@ def test_e5_registry_entry_offline_is_one_line(monkeypatch):
         load_model("e5-large-v2", device="cpu")
     message = str(err.value)
     assert "intfloat/e5-large-v2" in message and "\n" not in message
+
+
+def test_e5_batching_does_not_change_rows(tiny_bert):
+    model = load_model(f"e5:{tiny_bert}", device="cpu")
+    texts = ["red", "blue cotton hat leather bag green shoe", None, "shoe x", "", "green bag"]
+    batched = model.encode_field("doc", "title", texts, 2)
+    for i, text in enumerate(texts):
+        single = model.encode_field("doc", "title", [text], 1)
+        np.testing.assert_allclose(batched[i], single[0], atol=1e-5, equal_nan=True)
+    assert np.isnan(batched[[2, 4]]).all() and not np.isnan(batched[[0, 1, 3, 5]]).any()

@@ -154,6 +154,8 @@ class E5Retriever(DenseAdapter):
         prefix = self.prefixes[side]
         out = np.full((len(values), self.embedding_dim()), np.nan, dtype=np.float32)
         rows = [i for i, text in enumerate(values) if not is_missing_text(text)]
+        # Longest first, so each batch pads to similar lengths (rows are written back in place).
+        rows.sort(key=lambda i: len(str(values[i])), reverse=True)
         with torch.inference_mode(), autocast(self.device, self.precision):
             for start in range(0, len(rows), batch_size):
                 chunk = rows[start:start + batch_size]
