@@ -71,12 +71,59 @@ class Split:
         return len(self.query_ids)
 
     def corpus_dicts(self) -> list[dict[str, Any]]:
-        """BEIR-style corpus for plug-in encoders: ``[{"id", "title", "image"}, ...]`` in row order."""
+        """Corpus for plug-in encoders: ``[{"id", "title", "text", "image"}, ...]`` in row order.
+
+        ``text`` is empty (products have a title, no body), so BEIR models, which encode
+        ``title + " " + text``, see the title alone.
+        """
         return [
-            {"id": doc_id, "title": title, "image": image}
+            {"id": doc_id, "title": title, "text": "", "image": image}
             for doc_id, title, image in zip(self.doc_ids, self.doc_titles, self.doc_images)
         ]
 
-    def query_dicts(self) -> list[dict[str, Any]]:
-        """BEIR-style queries for plug-in encoders: ``[{"id", "text"}, ...]`` in row order."""
-        return [{"id": qid, "text": text} for qid, text in zip(self.query_ids, self.query_texts)]
+    def query_dicts(self) -> list[QueryText]:
+        """Queries for plug-in encoders, in row order.
+
+        Each item is the query string itself (what BEIR models expect) that also answers
+        ``q["text"]`` and ``q["id"]`` (what gcl_bench's encoder protocol documents).
+        """
+        return [QueryText(text, qid) for qid, text in zip(self.query_ids, self.query_texts)]
+
+
+class QueryText(str):
+    """A query string that also reads like ``{"id": ..., "text": ...}``.
+
+    BEIR's dense models call ``encode_queries(list[str])``; gcl_bench's protocol passes dicts with
+    ``text`` and ``id``. A ``QueryText`` is both, so either kind of encoder works unchanged.
+    """
+
+    __slots__ = ("id",)
+
+    def __new__(cls, text: str, query_id: str) -> QueryText:
+        value = super().__new__(cls, text)
+        value.id = query_id
+        return value
+
+    def _field(self, key: str) -> str:
+        if key == "text":
+            return str(self)
+        if key == "id":
+            return self.id
+        raise KeyError(key)
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        if isinstance(key, str):
+            return self._field(key)
+        return str.__getitem__(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self._field(key)
+        except KeyError:
+            return default
+
+    def keys(self) -> list[str]:
+        return ["id", "text"]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (QueryText, (str(self), self.id))
