@@ -45,6 +45,7 @@ class RunSettings:
     index_recall: bool = False
     batch_size: int = 64
     device: str = "auto"
+    precision: str = "auto"
     dtype: str = "float32"
     pretrained: str | None = None
     model_args: dict[str, str] = field(default_factory=dict)
@@ -114,6 +115,7 @@ def model_stage(settings: RunSettings) -> Any:
         pretrained=settings.pretrained,
         model_args=settings.model_args,
         device=settings.device,
+        precision=settings.precision,
         query_fields=settings.query_fields,
         doc_fields=settings.doc_fields,
         context_length=settings.context_length,

@@ -31,6 +31,7 @@ from gcl_bench.commands.common import (
 @click.option("--batch-size", type=int, default=64, show_default=True)
 @click.option("--num-workers", type=int, default=0, show_default=True, help="Image-decoding worker processes.")
 @click.option("--device", default="auto", show_default=True, help="auto (CUDA when available), cpu, cuda, cuda:1 ...")
+@click.option("--precision", type=click.Choice(["auto", "fp32", "fp16", "bf16"]), default="auto", show_default=True, help="Autocast on CUDA (auto = fp16, as the reference evaluation); CPU always runs fp32.")
 @click.option("--dtype", type=click.Choice(["float32", "float16"]), default="float32", show_default=True, help="Stored embedding precision.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the embedding and dataset caches.")
 @click.option("--trust-checkpoint", is_flag=True, help="Allow checkpoints that need full unpickling (only for files you trust).")
@@ -43,7 +44,7 @@ def command(
     model: str, splits: str, data_dir: str | None, subset: str | None, image_root: str | None,
     eval_set: str, pretrained: str | None, model_args: tuple[str, ...], query_fields: str | None,
     doc_fields: str | None, context_length: int | None, top_k: int, index: str, index_recall: bool,
-    batch_size: int, num_workers: int, device: str, dtype: str, no_cache: bool,
+    batch_size: int, num_workers: int, device: str, precision: str, dtype: str, no_cache: bool,
     trust_checkpoint: bool, metrics: str | None, output_dir: str | None, trec: bool,
     weight_column: str, quiet: bool,
 ) -> None:
@@ -73,7 +74,7 @@ def command(
     shared = dict(
         model=model, data_dir=data_dir, subset=subset, eval_set=eval_set, image_root=image_root,
         top_k=top_k, index=index, index_recall=index_recall, batch_size=batch_size,
-        device=device, dtype=dtype, pretrained=pretrained,
+        device=device, precision=precision, dtype=dtype, pretrained=pretrained,
         model_args=parse_key_values(model_args), query_fields=query_fields,
         doc_fields=doc_fields, context_length=context_length, num_workers=num_workers,
         use_cache=not no_cache, trust_checkpoint=trust_checkpoint, metrics=metric_names,
