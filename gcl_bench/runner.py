@@ -211,7 +211,7 @@ def dense_retrieve(
         index = faiss_index.build_index(encoded.doc_embeddings, kind=settings.index, device=settings.device)
     with timer.stage("search"):
         scores, indices = faiss_index.search(index, encoded.query_embeddings, settings.top_k)
-    info: dict[str, Any] = {"encode": encoded.info}
+    info: dict[str, Any] = {"encode": encoded.info, "index": index.describe()}
     if settings.index_recall and settings.index != "flat":
         with timer.stage("index_recall"):
             info["index_recall"] = {
@@ -407,6 +407,10 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
         raise GclBenchError(f"split {split.name} has no judged queries", split.meta.get("path"))
 
     if is_lexical(model):
+        from gcl_bench.distributed import is_main_process
+
+        if not is_main_process():  # nothing to shard: under torchrun, rank 0 does it all
+            return None
         with timer.stage("search"):
             retrieval = lexical_retrieve(model, split, settings.top_k, settings.show_progress)
     else:

@@ -1,6 +1,8 @@
 """``gcl-bench run``: evaluate one model on one or all splits, end to end."""
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from gcl_bench.commands.common import (
@@ -57,13 +59,11 @@ def command(
       gcl-bench run --model open_clip:ViT-B-32 --pretrained ckpt.pt --doc-fields image:0.9,title:0.1
       gcl-bench run --model my_encoder.py:MyEncoder --model-arg dim=256
     """
-    from pathlib import Path
 
     from rich.console import Console
 
     from gcl_bench.data import SPLITS, canonical_split
     from gcl_bench.metrics import DEFAULT_METRICS
-    from gcl_bench.runner import RunSettings, run_evaluation
 
     console = Console(stderr=True, quiet=quiet)
     if splits.strip().lower() == "all":
@@ -80,6 +80,26 @@ def command(
         use_cache=not no_cache, trust_checkpoint=trust_checkpoint, metrics=metric_names,
         trec=trec, weight_column=weight_column, show_progress=not quiet,
     )
+    try:
+        _run_splits(console, names, shared, output_dir, eval_set, metric_names, model)
+    finally:
+        from gcl_bench import distributed
+
+        if distributed.is_distributed():
+            distributed.destroy_process_group()
+
+
+def _run_splits(
+    console: Any, names: list[str], shared: dict[str, Any], output_dir: str | None,
+    eval_set: str, metric_names: list[str], model: str,
+) -> None:
+    """Evaluate each split in turn, building the model once; print the metrics table."""
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from gcl_bench.runner import RunSettings, model_stage, run_evaluation
+
     rows: dict[str, dict[str, float]] = {}
     built_model = None
     model_name = model
@@ -89,12 +109,10 @@ def command(
             out = str(Path(output_dir) / name) if len(names) > 1 else output_dir
         settings = RunSettings(split=name, output_dir=out, **shared)
         if built_model is None:
-            from gcl_bench.runner import model_stage
-
             built_model = model_stage(settings)
         results = run_evaluation(settings, model=built_model)
-        if results is None:  # a helper rank under torchrun
-            return
+        if results is None:  # a helper rank under torchrun: it only helps encode each split
+            continue
         model_name = results["model"]["name"]
         rows[name] = results["metrics"]
         console.print(
@@ -103,7 +121,8 @@ def command(
         )
         for remark in _remarks(results):
             console.print(f"  [yellow]note[/]: {remark}")
-    Console().print(metrics_table(f"{model_name} ({eval_set})", rows, metric_names))
+    if rows:
+        Console().print(metrics_table(f"{model_name} ({eval_set})", rows, metric_names))
 
 
 def _remarks(results: dict) -> list[str]:
