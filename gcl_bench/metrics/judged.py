@@ -53,7 +53,7 @@ Run = Mapping[str, Mapping[str, float]]
 
 _INT64_MAX = np.iinfo(np.int64).max
 # cap on the scratch buffer (entries) used to look up grades from search arrays
-_SCRATCH_ELEMENTS = 1 << 20
+_SCRATCH_ELEMENTS = 1 << 21
 
 
 @dataclass
@@ -598,7 +598,7 @@ class JudgedRun:
             scratch[slots] = pair_grades[bounds[i]:bounds[i + 1]]
             np.take(scratch, (np.arange(stop - start) * stride)[:, None] + slot_of[start:stop], out=unranked[start:stop])
             scratch[slots] = 0
-        judged_rows, judged_cols = np.nonzero(unranked)
+        judged_rows, judged_cols = np.divmod(np.flatnonzero(unranked), max(depth, 1))
         judged_docs = sub_indices[judged_rows, judged_cols]
         pairs = np.sort(judged_rows * stride + judged_docs)
         if (pairs[1:] == pairs[:-1]).any():
