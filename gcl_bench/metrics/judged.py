@@ -644,10 +644,6 @@ class JudgedRun:
         )
 
 
-def _getter(docs: dict) -> Any:
-    return docs.get
-
-
 class _HitTables:
     """The hits of a judged run with the running sums that metrics at any cutoff share."""
 
