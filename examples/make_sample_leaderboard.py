@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 OUT_MD = REPO / "leaderboards" / "sample.md"
 RESULTS = REPO / "leaderboards" / "sample"
 PLOT = REPO / "leaderboards" / "sample.png"
-BASELINE = "bm25"
+BASELINE = "sample-clip"
 #: (row name, --model spec, extra run arguments); the sample models join when registered
 MODELS: list[tuple[str, str, list[str]]] = [
     ("bm25", "bm25", []),
