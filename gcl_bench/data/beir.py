@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from gcl_bench.errors import GclBenchError
 
 
-def read_queries(path: Path) -> dict[str, str]:
-    """``{query_id: text}`` from ``queries.jsonl``."""
-    queries: dict[str, str] = {}
+def iter_records(path: Path, what: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` for each non-blank line of a BEIR JSONL file; each needs an ``_id``.
+
+    ``what`` names the file in the not-found error ("queries file", "corpus file").
+    """
     try:
         with open(path, "rb") as handle:
             for line_no, line in enumerate(handle, start=1):
@@ -23,12 +27,19 @@ def read_queries(path: Path) -> dict[str, str]:
                     raise GclBenchError(f"malformed JSON on line {line_no} ({str(err).split(':')[0]})", path) from None
                 if type(row) is not dict or "_id" not in row:
                     raise GclBenchError(f"line {line_no}: expected an object with an _id", path)
-                qid = str(row["_id"])
-                if qid in queries:
-                    raise GclBenchError(f"query id {qid!r} occurs more than once (ids are compared as strings)", path)
-                queries[qid] = str(row.get("text") or "")
+                yield line_no, row
     except FileNotFoundError:
-        raise GclBenchError("queries file not found", path) from None
+        raise GclBenchError(f"{what} not found", path) from None
+
+
+def read_queries(path: Path) -> dict[str, str]:
+    """``{query_id: text}`` from ``queries.jsonl``."""
+    queries: dict[str, str] = {}
+    for _, row in iter_records(path, "queries file"):
+        qid = str(row["_id"])
+        if qid in queries:
+            raise GclBenchError(f"query id {qid!r} occurs more than once (ids are compared as strings)", path)
+        queries[qid] = str(row.get("text") or "")
     return queries
 
 

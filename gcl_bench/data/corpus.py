@@ -26,6 +26,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from gcl_bench.data.beir import iter_records
 from gcl_bench.errors import GclBenchError
 
 CHUNK_BYTES = 256 << 10
@@ -273,22 +274,10 @@ def read_corpus_jsonl(path: str | os.PathLike[str]) -> pa.Table:
     ids: list[Any] = []
     titles: list[Any] = []
     images: list[Any] = []
-    try:
-        with open(path, "rb") as handle:
-            for line_no, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = orjson.loads(line)
-                except orjson.JSONDecodeError as err:
-                    raise GclBenchError(f"malformed JSON on line {line_no} ({str(err).split(':')[0]})", path) from None
-                if type(row) is not dict or "_id" not in row:
-                    raise GclBenchError(f"line {line_no}: expected an object with an _id", path)
-                ids.append(row["_id"])
-                titles.append(row.get("title") or row.get("text") or "")
-                images.append(next((row[k] for k in IMAGE_KEYS if row.get(k)), None))
-    except FileNotFoundError:
-        raise GclBenchError("corpus file not found", path) from None
+    for _, row in iter_records(path, "corpus file"):
+        ids.append(row["_id"])
+        titles.append(row.get("title") or row.get("text") or "")
+        images.append(next((row[k] for k in IMAGE_KEYS if row.get(k)), None))
     id_strings = [str(i) for i in ids]
     return pa.table([_str_array(id_strings), _str_array(titles), _str_array(images)], schema=DOC_SCHEMA)
 
