@@ -20,8 +20,12 @@ def command(data_dir: str | None, subset: str | None, image_root: str | None) ->
     rows = dataset_info(data_dir, image_root=image_root, subset=subset)
     table = Table(title=f"{data_dir or 'bundled sample'}", title_justify="left")
     columns = list(rows[0]) if rows else []
+    headers = {"judgements_dev": "judged (dev)", "judgements_test": "judged (test)", "missing_images": "no image"}
     for column in columns:
-        table.add_column(column, justify="left" if column == "split" else "right")
+        if column == "split":
+            table.add_column("split", no_wrap=True, min_width=len("novel_document"))
+        else:
+            table.add_column(headers.get(column, column), justify="right")
     for row in rows:
         table.add_row(*(str(row.get(column, "")) for column in columns))
     Console().print(table)
