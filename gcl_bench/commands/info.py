@@ -18,8 +18,13 @@ def command(data_dir: str | None, subset: str | None, image_root: str | None) ->
     from gcl_bench.data import dataset_info
 
     rows = dataset_info(data_dir, image_root=image_root, subset=subset)
-    table = Table(title=f"{data_dir or 'bundled sample'}", title_justify="left")
     columns = list(rows[0]) if rows else []
+    formats = {row.get("format") for row in rows}
+    title = f"{data_dir or 'bundled sample'}"
+    if len(formats) == 1 and "format" in columns:  # one layout for all splits: say it once
+        title += f" ({formats.pop()} layout)"
+        columns.remove("format")
+    table = Table(title=title, title_justify="left")
     headers = {"judgements_dev": "judged (dev)", "judgements_test": "judged (test)", "missing_images": "no image"}
     for column in columns:
         if column == "split":
