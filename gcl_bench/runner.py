@@ -443,6 +443,7 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
         },
         "load_report": split.report.to_dict(),
         "settings": _settings_record(settings, metrics),
+        "cache": _cache_summary(split, retrieval),
         "retrieval": _jsonable(retrieval.info),
         "timings": {},
         "versions": versions(),
@@ -458,6 +459,19 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
     results["timings"] = {name: round(value, 4) for name, value in timer.seconds.items()}
     results["output_dir"] = str(output_dir)
     return results
+
+
+def _cache_summary(split: Split, retrieval: Retrieval) -> dict[str, Any]:
+    """Whether the dataset and embedding caches were hit (details stay under ``retrieval``)."""
+    embeddings = retrieval.info.get("encode", {}).get("cache")
+    summary: dict[str, Any] = {"dataset": split.meta.get("load_cache")}
+    if embeddings is not None:
+        summary["embeddings"] = {
+            "enabled": embeddings.get("enabled"),
+            "hit": embeddings.get("hit"),
+            "items_encoded": embeddings.get("items_encoded"),
+        }
+    return summary
 
 
 def _curve_cutoffs() -> tuple[int, ...]:

@@ -118,3 +118,18 @@ def test_dev_judgements_are_a_different_query_set() -> None:
     dev = load_split(None, "in_domain", eval_set="dev")
     assert test.query_ids and dev.query_ids
     assert not set(test.query_ids) & set(dev.query_ids)
+
+
+def test_second_dense_run_hits_the_embedding_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GCL_BENCH_CACHE", str(tmp_path / "cache"))
+    outputs = []
+    for attempt in ("first", "second"):
+        out = tmp_path / attempt
+        args = ["run", "--model", "open_clip:gcl-tiny", "--split", "novel_query", "--output-dir", str(out), "-q"]
+        assert run_cli(args) == 0
+        outputs.append(json.loads((out / "results.json").read_text()))
+        outputs[-1]["run"] = json.loads((out / "run.json").read_text())
+    first, second = outputs
+    assert first["cache"]["embeddings"]["hit"] is False and first["cache"]["embeddings"]["items_encoded"] > 0
+    assert second["cache"]["embeddings"] == {"enabled": True, "hit": True, "items_encoded": 0}
+    assert second["run"] == first["run"] and second["metrics"] == first["metrics"]
