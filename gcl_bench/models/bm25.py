@@ -110,23 +110,14 @@ class BM25Retriever:
             raise GclBenchError("BM25 stemming needs PyStemmer: pip install PyStemmer") from None
         return Stemmer.Stemmer(self.stemmer_language)
 
-    def search_arrays(
-        self, doc_texts: Sequence[str], query_texts: Sequence[str], top_k: int, show_progress: bool = False
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Score every query against every document text; return ``(scores, indices)``.
-
-        ``scores`` is float32 (Q, K), ``indices`` int64 (Q, K) row indices into ``doc_texts``,
-        best first, with -1 (score 0) where fewer than K documents share a term with the query.
-        """
+    def index(self, doc_texts: Sequence[str], show_progress: bool = False) -> Any:
+        """Tokenise and index ``doc_texts``; the returned object is passed to :meth:`retrieve`."""
         import bm25s
 
         if len(doc_texts) == 0:
             raise GclBenchError("BM25 needs a non-empty corpus")
-        if top_k < 1:
-            raise GclBenchError(f"top_k must be at least 1, got {top_k}")
-        stemmer = self._stemmer()
         doc_tokens = bm25s.tokenize(
-            [text or "" for text in doc_texts], stopwords=self.stopwords, stemmer=stemmer,
+            [text or "" for text in doc_texts], stopwords=self.stopwords, stemmer=self._stemmer(),
             show_progress=show_progress,
         )
         retriever = bm25s.BM25(
@@ -134,18 +125,30 @@ class BM25Retriever:
             backend="numba" if self.backend == "numba" else "numpy",
         )
         retriever.index(doc_tokens, show_progress=show_progress)
+        retriever.gcl_vocab = doc_tokens.vocab
+        retriever.gcl_num_docs = len(doc_texts)
+        return retriever
+
+    def retrieve(
+        self, index: Any, query_texts: Sequence[str], top_k: int, show_progress: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``top_k`` documents of ``index`` per query: ``(scores, indices)`` as :meth:`search_arrays`."""
+        import bm25s
+
+        if top_k < 1:
+            raise GclBenchError(f"top_k must be at least 1, got {top_k}")
         query_tokens = bm25s.tokenize(
-            [text or "" for text in query_texts], stopwords=self.stopwords, stemmer=stemmer,
+            [text or "" for text in query_texts], stopwords=self.stopwords, stemmer=self._stemmer(),
             show_progress=show_progress,
         )
         # Map query tokens into the corpus vocabulary; unknown tokens cannot match anything.
-        vocab = doc_tokens.vocab
+        vocab = index.gcl_vocab
         inverse = {token_id: token for token, token_id in query_tokens.vocab.items()}
         query_ids = [
             [vocab[inverse[token_id]] for token_id in ids if inverse[token_id] in vocab]
             for ids in query_tokens.ids
         ]
-        k = min(int(top_k), len(doc_texts))
+        k = min(int(top_k), index.gcl_num_docs)
         num_queries = len(query_ids)
         scores = np.zeros((num_queries, k), dtype=np.float32)
         indices = np.full((num_queries, k), -1, dtype=np.int64)
@@ -153,7 +156,7 @@ class BM25Retriever:
         if nonempty:
             if self.backend == "numba":
                 _use_cached_numba_kernels()
-            found_indices, found_scores = retriever.retrieve(
+            found_indices, found_scores = index.retrieve(
                 [query_ids[row] for row in nonempty], k=k, backend_selection=self.backend,
                 n_threads=self.n_threads, show_progress=show_progress, return_as="tuple",
             )
@@ -164,6 +167,19 @@ class BM25Retriever:
         indices[unmatched] = -1
         scores[unmatched] = 0.0
         return scores, indices
+
+    def search_arrays(
+        self, doc_texts: Sequence[str], query_texts: Sequence[str], top_k: int, show_progress: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Score every query against every document text; return ``(scores, indices)``.
+
+        ``scores`` is float32 (Q, K), ``indices`` int64 (Q, K) row indices into ``doc_texts``,
+        best first, with -1 (score 0) where fewer than K documents share a term with the query.
+        """
+        if top_k < 1:
+            raise GclBenchError(f"top_k must be at least 1, got {top_k}")
+        index = self.index(doc_texts, show_progress=show_progress)
+        return self.retrieve(index, query_texts, top_k, show_progress=show_progress)
 
     def search(
         self,
