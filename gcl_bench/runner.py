@@ -131,12 +131,18 @@ def is_lexical(model: Any) -> bool:
 
 
 # -- stage: retrieve (lexical) ---------------------------------------------------------------
-def lexical_retrieve(model: Any, split: Split, top_k: int, show_progress: bool = False) -> Retrieval:
-    """Retrieve with a lexical model: its array fast path, else BEIR's ``search`` dict form."""
+def lexical_retrieve(model: Any, split: Split, top_k: int) -> Retrieval:
+    """Retrieve with a lexical model: its array fast path, else BEIR's ``search`` dict form.
+
+    BEIR's form is ``search(corpus, queries, top_k)`` with ``corpus = {doc_id: {"title", "text"}}``
+    and ``queries = {query_id: text}``, returning ``{query_id: {doc_id: score}}``.
+    """
     if hasattr(model, "search_arrays"):
         scores, indices = model.search_arrays(split.doc_titles, split.query_texts, top_k)
         return Retrieval(np.asarray(scores, dtype=np.float32), np.asarray(indices, dtype=np.int64))
-    run = model.search(split.corpus_dicts(), split.query_dicts(), top_k)
+    corpus = {doc_id: {"title": title, "text": ""} for doc_id, title in zip(split.doc_ids, split.doc_titles)}
+    queries = dict(zip(split.query_ids, split.query_texts))
+    run = model.search(corpus, queries, top_k)
     name = getattr(model, "name", type(model).__name__)
     return run_dict_to_arrays(run, split.query_ids, split.doc_ids, top_k, source=f"model {name}")
 
@@ -412,7 +418,7 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
         if not is_main_process():  # nothing to shard: under torchrun, rank 0 does it all
             return None
         with timer.stage("search"):
-            retrieval = lexical_retrieve(model, split, settings.top_k, settings.show_progress)
+            retrieval = lexical_retrieve(model, split, settings.top_k)
     else:
         retrieval = dense_retrieve(model, split, settings, timer)
         if retrieval is None:

@@ -133,3 +133,38 @@ def test_second_dense_run_hits_the_embedding_cache(tmp_path: Path, monkeypatch: 
     assert first["cache"]["embeddings"]["hit"] is False and first["cache"]["embeddings"]["items_encoded"] > 0
     assert second["cache"]["embeddings"] == {"enabled": True, "hit": True, "items_encoded": 0}
     assert second["run"] == first["run"] and second["metrics"] == first["metrics"]
+
+
+class OverlapSearch:
+    """A BEIR-style lexical plug-in: counts shared words between query and title."""
+
+    name = "overlap"
+
+    def search(self, corpus: dict, queries: dict, top_k: int, *args: object, **kwargs: object) -> dict:
+        assert isinstance(corpus, dict) and isinstance(queries, dict)
+        run = {}
+        for qid, text in queries.items():
+            words = set(text.lower().split())
+            scored = {
+                doc_id: float(len(words & set(doc["title"].lower().split())))
+                for doc_id, doc in corpus.items()
+            }
+            best = sorted(scored.items(), key=lambda item: -item[1])[: top_k + 5]  # more than asked
+            run[qid] = {doc_id: score for doc_id, score in best if score > 0}
+        return run
+
+
+def test_lexical_plugin_in_beir_form(tmp_path: Path) -> None:
+    from gcl_bench.metrics import evaluate
+    from gcl_bench.runner import RunSettings, run_evaluation
+
+    split = load_split(None, "zero_shot")
+    settings = RunSettings(model="overlap", split="zero_shot", top_k=20, output_dir=str(tmp_path))
+    results = run_evaluation(settings, model=OverlapSearch(), split=split)
+    written = json.loads((tmp_path / "run.json").read_text())
+    assert max(len(docs) for docs in written.values()) <= 20
+    qrels = split.qrels
+    evaluator = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10"})
+    expected = np.mean([v["ndcg_cut_10"] for v in evaluator.evaluate(written).values()])
+    assert results["metrics"]["ndcg@10"] == pytest.approx(expected, abs=1e-9)
+    assert results["metrics"] == pytest.approx(evaluate(qrels, written, list(results["metrics"])), abs=1e-12)
