@@ -3,12 +3,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 from gcl_bench.cli import main
 
@@ -19,7 +16,6 @@ def _results(folder: Path) -> tuple[dict, dict]:
     return results, run
 
 
-@pytest.mark.skipif(shutil.which("torchrun") is None, reason="torchrun is part of torch")
 def test_torchrun_two_ranks_equals_single_process(tmp_path: Path) -> None:
     args = ["run", "--model", "open_clip:gcl-tiny", "--split", "zero_shot", "-q", "--device", "cpu"]
     single = tmp_path / "single"
