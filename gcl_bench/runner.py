@@ -431,12 +431,7 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
         "schema_version": SCHEMA_VERSION,
         "metrics": {name: float(scored.means[name]) for name in metrics},
         "num_queries": int(scored.num_queries),
-        "queries": {
-            "judged": len(split.qrels),
-            "scored": int(scored.num_queries),
-            "missing_from_run": int(scored.missing_from_run),
-            "without_positive": int(getattr(scored, "without_positive", 0)),
-        },
+        "queries": {key: int(value) for key, value in scored.query_counts().items()},
         "tied_lists": int(scored.tied_lists),
         "curves": {
             family: {str(k): float(scored.means[f"{family}@{k}"]) for k in _curve_cutoffs()}
