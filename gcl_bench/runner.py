@@ -48,7 +48,7 @@ class RunSettings:
     precision: str = "auto"
     dtype: str = "float32"
     pretrained: str | None = None
-    model_args: dict[str, str] = field(default_factory=dict)
+    model_args: dict[str, Any] = field(default_factory=dict)
     query_fields: str | None = None
     doc_fields: str | None = None
     context_length: int | None = None
@@ -347,19 +347,6 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._=+-]+", "-", name).strip("-") or "unnamed"
 
 
-def model_description(model: Any, settings: RunSettings) -> dict[str, Any]:
-    """The results.json ``model`` section: the model's own description, completed."""
-    described = dict(model.describe()) if hasattr(model, "describe") else {}
-    described.setdefault("name", getattr(model, "name", None) or settings.model)
-    described.setdefault("family", getattr(model, "family", "plugin"))
-    described.setdefault("checkpoint", settings.pretrained)
-    described.setdefault("checkpoint_sha256", None)
-    described.setdefault("spec", settings.model)
-    if hasattr(model, "fingerprint") and "fingerprint" not in described:
-        described["fingerprint"] = model.fingerprint()
-    return described
-
-
 def write_outputs(
     output_dir: Path,
     results: dict[str, Any],
@@ -426,7 +413,9 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
 
     with timer.stage("score"):
         scored = score_stage(split, retrieval, metrics)
-    model_info = model_description(model, settings)
+    from gcl_bench.models import describe_model
+
+    model_info = describe_model(model, settings.model, checkpoint=settings.pretrained)
     results: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "metrics": {name: float(scored.means[name]) for name in metrics},

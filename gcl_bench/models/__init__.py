@@ -491,18 +491,14 @@ def parse_fields(spec: Any, side: str | None = None, default: Mapping[str, float
     return _parse(spec, side, default)
 
 
-def describe_model(model: Any, spec: str | None = None) -> dict[str, Any]:
-    """The results.json ``model`` section for any model: its ``describe()`` or what can be read."""
-    if hasattr(model, "describe") and callable(model.describe):
-        info = dict(model.describe())
-    else:
-        info = {
-            "name": getattr(model, "name", None) or spec or type(model).__name__,
-            "family": "plugin",
-            "checkpoint": None,
-            "checkpoint_sha256": None,
-        }
-    info.setdefault("name", spec or type(model).__name__)
+def describe_model(model: Any, spec: str | None = None, checkpoint: str | None = None) -> dict[str, Any]:
+    """The results.json ``model`` section for any model: its ``describe()``, completed with what can
+    be read from the object (name, family, fingerprint) and ``checkpoint`` where it says none."""
+    info = dict(model.describe()) if callable(getattr(model, "describe", None)) else {}
+    info.setdefault("name", getattr(model, "name", None) or spec or type(model).__name__)
+    info.setdefault("family", getattr(model, "family", "plugin"))
+    info.setdefault("checkpoint", checkpoint)
+    info.setdefault("checkpoint_sha256", None)
     if spec is not None:
         info.setdefault("spec", spec)
     if "fingerprint" not in info and callable(getattr(model, "fingerprint", None)):
