@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,14 +83,6 @@ def sha256_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
         while chunk := handle.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def replace_dir(staging: Path, final: Path) -> None:
-    """Move every file of ``staging`` into ``final`` (each by an atomic rename), then remove ``staging``."""
-    final.mkdir(parents=True, exist_ok=True)
-    for item in staging.iterdir():
-        os.replace(item, final / item.name)
-    shutil.rmtree(staging, ignore_errors=True)
 
 
 def write_files(folder: str | os.PathLike[str], payloads: dict[str, bytes]) -> dict[str, Path]:

@@ -1,6 +1,6 @@
 """Reading judgement and run files in the formats researchers pass around.
 
-Judgements: gcl_bench / Marqo-GS JSON (``{query: {doc_id: grade}}``), TREC qrels
+Judgements: gcl_bench / Marqo-GS JSON (``{query: {doc_id: grade}}``, read as gt files are), TREC qrels
 (``qid iter docno grade``) and BEIR qrels TSV (``query-id corpus-id score`` with a header).
 Runs: BEIR JSON (``{query: {doc_id: score}}``) and TREC runs (``qid Q0 docno rank score tag``);
 a TREC run written by ``gcl-bench run --trec`` has a ``<run>.qids.json`` map beside it that
@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from gcl_bench.data.judgements import read_gt
 from gcl_bench.errors import GclBenchError
 from gcl_bench.io import read_json
 
@@ -28,16 +29,8 @@ def read_qrels(path: str | os.PathLike[str]) -> dict[str, dict[str, int]]:
     if not path.is_file():
         raise GclBenchError("judgement file not found", path)
     if _is_json(path):
-        data = read_json(path)
-        if not isinstance(data, dict):
-            raise GclBenchError("expected a JSON object {query: {doc_id: grade}}", path)
-        qrels: dict[str, dict[str, int]] = {}
-        for qid, docs in data.items():
-            if not isinstance(docs, dict):
-                raise GclBenchError(f"judgements of query {qid!r} are not an object", path)
-            qrels[str(qid)] = {str(doc): _grade(grade, path, qid, doc) for doc, grade in docs.items()}
-        return qrels
-    qrels = {}
+        return read_gt(path)
+    qrels: dict[str, dict[str, int]] = {}
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             parts = line.split()
@@ -57,10 +50,11 @@ def read_qrels(path: str | os.PathLike[str]) -> dict[str, dict[str, int]]:
     return qrels
 
 
-def _grade(value: object, path: Path, qid: str, doc: str, line: int | None = None) -> int:
-    where = f"line {line}: " if line else ""
+def _grade(value: str, path: Path, qid: str, doc: str, line: int) -> int:
+    """A grade read from a text line: an integer >= 0 (``2`` or ``2.0``)."""
+    where = f"line {line}: "
     try:
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
     except (TypeError, ValueError):
         raise GclBenchError(f"{where}grade {value!r} of ({qid!r}, {doc!r}) is not a number", path) from None
     if number != int(number) or number < 0:

@@ -1,22 +1,9 @@
 """Option parsing shared by several sub-commands."""
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import click
 
 from gcl_bench.errors import GclBenchError
-
-
-def parse_key_values(pairs: Iterable[str], option: str = "--model-arg") -> dict[str, str]:
-    """``("k=v", ...)`` -> ``{"k": "v"}``; a pair without ``=`` is an error naming the option."""
-    parsed: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise GclBenchError(f"{option} expects key=value, got {pair!r}")
-        parsed[key.strip()] = value
-    return parsed
 
 
 def parse_metric_list(text: str | None) -> list[str] | None:

@@ -9,7 +9,6 @@ from gcl_bench.commands.common import (
     data_dir_option,
     image_root_option,
     metrics_table,
-    parse_key_values,
     parse_metric_list,
     subset_option,
 )
@@ -64,6 +63,7 @@ def command(
 
     from gcl_bench.data import SPLITS, canonical_split
     from gcl_bench.metrics import DEFAULT_METRICS
+    from gcl_bench.models import parse_model_args
 
     console = Console(stderr=True, quiet=quiet)
     if splits.strip().lower() == "all":
@@ -75,7 +75,7 @@ def command(
         model=model, data_dir=data_dir, subset=subset, eval_set=eval_set, image_root=image_root,
         top_k=top_k, index=index, index_recall=index_recall, batch_size=batch_size,
         device=device, precision=precision, dtype=dtype, pretrained=pretrained,
-        model_args=parse_key_values(model_args), query_fields=query_fields,
+        model_args=parse_model_args(model_args), query_fields=query_fields,
         doc_fields=doc_fields, context_length=context_length, num_workers=num_workers,
         use_cache=not no_cache, trust_checkpoint=trust_checkpoint, metrics=metric_names,
         trec=trec, weight_column=weight_column, show_progress=not quiet,
