@@ -44,6 +44,7 @@ import numpy as np
 
 from gcl_bench import distributed
 from gcl_bench.errors import GclBenchError
+from gcl_bench.fields import FieldEmbeddings, active_fields, fuse_fields, parse_fields
 from gcl_bench.index.cache import (
     CacheEntry,
     EmbeddingCache,
@@ -54,8 +55,6 @@ from gcl_bench.index.cache import (
     image_stamp,
 )
 
-QUERY_FIELDS = ("text",)
-DOC_FIELDS = ("title", "image")
 DEFAULT_SHARD_SIZE = 16_384
 """Items per cache shard: the unit of resumption after an interruption."""
 
@@ -116,23 +115,13 @@ def _is_field_adapter(model: Any) -> bool:
     return all(hasattr(model, attr) for attr in ("encode_field", "query_fields", "doc_fields"))
 
 
-def _check_weights(model: Any, side: str, weights: Any, allowed: tuple[str, ...]) -> dict[str, float]:
-    if not isinstance(weights, dict) or not weights:
-        raise GclBenchError(f"model {model_name(model)}: {side} fields must be a non-empty {{field: weight}}")
-    checked: dict[str, float] = {}
-    for name, weight in weights.items():
-        if name not in allowed:
-            raise GclBenchError(
-                f"model {model_name(model)}: unknown {side} field {name!r} (valid: {', '.join(allowed)})"
-            )
-        weight = float(weight)
-        if not np.isfinite(weight) or weight < 0:
-            raise GclBenchError(f"model {model_name(model)}: {side} field {name!r} has weight {weight}")
-        if weight > 0:
-            checked[name] = weight
-    if not checked:
-        raise GclBenchError(f"model {model_name(model)}: every {side} field has weight 0")
-    return checked
+def _model_fields(model: Any, side: str) -> dict[str, float]:
+    """The positively weighted fields of a field adapter's ``side``, checked by :func:`parse_fields`."""
+    weights = model.query_fields if side == "query" else model.doc_fields
+    try:
+        return active_fields(parse_fields(weights, side))
+    except GclBenchError as err:
+        raise GclBenchError(f"model {model_name(model)}: {err.message}") from None
 
 
 def as_embedding_matrix(
@@ -181,8 +170,8 @@ def _field_jobs(
 ) -> list[_Job]:
     name = model_name(model)
     fingerprint = str(model.fingerprint())
-    query_weights = _check_weights(model, "query", model.query_fields, QUERY_FIELDS)
-    doc_weights = _check_weights(model, "doc", model.doc_fields, DOC_FIELDS)
+    query_weights = _model_fields(model, "query")
+    doc_weights = _model_fields(model, "doc")
     jobs: list[_Job] = []
 
     def add(side: str, field_name: str, weight: float, values: list[Any], items_hash: str,
@@ -372,16 +361,15 @@ def _merge(
     without_ids: list[str] = []
     unusable: dict[str, int] = {}
     if field_mode:
-        queries, query_has = _combine([j for j in jobs if j.side == "query"], vectors, split.num_queries,
-                                      dim, np.float32, split.query_ids, name, unusable)
+        queries, query_has = _fuse(jobs, "query", vectors, split.num_queries, dim, np.float32,
+                                   split.query_ids, unusable)
         if not query_has.all():
             bad = [split.query_ids[i] for i in np.flatnonzero(~query_has)[:5]]
             raise GclBenchError(
                 f"model {name}: {int((~query_has).sum())} queries could not be encoded "
                 f"(first ids: {', '.join(bad)})"
             )
-        docs, has = _combine([j for j in jobs if j.side == "doc"], vectors, split.num_docs, dim,
-                             doc_dtype, split.doc_ids, name, unusable)
+        docs, has = _fuse(jobs, "doc", vectors, split.num_docs, dim, doc_dtype, split.doc_ids, unusable)
         if not has.all():
             doc_rows = np.flatnonzero(has).astype(np.int64)
             without_ids = [split.doc_ids[i] for i in np.flatnonzero(~has)]
@@ -472,45 +460,20 @@ def _normalised(array: np.ndarray, ids: list[str], model: str, what: str,
     return out
 
 
-def _combine(
-    jobs: list[_Job], vectors: dict[str, np.ndarray], n: int, dim: int, out_dtype: Any,
-    ids: list[str], model: str, unusable: dict[str, int], block: int = 65_536,
+def _fuse(
+    jobs: list[_Job], side: str, vectors: dict[str, np.ndarray], n: int, dim: int, out_dtype: Any,
+    ids: Any, unusable: dict[str, int],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted average of each item's usable fields (weights renormalised), L2-normalised.
+    """Fuse ``side``'s field embeddings (:func:`gcl_bench.fields.fuse_fields`); count all-NaN rows.
 
-    Returns the rows of the items that have at least one usable field, and that mask; counts
-    the values the adapter returned as all-NaN rows into ``unusable``.
+    A side without any job (no item has any of its fields) has no row at all.
     """
-    masks = [job.present if job.present is not None else np.ones(n, dtype=bool) for job in jobs]
-    starts = [np.concatenate([[0], np.cumsum(mask)]) for mask in masks]
-    # an all-NaN row is a value the adapter could not use (e.g. an image that fails to decode)
-    valid = [~np.isnan(np.asarray(vectors[job.label][:, 0], dtype=np.float32)) for job in jobs]
-    usable = []
-    for job, mask, ok in zip(jobs, masks, valid):
-        effective = mask.copy()
-        effective[mask] = ok
-        usable.append(effective)
-        unusable[job.label] = int((~ok).sum())
-    has = np.zeros(n, dtype=bool)
-    for effective in usable:
-        has |= effective
-    out = np.empty((int(has.sum()), dim), dtype=out_dtype)
-    written = 0
-    for a in range(0, n, block):
-        b = min(n, a + block)
-        acc = np.zeros((b - a, dim), dtype=np.float32)
-        weight_sum = np.zeros(b - a, dtype=np.float32)
-        for job, start, ok, effective in zip(jobs, starts, valid, usable):
-            local = effective[a:b]
-            rows = vectors[job.label][start[a] : start[b]][ok[start[a] : start[b]]]
-            acc[local] += job.weight * np.asarray(rows, dtype=np.float32)
-            weight_sum += job.weight * local
-        keep = has[a:b]
-        acc = acc[keep] / weight_sum[keep, None]
-        norms = np.linalg.norm(acc, axis=1, keepdims=True)
-        if (norms == 0).any():
-            bad = np.flatnonzero(keep)[int(np.flatnonzero(norms[:, 0] == 0)[0])] + a
-            raise GclBenchError(f"model {model}: item {ids[bad]!r} has a zero combined embedding")
-        out[written : written + len(acc)] = acc / norms
-        written += len(acc)
-    return out, has
+    side_jobs = [job for job in jobs if job.side == side]
+    if not side_jobs:
+        return np.empty((0, dim), dtype=out_dtype), np.zeros(n, dtype=bool)
+    fused = fuse_fields(
+        [FieldEmbeddings(job.label, vectors[job.label], job.weight, job.present) for job in side_jobs],
+        n, dtype=out_dtype, ids=ids,
+    )
+    unusable.update(fused.unusable)
+    return fused.embeddings, fused.has_field

@@ -12,7 +12,8 @@ import torch.nn.functional as F
 from open_clip.loss import ClipLoss
 
 from gcl_bench.errors import GclBenchError
-from gcl_bench.train.losses import PSI_NAMES, GCLLoss, combine_fields, score_weights
+from gcl_bench.fields import fuse_fields_torch
+from gcl_bench.train.losses import PSI_NAMES, GCLLoss, score_weights
 
 
 def _features(n: int = 8, dim: int = 16, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -115,13 +116,13 @@ def test_combine_fields_renormalises_over_present_fields():
     image = F.normalize(torch.randn(3, 4, generator=gen), dim=-1)
     title = F.normalize(torch.randn(3, 4, generator=gen), dim=-1)
     present = {"image": torch.tensor([True, False, True]), "title": torch.tensor([True, True, False])}
-    fused = combine_fields({"image": image, "title": title}, {"image": 0.9, "title": 0.1}, present)
+    fused = fuse_fields_torch({"image": image, "title": title}, {"image": 0.9, "title": 0.1}, present)
     assert torch.allclose(fused[0], F.normalize(0.9 * image[0] + 0.1 * title[0], dim=-1), atol=1e-6)
     assert torch.allclose(fused[1], title[1], atol=1e-6)
     assert torch.allclose(fused[2], image[2], atol=1e-6)
     assert torch.allclose(fused.norm(dim=-1), torch.ones(3), atol=1e-6)
     with pytest.raises(ValueError):
-        combine_fields({"image": image}, {"image": 1.0}, {"image": torch.tensor([True, False, True])})
+        fuse_fields_torch({"image": image}, {"image": 1.0}, {"image": torch.tensor([True, False, True])})
 
 
 def _free_port() -> int:

@@ -10,15 +10,14 @@ import pytest
 import torch
 
 from gcl_bench.errors import GclBenchError
+from gcl_bench.fields import FieldEmbeddings, fuse_fields, parse_fields
 from gcl_bench.models import (
     get_model_info,
     list_models,
     load_model,
-    parse_fields,
     parse_model_args,
     register_model,
 )
-from gcl_bench.models.base import combine_fields
 
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "query", ":", "passage", "red", "shoe",
          "blue", "hat", "leather", "cotton", "green", "bag", "x"]
@@ -38,7 +37,7 @@ def test_parse_fields_forms_and_errors():
             parse_fields(bad, "doc")
 
 
-def test_combine_fields_matches_reference_rule():
+def test_fuse_fields_matches_reference_rule():
     rng = np.random.default_rng(0)
 
     def unit(n, d):
@@ -50,8 +49,12 @@ def test_combine_fields_matches_reference_rule():
     title[3] = np.nan  # document 3 has no title
     image[4] = title[4] = np.nan  # document 4 has nothing
     weights = {"image": 0.9, "title": 0.1}
-    got, no_field = combine_fields({"image": image, "title": title}, weights)
-    assert no_field.tolist() == [False, False, False, False, True]
+    fused = fuse_fields([FieldEmbeddings(name, rows, weights[name]) for name, rows in
+                         (("image", image), ("title", title))], 5, block=2)
+    assert fused.has_field.tolist() == [True, True, True, True, False]
+    assert fused.unusable == {"image": 2, "title": 2}
+    got = fused.embeddings
+    assert got.shape == (4, 8)
     for i in range(4):  # the reference: zero absent weights, rescale to 1, weighted sum, normalise
         w = np.array([0.9 if not np.isnan(image[i]).any() else 0.0,
                       0.1 if not np.isnan(title[i]).any() else 0.0])
@@ -59,6 +62,11 @@ def test_combine_fields_matches_reference_rule():
         vec = w[0] * np.nan_to_num(image[i]) + w[1] * np.nan_to_num(title[i])
         np.testing.assert_allclose(got[i], vec / np.linalg.norm(vec), rtol=1e-5, atol=1e-6)
     assert got.dtype == np.float32
+    # the same fields given only for the items that have them (the encode stage's form)
+    has_image = ~np.isnan(image).any(axis=1)
+    compact = fuse_fields([FieldEmbeddings("image", image[has_image], 0.9, has_image),
+                           FieldEmbeddings("title", title, 0.1)], 5)
+    np.testing.assert_array_equal(compact.embeddings, got)
 
 
 def test_parse_model_args_types():

@@ -11,7 +11,8 @@ import torch
 
 from gcl_bench.data import read_triplets
 from gcl_bench.errors import GclBenchError
-from gcl_bench.train.data import BatchPlan, TripletData, parse_fields
+from gcl_bench.fields import parse_fields
+from gcl_bench.train.data import BatchPlan, TripletData
 from gcl_bench.train.loop import TrainConfig, checkpoint_path, train
 
 COLOURS = {"red": (220, 30, 30), "blue": (30, 30, 220), "green": (30, 200, 30), "black": (10, 10, 10)}

@@ -14,8 +14,8 @@ def command(as_json: bool, verbose: bool) -> None:
     `--model open_clip:ARCH --pretrained PATH`, any Hugging Face E5 model as `--model e5:NAME`,
     and your own encoder as `--model path/to/file.py:ClassName`.
     """
+    from gcl_bench.fields import format_fields
     from gcl_bench.models import get_model_info, list_models, weights_status
-    from gcl_bench.models.base import format_fields
 
     rows = []
     for name in list_models():

@@ -9,6 +9,6 @@
 from __future__ import annotations
 
 from gcl_bench.index.cache import EmbeddingCache
-from gcl_bench.index.engine import KINDS, Index, build_index, index_recall, resolve_device, search
+from gcl_bench.index.engine import KINDS, Index, build_index, index_recall, search
 
-__all__ = ["KINDS", "EmbeddingCache", "Index", "build_index", "index_recall", "resolve_device", "search"]
+__all__ = ["KINDS", "EmbeddingCache", "Index", "build_index", "index_recall", "search"]

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from gcl_bench.devices import resolve_device
 from gcl_bench.errors import GclBenchError
 
 KINDS = ("flat", "ivf", "hnsw", "ivfpq")
@@ -55,22 +56,6 @@ class Index:
             "build_seconds": round(self.build_seconds, 3),
             **self.params,
         }
-
-
-def resolve_device(device: str | None) -> str:
-    """``"auto"`` -> ``"cuda"`` when torch sees a GPU, else ``"cpu"``; other values pass through."""
-    if device in (None, "auto"):
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda"):
-        import torch
-
-        if not torch.cuda.is_available():
-            raise GclBenchError(f"device {device!r} requested but torch sees no CUDA GPU")
-    elif device != "cpu":
-        raise GclBenchError(f"unknown device {device!r}: use auto, cpu or cuda[:N]")
-    return device
 
 
 def _faiss_gpus() -> int:

@@ -41,7 +41,6 @@ __all__ = [
     "list_models",
     "load_model",
     "parse_model_args",
-    "parse_fields",
     "describe_model",
     "weights_status",
     "ENTRY_POINT_GROUP",
@@ -482,13 +481,6 @@ def _parse_value(raw: str) -> Any:
         except json.JSONDecodeError:
             raise GclBenchError(f"--model-arg value {raw!r} is not valid JSON") from None
     return raw
-
-
-def parse_fields(spec: Any, side: str | None = None, default: Mapping[str, float] | None = None) -> dict[str, float]:
-    """Re-export of :func:`gcl_bench.models.base.parse_fields` (``"image:0.9,title:0.1"`` -> dict)."""
-    from gcl_bench.models.base import parse_fields as _parse
-
-    return _parse(spec, side, default)
 
 
 def describe_model(model: Any, spec: str | None = None, checkpoint: str | None = None) -> dict[str, Any]:

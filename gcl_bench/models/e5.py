@@ -24,17 +24,10 @@ from typing import Any
 
 import numpy as np
 
+from gcl_bench.devices import resolve_device
 from gcl_bench.errors import GclBenchError
-from gcl_bench.models.base import (
-    DenseAdapter,
-    autocast,
-    check_side_field,
-    is_missing_text,
-    parse_fields,
-    resolve_device,
-    resolve_precision,
-    sha256_text,
-)
+from gcl_bench.fields import DEFAULT_QUERY_FIELDS, check_side_field, is_missing_text, parse_fields
+from gcl_bench.models.base import DenseAdapter, autocast, resolve_precision, sha256_text
 
 DEFAULT_QUERY_PREFIX = "query: "
 DEFAULT_DOC_PREFIX = "passage: "
@@ -74,7 +67,7 @@ class E5Retriever(DenseAdapter):
 
         self.source = os.fspath(name_or_path)
         self.name = name or f"e5:{self.source}"
-        self.query_fields = parse_fields(query_fields, "query", {"text": 1.0})
+        self.query_fields = parse_fields(query_fields, "query", DEFAULT_QUERY_FIELDS)
         self.doc_fields = parse_fields(doc_fields, "doc", {"title": 1.0})
         if self.doc_fields.get("image", 0) > 0:
             raise GclBenchError(f"{self.name} encodes text only; use --doc-fields title")

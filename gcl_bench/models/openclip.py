@@ -24,25 +24,21 @@ from typing import Any
 
 import numpy as np
 
+from gcl_bench.devices import resolve_device
 from gcl_bench.errors import GclBenchError
-from gcl_bench.models.base import (
-    SIDE_FIELDS,
-    DenseAdapter,
-    autocast,
-    check_side_field,
+from gcl_bench.fields import (
+    DEFAULT_DOC_FIELDS,
+    DEFAULT_QUERY_FIELDS,
+    field_tower,
     is_missing_text,
     parse_fields,
-    resolve_device,
-    resolve_precision,
-    sha256_text,
 )
+from gcl_bench.models.base import DenseAdapter, autocast, resolve_precision, sha256_text
 from gcl_bench.models.checkpoint import apply_state_dict, checkpoint_sha256, load_state_dict
 
 #: gcl_bench's own open_clip architecture configs (gcl-tiny, gcl-e5-large-v2).
 MODEL_CONFIG_DIR = Path(__file__).resolve().parent.parent / "assets" / "model_configs"
 
-DEFAULT_QUERY_FIELDS = {"text": 1.0}
-DEFAULT_DOC_FIELDS = {"image": 0.9, "title": 0.1}
 DEFAULT_CONTEXT_LENGTH = 77
 RANDOM_INIT_SEED = 0
 
@@ -203,8 +199,7 @@ class OpenClipRetriever(DenseAdapter):
         return self._fingerprint
 
     def field_cache_key(self, side: str, field: str) -> dict[str, Any]:
-        check_side_field(side, field)
-        kind = SIDE_FIELDS[side][field]
+        kind = field_tower(side, field)
         key: dict[str, Any] = {
             "family": self.family,
             "arch": self.arch,
@@ -239,10 +234,10 @@ class OpenClipRetriever(DenseAdapter):
         self, side: str, field: str, values: Sequence[Any], batch_size: int = 256
     ) -> np.ndarray:
         """Encode ``values`` of one field; float32 (n, D), rows L2-normalised, NaN rows unusable."""
-        check_side_field(side, field)
+        kind = field_tower(side, field)
         if batch_size <= 0:
             raise GclBenchError(f"batch size must be positive, got {batch_size}")
-        if SIDE_FIELDS[side][field] == "text":
+        if kind == "text":
             return self._encode_texts(list(values), self.prefixes[side], batch_size)
         return self._encode_images(list(values), batch_size)
 

@@ -1,6 +1,6 @@
 """GCL training: weighted contrastive losses, triplet data and the training loop.
 
-``GCLLoss`` and ``combine_fields`` (losses), ``TripletData``/``BatchPlan`` (data) and
+``GCLLoss`` (losses), ``TripletData``/``BatchPlan`` (data) and
 ``TrainConfig``/``train`` (loop); ``gcl-bench train`` and ``python -m gcl_bench.train`` run it.
 The loop module (and with it open_clip) is imported on first use of its names.
 """
@@ -12,12 +12,11 @@ from gcl_bench.train.losses import (
     PSI_NAMES,
     PSI_SCORE_COLUMN,
     GCLLoss,
-    combine_fields,
     score_weights,
 )
 
-__all__ = ["PSI_NAMES", "PSI_SCORE_COLUMN", "GCLLoss", "TrainConfig", "TrainResult", "combine_fields",
-           "score_weights", "train"]
+__all__ = ["PSI_NAMES", "PSI_SCORE_COLUMN", "GCLLoss", "TrainConfig", "TrainResult", "score_weights",
+           "train"]
 
 
 def __getattr__(name: str) -> Any:

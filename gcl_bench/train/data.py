@@ -24,30 +24,6 @@ import torch
 from gcl_bench.errors import GclBenchError
 from gcl_bench.train.losses import PSI_NAMES, PSI_SCORE_COLUMN
 
-DEFAULT_QUERY_FIELDS = "text:1"
-DEFAULT_DOC_FIELDS = "image:0.9,title:0.1"
-
-
-def parse_fields(spec: str | dict[str, float], side: str) -> dict[str, float]:
-    """``"image:0.9,title:0.1"`` -> ``{"image": 0.9, "title": 0.1}`` for ``side`` "query" or "doc",
-    exactly as evaluation parses ``--query-fields``/``--doc-fields``; unknown names raise
-    GclBenchError listing the valid ones."""
-    from gcl_bench.models.base import parse_fields as parse
-
-    return parse(spec, side)
-
-
-def field_tower(side: str, name: str) -> str:
-    """Which tower encodes a field: ``"text"`` or ``"image"``."""
-    from gcl_bench.models.base import SIDE_FIELDS
-
-    return SIDE_FIELDS[side][name]
-
-
-def format_fields(fields: dict[str, float]) -> str:
-    """The inverse of :func:`parse_fields`: ``{"image": 0.9, "title": 0.1}`` -> ``image:0.9,title:0.1``."""
-    return ",".join(f"{name}:{weight:g}" for name, weight in fields.items())
-
 
 def _factorize(values: Sequence[str]) -> np.ndarray:
     codes: dict[str, int] = {}

@@ -38,15 +38,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from gcl_bench.errors import GclBenchError
-from gcl_bench.train.data import (
-    BatchCollator,
-    BatchPlan,
+from gcl_bench.fields import (
+    active_fields,
     field_tower,
     format_fields,
-    load_triplets,
+    fuse_fields_torch,
     parse_fields,
 )
-from gcl_bench.train.losses import PSI_NAMES, GCLLoss, combine_fields
+from gcl_bench.train.data import BatchCollator, BatchPlan, load_triplets
+from gcl_bench.train.losses import PSI_NAMES, GCLLoss
 
 CHECKPOINT_DIR = "checkpoints"
 LATEST = "latest.pt"
@@ -130,7 +130,7 @@ class DualEncoder(nn.Module):
             else:
                 features = self.model.encode_text(inputs[name])
             embeddings[name] = F.normalize(features.float(), dim=-1)
-        return combine_fields(embeddings, fields, present)
+        return fuse_fields_torch(embeddings, fields, present)
 
     def forward(self, query_inputs: dict[str, torch.Tensor], doc_inputs: dict[str, torch.Tensor],
                 doc_present: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -156,7 +156,7 @@ class Dist:
 def _init_distributed(device_name: str) -> Dist:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    from gcl_bench.models.base import resolve_device
+    from gcl_bench.devices import resolve_device
 
     device_name = resolve_device(device_name)
     if world > 1:
@@ -331,17 +331,13 @@ def _check_config(config: TrainConfig) -> None:
         raise GclBenchError("--warmup, --save-every and --eval-every must not be negative")
 
 
-def _active(fields: dict[str, float]) -> dict[str, float]:
-    return {name: weight for name, weight in fields.items() if weight > 0}
-
-
 def train(config: TrainConfig) -> TrainResult:
     """Train one model; see the module docstring. Returns where the final checkpoint is."""
     _check_config(config)
     if config.threads:
         torch.set_num_threads(config.threads)
-    query_fields = _active(parse_fields(config.query_fields, "query"))
-    doc_fields = _active(parse_fields(config.doc_fields, "doc"))
+    query_fields = active_fields(parse_fields(config.query_fields, "query"))
+    doc_fields = active_fields(parse_fields(config.doc_fields, "doc"))
     dist_info = _init_distributed(config.device)
     device = dist_info.device
     use_amp = device.type == "cuda" if config.amp is None else (config.amp and device.type == "cuda")

@@ -1,4 +1,4 @@
-"""Generalized Contrastive Learning losses and the multi-field embedding helper.
+"""Generalized Contrastive Learning losses.
 
 The GCL loss (Zhu, Jung and Clark, "Generalized Contrastive Learning for Multi-Modal Retrieval
 and Ranking", arXiv 2404.08535, §3) is CLIP's symmetric InfoNCE in which every pair of the batch
@@ -9,7 +9,7 @@ exactly open_clip's ``ClipLoss``, the fine-tuned CLIP baseline of the paper.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -69,34 +69,6 @@ def score_weights(scores: torch.Tensor | None, psi: str, score_max: float = 1.0,
     if scores is None:
         raise GclBenchError(f"psi={psi!r} needs scores (column {PSI_SCORE_COLUMN[psi]})")
     return _PSI_FUNCTIONS[psi](scores.float() / float(score_max))
-
-
-def combine_fields(field_embeddings: Mapping[str, torch.Tensor], weights: Mapping[str, float],
-                   present: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
-    """Weighted average of per-field embeddings, renormalised over present fields, L2-normalised.
-
-    ``field_embeddings[f]`` is (N, D) (each row L2-normalised by the encoder), ``weights[f]`` the
-    field's weight and ``present[f]`` an optional (N,) bool mask of rows that have that field
-    (a missing title or image). Row n is
-    ``normalize(sum_f weights[f] * present[f][n] * e_f[n] / sum_f weights[f] * present[f][n])``.
-    A row without any present field raises ValueError (the data layer drops such rows first).
-    """
-    names = [name for name in weights if name in field_embeddings]
-    if not names:
-        raise ValueError("no field embeddings for the given weights")
-    first = field_embeddings[names[0]]
-    total = torch.zeros_like(first)
-    norm = torch.zeros(first.shape[0], dtype=first.dtype, device=first.device)
-    for name in names:
-        weight = torch.full((first.shape[0],), float(weights[name]), dtype=first.dtype,
-                            device=first.device)
-        if present is not None and name in present:
-            weight = weight * present[name].to(device=first.device, dtype=first.dtype)
-        total = total + weight[:, None] * field_embeddings[name]
-        norm = norm + weight
-    if bool((norm <= 0).any()):
-        raise ValueError("a row has no present field with a positive weight")
-    return F.normalize(total / norm[:, None], dim=-1)
 
 
 def _gather_with_grad(tensor: torch.Tensor) -> torch.Tensor:
