@@ -1,4 +1,4 @@
-"""What gcl_bench's own dense adapters share: precision, identity and the BEIR methods.
+"""What gcl_bench's own dense adapters share: precision, identity, error text and the BEIR methods.
 
 A dense adapter encodes one *field* at a time (the query ``text``; a document's ``title`` or
 ``image``) into L2-normalised rows; a side's embedding is the fusion of its field embeddings by
@@ -48,6 +48,12 @@ def autocast(device: str, precision: str) -> Any:
         dtype = torch.float16 if precision == "fp16" else torch.bfloat16
         return torch.autocast("cuda", dtype=dtype)
     return contextlib.nullcontext()
+
+
+def first_line(err: BaseException) -> str:
+    """The first line of an exception's message (its type name when empty), for one-line errors."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 def sha256_text(*parts: Any) -> str:

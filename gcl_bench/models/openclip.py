@@ -33,7 +33,7 @@ from gcl_bench.fields import (
     is_missing_text,
     parse_fields,
 )
-from gcl_bench.models.base import DenseAdapter, autocast, resolve_precision, sha256_text
+from gcl_bench.models.base import DenseAdapter, autocast, first_line, resolve_precision, sha256_text
 from gcl_bench.models.checkpoint import apply_state_dict, checkpoint_sha256, load_state_dict
 
 #: gcl_bench's own open_clip architecture configs (gcl-tiny, gcl-e5-large-v2).
@@ -155,8 +155,8 @@ class OpenClipRetriever(DenseAdapter):
         logging.disable(logging.ERROR)  # open_clip logs warnings/errors that the GclBenchError below replaces
         try:
             model, _, preprocess = open_clip.create_model_and_transforms(arch, pretrained=tag, **kwargs)
-        except Exception as err:  # noqa: BLE001 - download / HF config failures
-            text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        except Exception as err:  # download / HF config failures
+            text = first_line(err)
             if tag is not None:
                 raise GclBenchError(
                     f"cannot load open_clip weights {arch}/{tag} ({text}); open_clip downloads "
@@ -180,7 +180,7 @@ class OpenClipRetriever(DenseAdapter):
 
         try:
             return open_clip.get_tokenizer(arch, context_length=self.context_length)
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             raise GclBenchError(f"cannot load the tokenizer of {arch} ({err})") from None
 
     # -- identity -------------------------------------------------------------------------
