@@ -13,6 +13,10 @@ Field values: ``text`` and ``title`` are strings; ``image`` is a file path or a 
 the model cannot encode (``None``, an empty title, an image that cannot be read) gives a row of
 NaN in :meth:`~DenseAdapter.encode_field`, which fusion treats as an absent field. A row with no
 usable field at all is never silently zero: it is reported.
+
+A :class:`DenseAdapter` is both a field encoder and a BEIR dense encoder in the sense of
+:mod:`gcl_bench.models.protocols`. This module may import numpy, :mod:`gcl_bench.errors` and
+:mod:`gcl_bench.fields` (torch only inside functions).
 """
 from __future__ import annotations
 

@@ -15,6 +15,9 @@ Usage::
 
     state_dict = load_state_dict("gcl-vitb32-117-gs-full-states.pt")
     apply_state_dict(model, state_dict, "gcl-vitb32-117-gs-full-states.pt")
+
+This module may import torch, safetensors and open_clip (inside functions),
+:mod:`gcl_bench.errors`, :mod:`gcl_bench.io` and :mod:`gcl_bench.models.base`.
 """
 from __future__ import annotations
 

@@ -14,6 +14,10 @@ Usage::
 
     model = E5Retriever("intfloat/e5-large-v2")          # or a local folder
     query_embeddings = model.encode_queries([{"text": "red running shoes"}])
+
+This module may import torch and transformers (inside the class), :mod:`gcl_bench.devices`,
+:mod:`gcl_bench.errors`, :mod:`gcl_bench.fields` and :mod:`gcl_bench.models.base` /
+:mod:`~gcl_bench.models.checkpoint`.
 """
 from __future__ import annotations
 

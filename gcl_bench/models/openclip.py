@@ -13,6 +13,10 @@ Usage::
     model = OpenClipRetriever("ViT-B-32", "gcl-vitb32-117-gs-full-states.pt",
                               doc_fields="image:0.9,title:0.1")
     doc_embeddings = model.encode_corpus([{"title": "red shoe", "image": "shoe.jpg"}])
+
+This module may import torch, open_clip and PIL (inside functions), :mod:`gcl_bench.devices`,
+:mod:`gcl_bench.errors`, :mod:`gcl_bench.fields` and :mod:`gcl_bench.models.base` /
+:mod:`~gcl_bench.models.checkpoint`.
 """
 from __future__ import annotations
 
