@@ -19,7 +19,6 @@ staging folder inside the target and is moved into place when complete.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import http.client
 import os
 import posixpath
@@ -341,8 +340,3 @@ def download_archive(
         with contextlib.suppress(FileNotFoundError):
             archive.unlink()
     return {"url": url, "archive": str(archive), "extracted": extracted, "skipped": False}
-
-
-def sha256_bytes(data: bytes) -> str:
-    """Hex SHA-256 of ``data`` (for tests and manifests)."""
-    return hashlib.sha256(data).hexdigest()

@@ -341,6 +341,99 @@ def test_register_model_twice_needs_overwrite():
         register_model("dup-test", lambda: None)
 
 
+def test_catalog_rows_are_the_builtin_entries():
+    from gcl_bench.models.catalog import BUILTIN_MODELS, PROFILES
+
+    names = [row["name"] for row in BUILTIN_MODELS]
+    assert list_models()[:len(names)] == names  # built-ins first, in table order
+    for row in BUILTIN_MODELS:
+        info = get_model_info(row["name"])
+        expected = {**PROFILES[row["profile"]], **row}
+        for key, value in expected.items():
+            if key not in ("name", "profile"):
+                assert getattr(info, key) == value, (row["name"], key)
+        assert info.extra == {}
+    assert get_model_info("gcl-xlmr-b32").context_length == 77
+    assert get_model_info("bm25").prefixes is None and get_model_info("sample-gcl").context_length is None
+
+
+def test_weights_of_registry_entries(monkeypatch, tmp_path):
+    from gcl_bench.download import weights_path
+    from gcl_bench.models import bundled_weights, download_weights, weights_status
+
+    monkeypatch.setenv("GCL_BENCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("GCL_BENCH_OFFLINE", "1")
+    info = get_model_info("gcl-vitb32")
+    dest = weights_path(info.url)
+    assert weights_status(info) == "not downloaded"
+    with pytest.raises(GclBenchError) as err:  # a mirror still fills the entry's own cache path
+        download_weights(info, url="http://127.0.0.1:9/mirror/other-name.pt")
+    assert str(dest) in str(err.value) and "\n" not in str(err.value)
+    dest.parent.mkdir(parents=True)
+    dest.write_bytes(b"weights")
+    assert download_weights(info) == dest and weights_status(info) == "cached"
+    sample = get_model_info("sample-gcl")
+    if bundled_weights(sample) is not None:
+        assert download_weights(sample) == bundled_weights(sample)
+    with pytest.raises(GclBenchError, match="Hugging Face hub"):
+        download_weights(get_model_info("e5-large-v2"))
+    with pytest.raises(GclBenchError, match="no weights to download"):
+        download_weights(get_model_info("bm25"))
+    assert weights_status(get_model_info("bm25")) == "none needed"
+    assert weights_status(get_model_info("e5-large-v2")) == "HF hub"
+
+
+def test_factory_options_have_one_table_of_defaults(tmp_path):
+    import dataclasses
+    import inspect
+
+    from gcl_bench.models.plugins import DEFAULT_OPTIONS, FactoryOptions
+
+    params = inspect.signature(load_model).parameters
+    for option, default in dataclasses.asdict(DEFAULT_OPTIONS).items():
+        assert params[option].default == default, option
+    assert FactoryOptions().explicit() == {}
+    assert FactoryOptions(device="cpu", num_workers=2).explicit() == {"device": "cpu", "num_workers": 2}
+    path = tmp_path / "kw.py"
+    path.write_text("class Kw:\n    def __init__(self, **kwargs):\n        self.kwargs = kwargs\n")
+    assert load_model(f"{path}:Kw").kwargs == {}  # options left at their default are not passed
+    got = load_model(f"{path}:Kw", device="cpu", doc_fields="title:1", model_args=["device=cuda"]).kwargs
+    assert got == {"device": "cuda", "doc_fields": "title:1"}  # --model-arg wins over an option
+
+
+def test_model_shapes_are_told_apart(tiny, tmp_path):
+    from gcl_bench.models import (
+        has_fingerprint,
+        has_search_arrays,
+        is_dense_encoder,
+        is_field_encoder,
+        is_lexical,
+    )
+    from gcl_bench.models.bm25 import BM25Retriever
+
+    path = tmp_path / "shapes.py"
+    path.write_text(PLUGIN + textwrap.dedent("""
+        class SearchOnly:
+            def search(self, corpus, queries, top_k):
+                return {}
+
+        class EncodesAndSearches(Enc):
+            def search(self, corpus, queries, top_k):
+                return {}
+    """))
+    plugin, search_only, both = (load_model(f"{path}:{name}") for name in ("Enc", "SearchOnly", "EncodesAndSearches"))
+    predicates = (is_dense_encoder, is_field_encoder, is_lexical, has_fingerprint, has_search_arrays)
+    expected = {  # dense, field, lexical, fingerprint, search_arrays
+        "open_clip adapter": (tiny, (True, True, False, True, False)),
+        "BEIR plug-in": (plugin, (True, False, False, False, False)),
+        "bm25": (BM25Retriever(), (False, False, True, True, True)),
+        "search only": (search_only, (False, False, True, False, False)),
+        "encodes and searches": (both, (True, False, False, False, False)),
+    }
+    for what, (model, shape) in expected.items():
+        assert tuple(predicate(model) for predicate in predicates) == shape, what
+
+
 # -- plug-ins ----------------------------------------------------------------------------------
 PLUGIN = textwrap.dedent('''
     import numpy as np
@@ -388,7 +481,7 @@ def test_plugin_from_module_and_import_errors(tmp_path, monkeypatch):
 def test_entry_point_registration(tmp_path, monkeypatch):
     import importlib.metadata
 
-    import gcl_bench.models as registry
+    from gcl_bench.models import registry
 
     (tmp_path / "gcl_test_ep_mod.py").write_text(PLUGIN)
     monkeypatch.syspath_prepend(str(tmp_path))

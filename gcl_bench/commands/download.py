@@ -7,6 +7,7 @@ registry model's weights into the cache (``GCL_BENCH_CACHE``/weights).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -78,20 +79,7 @@ def command(what: str, name: str | None, to_dir: Path | None, keep_archive: bool
         click.echo(f"{what}: unpacked {', '.join(result['extracted']) or 'nothing'} into {to_dir}")
 
 
-def _download_model(name: str, url: str | None, update) -> Path:  # noqa: ANN001
-    from gcl_bench.download import download_file, weights_path
-    from gcl_bench.errors import GclBenchError
-    from gcl_bench.models import get_model_info, resolve_weights
+def _download_model(name: str, url: str | None, update: Any) -> Path:
+    from gcl_bench.models import download_weights, get_model_info
 
-    info = get_model_info(name)
-    if url:
-        return download_file(url, weights_path(info.url or url), sha256=info.sha256, size=info.size,
-                             progress=update)
-    if info.url:
-        return download_file(info.url, weights_path(info.url), sha256=info.sha256, size=info.size,
-                             progress=update)
-    if info.bundled:
-        return resolve_weights(info)
-    if info.hf_name:
-        raise GclBenchError(f"{name} loads from the Hugging Face hub ({info.hf_name}); transformers downloads it on first use")
-    raise GclBenchError(f"{name} has no weights to download")
+    return download_weights(get_model_info(name), url=url, progress=update)

@@ -1,4 +1,4 @@
-"""What gcl_bench's own dense adapters share: precision, identity and the BEIR methods.
+"""What gcl_bench's own dense adapters share: precision, identity, error text and the BEIR methods.
 
 A dense adapter encodes one *field* at a time (the query ``text``; a document's ``title`` or
 ``image``) into L2-normalised rows; a side's embedding is the fusion of its field embeddings by
@@ -13,6 +13,10 @@ Field values: ``text`` and ``title`` are strings; ``image`` is a file path or a 
 the model cannot encode (``None``, an empty title, an image that cannot be read) gives a row of
 NaN in :meth:`~DenseAdapter.encode_field`, which fusion treats as an absent field. A row with no
 usable field at all is never silently zero: it is reported.
+
+A :class:`DenseAdapter` is both a field encoder and a BEIR dense encoder in the sense of
+:mod:`gcl_bench.models.protocols`. This module may import numpy, :mod:`gcl_bench.errors` and
+:mod:`gcl_bench.fields` (torch only inside functions).
 """
 from __future__ import annotations
 
@@ -48,6 +52,12 @@ def autocast(device: str, precision: str) -> Any:
         dtype = torch.float16 if precision == "fp16" else torch.bfloat16
         return torch.autocast("cuda", dtype=dtype)
     return contextlib.nullcontext()
+
+
+def first_line(err: BaseException) -> str:
+    """The first line of an exception's message (its type name when empty), for one-line errors."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 def sha256_text(*parts: Any) -> str:

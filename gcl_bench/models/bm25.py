@@ -8,6 +8,10 @@ gcl_bench cache dir), so only the first run on a machine pays the compilation.
 A document that shares no term with the query scores 0 and is *not* retrieved: lists are
 shorter than ``top_k`` when fewer documents match, as with any inverted-index engine. An
 unretrieved document counts as not retrieved by every metric.
+
+:class:`BM25Retriever` is a lexical retriever in the sense of :mod:`gcl_bench.models.protocols`.
+This module may import bm25s, numba and PyStemmer (inside functions), :mod:`gcl_bench.config`
+and :mod:`gcl_bench.errors`.
 """
 from __future__ import annotations
 

@@ -15,6 +15,9 @@ Usage::
 
     state_dict = load_state_dict("gcl-vitb32-117-gs-full-states.pt")
     apply_state_dict(model, state_dict, "gcl-vitb32-117-gs-full-states.pt")
+
+This module may import torch, safetensors and open_clip (inside functions),
+:mod:`gcl_bench.errors`, :mod:`gcl_bench.io` and :mod:`gcl_bench.models.base`.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from gcl_bench.errors import GclBenchError
+from gcl_bench.models.base import first_line
 
 #: Key prefixes added by wrappers (DistributedDataParallel, torch.compile), stripped on load.
 WRAPPER_PREFIXES = ("module.", "_orig_mod.")
@@ -50,7 +54,7 @@ def load_state_dict(path: str | os.PathLike[str], trust_checkpoint: bool = False
             from safetensors.torch import load_file
 
             loaded: Any = load_file(str(file), device="cpu")
-        except Exception as err:  # noqa: BLE001 - any safetensors failure is a bad file
+        except Exception as err:  # any safetensors failure is a bad file
             raise GclBenchError(f"not a readable .safetensors file ({_first_line(err)})", file) from None
     else:
         try:
@@ -66,9 +70,9 @@ def load_state_dict(path: str | os.PathLike[str], trust_checkpoint: bool = False
                 ) from None
             try:
                 loaded = torch.load(file, map_location="cpu", weights_only=False)
-            except Exception as err2:  # noqa: BLE001
+            except Exception as err2:
                 raise GclBenchError(f"cannot unpickle checkpoint ({_first_line(err2)})", file) from None
-        except Exception as err:  # noqa: BLE001 - corrupt zip, truncated file, not a torch file
+        except Exception as err:  # corrupt zip, truncated file, not a torch file
             raise GclBenchError(f"not a readable PyTorch checkpoint ({_first_line(err)})", file) from None
     return _to_flat_state_dict(loaded, file)
 
@@ -133,7 +137,7 @@ def apply_state_dict(model: Any, state_dict: dict[str, Any], path: str | os.Path
     try:
         resize_pos_embed(state_dict, model)
         resize_text_pos_embed(state_dict, model)
-    except Exception:  # noqa: BLE001 - leave shapes alone; the check below names the problem
+    except Exception:  # leave shapes alone; the check below names the problem
         pass
     missing = [key for key in expected if key not in state_dict]
     unexpected = [key for key in state_dict if key not in expected]
@@ -180,5 +184,4 @@ def _unpickling_reason(err: Exception) -> str:
 
 
 def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return (text.splitlines()[0] if text else type(err).__name__).rstrip(".")
+    return first_line(err).rstrip(".")

@@ -14,6 +14,10 @@ Usage::
 
     model = E5Retriever("intfloat/e5-large-v2")          # or a local folder
     query_embeddings = model.encode_queries([{"text": "red running shoes"}])
+
+This module may import torch and transformers (inside the class), :mod:`gcl_bench.devices`,
+:mod:`gcl_bench.errors`, :mod:`gcl_bench.fields` and :mod:`gcl_bench.models.base` /
+:mod:`~gcl_bench.models.checkpoint`.
 """
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ import numpy as np
 from gcl_bench.devices import resolve_device
 from gcl_bench.errors import GclBenchError
 from gcl_bench.fields import DEFAULT_QUERY_FIELDS, check_side_field, is_missing_text, parse_fields
-from gcl_bench.models.base import DenseAdapter, autocast, resolve_precision, sha256_text
+from gcl_bench.models.base import DenseAdapter, autocast, first_line, resolve_precision, sha256_text
 
 DEFAULT_QUERY_PREFIX = "query: "
 DEFAULT_DOC_PREFIX = "passage: "
@@ -84,8 +88,8 @@ class E5Retriever(DenseAdapter):
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(self.source)
             model = AutoModel.from_pretrained(self.source)
-        except Exception as err:  # noqa: BLE001 - offline, missing files, bad config
-            text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        except Exception as err:  # offline, missing files, bad config
+            text = first_line(err)
             raise GclBenchError(
                 f"cannot load Hugging Face model {self.source!r} ({text}); without network it "
                 "must already be in the Hugging Face cache, or pass a local folder",

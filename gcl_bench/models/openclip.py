@@ -13,6 +13,10 @@ Usage::
     model = OpenClipRetriever("ViT-B-32", "gcl-vitb32-117-gs-full-states.pt",
                               doc_fields="image:0.9,title:0.1")
     doc_embeddings = model.encode_corpus([{"title": "red shoe", "image": "shoe.jpg"}])
+
+This module may import torch, open_clip and PIL (inside functions), :mod:`gcl_bench.devices`,
+:mod:`gcl_bench.errors`, :mod:`gcl_bench.fields` and :mod:`gcl_bench.models.base` /
+:mod:`~gcl_bench.models.checkpoint`.
 """
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ from gcl_bench.fields import (
     is_missing_text,
     parse_fields,
 )
-from gcl_bench.models.base import DenseAdapter, autocast, resolve_precision, sha256_text
+from gcl_bench.models.base import DenseAdapter, autocast, first_line, resolve_precision, sha256_text
 from gcl_bench.models.checkpoint import apply_state_dict, checkpoint_sha256, load_state_dict
 
 #: gcl_bench's own open_clip architecture configs (gcl-tiny, gcl-e5-large-v2).
@@ -155,8 +159,8 @@ class OpenClipRetriever(DenseAdapter):
         logging.disable(logging.ERROR)  # open_clip logs warnings/errors that the GclBenchError below replaces
         try:
             model, _, preprocess = open_clip.create_model_and_transforms(arch, pretrained=tag, **kwargs)
-        except Exception as err:  # noqa: BLE001 - download / HF config failures
-            text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        except Exception as err:  # download / HF config failures
+            text = first_line(err)
             if tag is not None:
                 raise GclBenchError(
                     f"cannot load open_clip weights {arch}/{tag} ({text}); open_clip downloads "
@@ -180,7 +184,7 @@ class OpenClipRetriever(DenseAdapter):
 
         try:
             return open_clip.get_tokenizer(arch, context_length=self.context_length)
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             raise GclBenchError(f"cannot load the tokenizer of {arch} ({err})") from None
 
     # -- identity -------------------------------------------------------------------------

@@ -1,0 +1,162 @@
+"""``load_model``: a ``--model`` spec in, a retriever out.
+
+Specs: a registry name; ``open_clip:ARCH`` (with ``pretrained=PATH_OR_TAG``); ``e5:HF_NAME_OR_PATH``;
+``path/to/file.py:ClassName`` or ``package.module:ClassName`` (a plug-in). The built-in families
+are built here: the ``_registry_*`` functions are the factories of the catalog's entries (called
+with the entry itself, so its fields, prefixes and weights become the adapter's defaults).
+This module may import the other modules of :mod:`gcl_bench.models` (the adapters only inside
+functions, so loading a plug-in never imports torch) and :mod:`gcl_bench.errors`.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from gcl_bench.errors import GclBenchError
+from gcl_bench.models.base import first_line
+from gcl_bench.models.plugins import (
+    DEFAULT_OPTIONS,
+    FactoryOptions,
+    ModelArgs,
+    call_factory,
+    is_plugin_spec,
+    load_plugin,
+    parse_model_args,
+    resolve_factory,
+)
+from gcl_bench.models.registry import ModelInfo, find_model, unknown_model_message
+from gcl_bench.models.weights import resolve_weights
+
+NO_PREFIXES = {"query": "", "doc": ""}
+E5_PREFIXES = {"query": "query: ", "doc": "passage: "}
+
+#: The options each built-in adapter takes, and those a registry entry gives a default for.
+OPEN_CLIP_OPTIONS = ("query_fields", "doc_fields", "context_length", "device", "precision",
+                     "num_workers", "trust_checkpoint")
+OPEN_CLIP_ENTRY_DEFAULTS = ("query_fields", "doc_fields", "context_length")
+E5_OPTIONS = ("query_fields", "doc_fields", "context_length", "device", "precision")
+E5_ENTRY_DEFAULTS = ("query_fields", "doc_fields")
+
+
+def load_model(
+    spec: str,
+    *,
+    pretrained: str | os.PathLike[str] | None = DEFAULT_OPTIONS.pretrained,
+    model_args: ModelArgs | None = None,
+    device: str = DEFAULT_OPTIONS.device,
+    query_fields: str | Mapping[str, float] | None = DEFAULT_OPTIONS.query_fields,
+    doc_fields: str | Mapping[str, float] | None = DEFAULT_OPTIONS.doc_fields,
+    trust_checkpoint: bool = DEFAULT_OPTIONS.trust_checkpoint,
+    context_length: int | None = DEFAULT_OPTIONS.context_length,
+    precision: str = DEFAULT_OPTIONS.precision,
+    num_workers: int = DEFAULT_OPTIONS.num_workers,
+    download: bool = True,
+) -> Any:
+    """Build the retriever named by ``spec`` (see the module docstring for the forms).
+
+    ``model_args`` are extra constructor arguments: a mapping, or ``key=value`` strings as given
+    to ``--model-arg`` (values parsed by :func:`~gcl_bench.models.plugins.parse_model_args`).
+    ``query_fields`` / ``doc_fields`` override a registry entry's (``"image:0.9,title:0.1"``).
+    ``download=False`` refuses to fetch missing registry weights. Returns the model object;
+    gcl_bench's adapters are :class:`~gcl_bench.models.base.DenseAdapter` instances.
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise GclBenchError("no model given (--model NAME, open_clip:ARCH, e5:NAME or file.py:Class)")
+    spec = spec.strip()
+    args = parse_model_args(model_args)
+    options = FactoryOptions(
+        pretrained=None if pretrained is None else os.fspath(pretrained), device=device,
+        query_fields=query_fields, doc_fields=doc_fields, trust_checkpoint=trust_checkpoint,
+        context_length=context_length, precision=precision, num_workers=num_workers,
+    )
+    entry = find_model(spec)
+    if entry is not None:
+        factory = resolve_factory(entry.factory)
+        if factory in BUILTIN_FACTORIES:
+            return factory(entry, options, args, download=download)
+        return call_factory(factory, spec, options, args)
+    family, sep, rest = spec.partition(":")
+    if sep and family == "open_clip":
+        return _build_open_clip(rest, options, args, name=spec)
+    if sep and family == "e5":
+        if options.pretrained:
+            raise GclBenchError("e5:NAME takes no --pretrained; give a local folder as e5:PATH")
+        return _build_e5(rest, options, args, name=spec, prefixes=E5_PREFIXES)
+    if sep and rest and is_plugin_spec(family):
+        return call_factory(load_plugin(spec), spec, options, args)
+    raise GclBenchError(unknown_model_message(spec))
+
+
+# -- built-in families --------------------------------------------------------------------------
+def _adapter_kwargs(
+    options: FactoryOptions, takes: tuple[str, ...], entry: ModelInfo | None, entry_defaults: tuple[str, ...],
+    *, prefixes: Mapping[str, str], name: str, args: Mapping[str, Any],
+) -> dict[str, Any]:
+    """An adapter's keyword arguments: the options it ``takes`` (an unset one of ``entry_defaults``
+    falls back to the registry entry's value), its prefixes and name, then ``args`` on top."""
+    kwargs = options.pick(takes)
+    for key in entry_defaults:
+        kwargs[key] = kwargs[key] or (getattr(entry, key) if entry else None)
+    kwargs.update(query_prefix=prefixes.get("query", ""), doc_prefix=prefixes.get("doc", ""), name=name)
+    kwargs.update(args)
+    return kwargs
+
+
+def _construct(cls: Callable[..., Any], positional: tuple[Any, ...], kwargs: dict[str, Any], name: str) -> Any:
+    """``cls(*positional, **kwargs)``; a TypeError (a bad ``--model-arg``) becomes one line."""
+    try:
+        return cls(*positional, **kwargs)
+    except TypeError as err:
+        raise GclBenchError(f"bad --model-arg for {name}: {first_line(err)}") from None
+
+
+def _build_open_clip(
+    arch: str, options: FactoryOptions, args: Mapping[str, Any], *, name: str,
+    entry: ModelInfo | None = None, checkpoint: str | None = None,
+) -> Any:
+    from gcl_bench.models.openclip import OpenClipRetriever
+
+    if not arch:
+        raise GclBenchError("open_clip:ARCH needs an architecture name, e.g. open_clip:ViT-B-32")
+    prefixes = entry.prefixes if entry and entry.prefixes else NO_PREFIXES
+    kwargs = _adapter_kwargs(options, OPEN_CLIP_OPTIONS, entry, OPEN_CLIP_ENTRY_DEFAULTS,
+                             prefixes=prefixes, name=name, args=args)
+    return _construct(OpenClipRetriever, (arch, options.pretrained or checkpoint), kwargs, name)
+
+
+def _build_e5(
+    source: str, options: FactoryOptions, args: Mapping[str, Any], *, name: str,
+    prefixes: Mapping[str, str], entry: ModelInfo | None = None,
+) -> Any:
+    from gcl_bench.models.e5 import E5Retriever
+
+    if not source:
+        raise GclBenchError("e5:NAME needs a Hugging Face model name or folder, e.g. e5:intfloat/e5-large-v2")
+    kwargs = _adapter_kwargs(options, E5_OPTIONS, entry, E5_ENTRY_DEFAULTS,
+                             prefixes=prefixes, name=name, args=args)
+    return _construct(E5Retriever, (source,), kwargs, name)
+
+
+def _registry_open_clip(
+    info: ModelInfo, options: FactoryOptions, args: Mapping[str, Any], *, download: bool
+) -> Any:
+    checkpoint = None if options.pretrained else str(resolve_weights(info, download=download))
+    return _build_open_clip(info.arch or "", options, args, name=info.name, entry=info, checkpoint=checkpoint)
+
+
+def _registry_e5(info: ModelInfo, options: FactoryOptions, args: Mapping[str, Any], *, download: bool) -> Any:
+    source = options.pretrained or info.hf_name or ""
+    return _build_e5(source, options, args, name=info.name, prefixes=info.prefixes or E5_PREFIXES, entry=info)
+
+
+def _registry_bm25(info: ModelInfo, options: FactoryOptions, args: Mapping[str, Any], *, download: bool) -> Any:
+    cls = load_plugin("gcl_bench.models.bm25:BM25Retriever")
+    return call_factory(cls, info.name, DEFAULT_OPTIONS, args)
+
+
+#: The built-in families' registry factories, by family (each takes the entry itself).
+FAMILY_FACTORIES: dict[str, Callable[..., Any]] = {
+    "open_clip": _registry_open_clip, "e5": _registry_e5, "bm25": _registry_bm25,
+}
+BUILTIN_FACTORIES = frozenset(FAMILY_FACTORIES.values())
