@@ -43,9 +43,7 @@ from typing import Any
 import numpy as np
 
 from gcl_bench import distributed
-from gcl_bench.errors import GclBenchError
-from gcl_bench.fields import FieldEmbeddings, active_fields, fuse_fields, parse_fields
-from gcl_bench.index.cache import (
+from gcl_bench.encode.cache import (
     CacheEntry,
     EmbeddingCache,
     MemoryEntry,
@@ -54,6 +52,8 @@ from gcl_bench.index.cache import (
     hash_texts,
     image_stamp,
 )
+from gcl_bench.errors import GclBenchError
+from gcl_bench.fields import FieldEmbeddings, active_fields, fuse_fields, parse_fields
 
 DEFAULT_SHARD_SIZE = 16_384
 """Items per cache shard: the unit of resumption after an interruption."""
