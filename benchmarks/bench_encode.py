@@ -65,14 +65,14 @@ class ReferenceStyleDataset:
     one tokeniser call per title and ``preprocess(Image.open(path))`` per image in ``__getitem__``.
     """
 
-    def __init__(self, titles, paths, tokenizer, preprocess, context_length):  # noqa: ANN001
+    def __init__(self, titles, paths, tokenizer, preprocess, context_length):
         self.titles, self.paths = titles, paths
         self.tokenizer, self.preprocess, self.context_length = tokenizer, preprocess, context_length
 
     def __len__(self) -> int:
         return len(self.paths)
 
-    def __getitem__(self, i: int):  # noqa: ANN204
+    def __getitem__(self, i: int):
         from PIL import Image
 
         image = self.preprocess(Image.open(self.paths[i]))

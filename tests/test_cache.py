@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gcl_bench.errors import GclBenchError
-from gcl_bench.index.cache import (
+from gcl_bench.encode.cache import (
     EmbeddingCache,
     cache_key,
     hash_image_files,
     hash_texts,
     image_stamp,
 )
+from gcl_bench.errors import GclBenchError
 
 
 def key(**change: object) -> dict:

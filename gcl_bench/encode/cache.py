@@ -17,6 +17,9 @@ The key holds: the model fingerprint (checkpoint hash or plug-in ``fingerprint()
 field, the adapter's settings for that field (preprocessing, context length, prefix/prompt...),
 the storage dtype, the number of items, and a hash of the items (:func:`hash_texts`,
 :func:`hash_image_files`). Field weights are not in the key: they are applied after the cache.
+
+Imports: numpy, orjson, :mod:`gcl_bench.errors`, :mod:`gcl_bench.io` (and :mod:`gcl_bench.config`
+for the default root).
 """
 from __future__ import annotations
 

@@ -1,0 +1,194 @@
+"""Job planning: which (side, field) entries a model encodes for a split, and under which cache key.
+
+Two kinds of model are accepted (:func:`plan_jobs` tells them apart):
+
+- gcl_bench's own dense adapters (``mode == "fields"``), which encode one field at a time:
+  ``query_fields`` / ``doc_fields`` (``{field: weight}``, checked by
+  :func:`gcl_bench.fields.parse_fields`), ``fingerprint()``, ``field_cache_key(side, field)`` and
+  ``encode_field(side, field, values, batch_size) -> (n, D)``. One job per positively weighted
+  field; a document field's job holds only the documents that have it (a title that is not blank,
+  an image path that can be stat'ed) and its ``present`` mask says which those are.
+- plug-in encoders with BEIR's ``encode_queries`` / ``encode_corpus`` (``mode == "beir"``) and an
+  optional ``similarity`` and ``fingerprint()``: one job per side over every item.
+
+Each job's ``encode`` returns rows already checked by :func:`~gcl_bench.encode.checks.as_embedding_matrix`.
+The cache key (:func:`~gcl_bench.encode.cache.cache_key`) holds the fingerprint, side, field,
+settings, dtype and a hash of the items, never the field weights.
+
+Imports: numpy, :mod:`gcl_bench.errors`, :mod:`gcl_bench.fields`, :mod:`gcl_bench.encode.cache`,
+:mod:`gcl_bench.encode.checks`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gcl_bench.encode.cache import CacheEntry, cache_key, hash_image_files, hash_texts, image_stamp
+from gcl_bench.encode.checks import as_embedding_matrix
+from gcl_bench.errors import GclBenchError
+from gcl_bench.fields import active_fields, is_missing_text, parse_fields
+
+
+@dataclass
+class Job:
+    """One (side, field) to encode: the values handed to the model and the key of its cache entry.
+
+    ``encode(values)`` returns their checked float32 rows. ``present`` (documents only) marks the
+    split rows that have the field (``values`` holds just those); None means every item. The
+    stage sets ``entry``, ``missing_before`` (shards absent when it started) and ``seconds``.
+    """
+
+    side: str
+    field: str
+    values: list[Any]
+    encode: Callable[[list[Any]], np.ndarray]
+    key: dict[str, Any]
+    present: np.ndarray | None = None
+    weight: float = 1.0
+    entry: CacheEntry = field(init=False, repr=False)
+    missing_before: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return f"{self.side}/{self.field}"
+
+    @property
+    def items_to_encode(self) -> int:
+        """How many items lie in the shards that were missing when the stage started."""
+        return sum(stop - start for start, stop in map(self.entry.shard_rows, self.missing_before))
+
+
+@dataclass
+class Plan:
+    """What :func:`plan_jobs` decided for one model and split.
+
+    ``mode``: ``"fields"`` or ``"beir"``; ``similarity``: ``"cos"`` or ``"dot"``; ``fingerprint``:
+    the model's, or None for a plug-in without one (then nothing is cached). ``empty_titles`` /
+    ``missing_images``: documents without that field (field adapters that use it; else 0).
+    ``docs_without_fields``: for plug-ins, the ids of documents with neither a title nor an image
+    (field adapters learn theirs only when fusing, so None).
+    """
+
+    mode: str
+    similarity: str
+    fingerprint: str | None
+    jobs: list[Job]
+    empty_titles: int = 0
+    missing_images: int = 0
+    docs_without_fields: list[str] | None = None
+
+
+def model_name(model: Any) -> str:
+    """A short name for messages: ``model.name`` when set, else the class name."""
+    name = getattr(model, "name", None)
+    return str(name) if isinstance(name, str) and name else type(model).__name__
+
+
+def plan_jobs(model: Any, split: Any, *, dtype: str, batch_size: int) -> Plan:
+    """Check that ``model`` speaks one of the two protocols and plan its jobs over ``split``."""
+    name = model_name(model)
+    if all(hasattr(model, attr) for attr in ("encode_field", "query_fields", "doc_fields")):
+        return _field_plan(model, split, dtype, batch_size)
+    if not (hasattr(model, "encode_queries") and hasattr(model, "encode_corpus")):
+        raise GclBenchError(
+            f"model {name} can encode neither fields (encode_field) nor BEIR-style "
+            "(encode_queries / encode_corpus)"
+        )
+    similarity = str(getattr(model, "similarity", "cos") or "cos")
+    if similarity in ("cos_sim", "cosine"):
+        similarity = "cos"
+    if similarity not in ("cos", "dot"):
+        raise GclBenchError(f"model {name}: similarity must be 'cos' or 'dot', got {similarity!r}")
+    return _plugin_plan(model, split, dtype, batch_size, similarity)
+
+
+def _titles_present(titles: Sequence[Any]) -> np.ndarray:
+    """(n,) bool: which titles are usable (not None, NaN or blank)."""
+    return np.fromiter((not is_missing_text(title) for title in titles), dtype=bool, count=len(titles))
+
+
+def _image_stamps(paths: Sequence[str | None]) -> list[str | None]:
+    """:func:`image_stamp` of each path; None for a path that is None or cannot be stat'ed."""
+    return [image_stamp(path) if path else None for path in paths]
+
+
+def _model_fields(model: Any, side: str) -> dict[str, float]:
+    """The positively weighted fields of a field adapter's ``side``, checked by :func:`parse_fields`."""
+    weights = model.query_fields if side == "query" else model.doc_fields
+    try:
+        return active_fields(parse_fields(weights, side))
+    except GclBenchError as err:
+        raise GclBenchError(f"model {model_name(model)}: {err.message}") from None
+
+
+def _field_plan(model: Any, split: Any, dtype: str, batch_size: int) -> Plan:
+    name = model_name(model)
+    fingerprint = str(model.fingerprint())
+    query_weights = _model_fields(model, "query")
+    doc_weights = _model_fields(model, "doc")
+    plan = Plan("fields", "cos", fingerprint, [])
+
+    def add(side: str, field_name: str, weight: float, values: list[Any], items_hash: str,
+            present: np.ndarray | None) -> None:
+        if not values:
+            return
+        settings = model.field_cache_key(side, field_name)
+        if not isinstance(settings, dict):
+            raise GclBenchError(f"model {name}: field_cache_key({side!r}, {field_name!r}) must return a dict")
+        key = cache_key(model=fingerprint, side=side, field=field_name, settings=settings, dtype=dtype,
+                        count=len(values), items_hash=items_hash)
+        what = f"{side}/{field_name} encoding"
+
+        def encode(chunk: list[Any]) -> np.ndarray:
+            raw = model.encode_field(side, field_name, chunk, batch_size)
+            return as_embedding_matrix(raw, len(chunk), name, what, allow_nan_rows=True)
+
+        plan.jobs.append(Job(side, field_name, values, encode, key, present, weight))
+
+    for field_name, weight in query_weights.items():
+        texts = list(split.query_texts)
+        add("query", field_name, weight, texts, hash_texts(texts), None)
+    for field_name, weight in doc_weights.items():
+        if field_name == "title":
+            present = _titles_present(split.doc_titles)
+            values = [t for t, ok in zip(split.doc_titles, present) if ok]
+            plan.empty_titles = int((~present).sum())
+            add("doc", "title", weight, values, hash_texts(values), present)
+        else:
+            stamps = _image_stamps(split.doc_images)
+            present = np.fromiter((s is not None for s in stamps), dtype=bool, count=split.num_docs)
+            values = [p for p, ok in zip(split.doc_images, present) if ok]
+            plan.missing_images = int((~present).sum())
+            add("doc", "image", weight, values, hash_image_files([s for s in stamps if s]), present)
+    return plan
+
+
+def _plugin_plan(model: Any, split: Any, dtype: str, batch_size: int, similarity: str) -> Plan:
+    name = model_name(model)
+    fingerprint = str(model.fingerprint()) if callable(getattr(model, "fingerprint", None)) else None
+    stamps = _image_stamps(split.doc_images)
+    doc_items = [
+        f"{title or ''}\0{(stamp or 'missing:' + str(image)) if image else ''}"
+        for title, image, stamp in zip(split.doc_titles, split.doc_images, stamps)
+    ]
+    has_field = _titles_present(split.doc_titles) | np.array([s is not None for s in stamps], dtype=bool)
+    settings = {"protocol": "beir", "similarity": similarity}
+    jobs = []
+    for side, field_name, items, items_hash, method in (
+        ("query", "text", split.query_dicts(), hash_texts(split.query_texts), "encode_queries"),
+        ("doc", "corpus", split.corpus_dicts(), hash_texts(doc_items), "encode_corpus"),
+    ):
+        key = cache_key(model=fingerprint or "", side=side, field=field_name,
+                        settings={**settings, "method": method}, dtype=dtype, count=len(items),
+                        items_hash=items_hash)
+
+        def encode(chunk: list[Any], method: str = method) -> np.ndarray:
+            return as_embedding_matrix(getattr(model, method)(chunk, batch_size=batch_size), len(chunk), name, method)
+
+        jobs.append(Job(side, field_name, items, encode, key))
+    without = [doc_id for doc_id, ok in zip(split.doc_ids, has_field) if not ok]
+    return Plan("beir", similarity, fingerprint, jobs, docs_without_fields=without)
