@@ -32,7 +32,8 @@ Modules, each with one job:
 - :mod:`~gcl_bench.encode.cache`: :class:`EmbeddingCache`, the content-addressed on-disk cache.
 
 Imports: numpy, :mod:`gcl_bench.distributed`, :mod:`gcl_bench.errors`, :mod:`gcl_bench.fields`,
-:mod:`gcl_bench.io`, :mod:`gcl_bench.config`; never the models, index, metrics or runner.
+:mod:`gcl_bench.io`, :mod:`gcl_bench.config` and the model shapes of :mod:`gcl_bench.models.protocols`;
+never the model adapters, index, metrics or runner.
 """
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ The cache key (:func:`~gcl_bench.encode.cache.cache_key`) holds the fingerprint,
 settings, dtype and a hash of the items, never the field weights.
 
 Imports: numpy, :mod:`gcl_bench.errors`, :mod:`gcl_bench.fields`, :mod:`gcl_bench.encode.cache`,
-:mod:`gcl_bench.encode.checks`.
+:mod:`gcl_bench.encode.checks`, :mod:`gcl_bench.models.protocols` (which shape a model has).
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from gcl_bench.encode.cache import CacheEntry, cache_key, hash_image_files, hash
 from gcl_bench.encode.checks import as_embedding_matrix
 from gcl_bench.errors import GclBenchError
 from gcl_bench.fields import active_fields, is_missing_text, parse_fields
+from gcl_bench.models.protocols import has_fingerprint, is_dense_encoder, is_field_encoder
 
 
 @dataclass
@@ -91,9 +92,9 @@ def model_name(model: Any) -> str:
 def plan_jobs(model: Any, split: Any, *, dtype: str, batch_size: int) -> Plan:
     """Check that ``model`` speaks one of the two protocols and plan its jobs over ``split``."""
     name = model_name(model)
-    if all(hasattr(model, attr) for attr in ("encode_field", "query_fields", "doc_fields")):
+    if is_field_encoder(model):
         return _field_plan(model, split, dtype, batch_size)
-    if not (hasattr(model, "encode_queries") and hasattr(model, "encode_corpus")):
+    if not is_dense_encoder(model):
         raise GclBenchError(
             f"model {name} can encode neither fields (encode_field) nor BEIR-style "
             "(encode_queries / encode_corpus)"
@@ -169,7 +170,7 @@ def _field_plan(model: Any, split: Any, dtype: str, batch_size: int) -> Plan:
 
 def _plugin_plan(model: Any, split: Any, dtype: str, batch_size: int, similarity: str) -> Plan:
     name = model_name(model)
-    fingerprint = str(model.fingerprint()) if callable(getattr(model, "fingerprint", None)) else None
+    fingerprint = str(model.fingerprint()) if has_fingerprint(model) else None
     stamps = _image_stamps(split.doc_images)
     doc_items = [
         f"{title or ''}\0{(stamp or 'missing:' + str(image)) if image else ''}"
