@@ -9,10 +9,12 @@
 from __future__ import annotations
 
 from gcl_bench.data.columns import StrColumn
-from gcl_bench.data.loader import dataset_info, load_split, read_triplets
+from gcl_bench.data.info import dataset_info
+from gcl_bench.data.load import load_split
 from gcl_bench.data.sampled import QUERY_SUFFIX
 from gcl_bench.data.split import LoadReport, Split
 from gcl_bench.data.splits import SPLIT_CORPUS, SPLIT_STEMS, SPLITS, canonical_split
+from gcl_bench.data.triplets import read_triplets
 
 __all__ = [
     "LoadReport",
