@@ -26,10 +26,21 @@ import tempfile
 import time
 from pathlib import Path
 
-STEM = "query_0_product_id_0"
+SPLIT = "in_domain"
 WORDS = ("red blue green black white navy olive beige cotton linen wool leather denim silk "
          "shirt dress jacket sneaker boot scarf hat lamp rug vase pillow basket mug chair "
          "vintage modern classic rustic slim oversized floral striped plain waterproof").split()
+
+
+def written_files(folder: Path) -> dict[str, str] | None:
+    """``{"csv": name, "corpus": name}`` of the split :func:`generate` wrote, None if not (yet)
+    written. The reference variant opens its files by these names, so that it never imports
+    gcl_bench (whose modules would count in its peak memory)."""
+    try:
+        done = json.loads((folder / "DONE").read_text())
+    except (OSError, ValueError):
+        return None
+    return done.get("files")
 
 
 def generate(folder: Path, rows: int, products: int, queries: int, judged: int, seed: int = 0) -> None:
@@ -40,6 +51,10 @@ def generate(folder: Path, rows: int, products: int, queries: int, judged: int, 
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
+    from gcl_bench.data import QUERY_SUFFIX
+    from gcl_bench.data.files import MarqoFiles
+
+    files = MarqoFiles(folder, SPLIT)
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     words = np.array(WORDS)
@@ -57,9 +72,9 @@ def generate(folder: Path, rows: int, products: int, queries: int, judged: int, 
     t0 = time.time()
     corpus = {i: {"title": t, "image_local": p, "brand": "acme"}
               for i, t, p in zip(ids.to_pylist(), titles.to_pylist(), images.to_pylist())}
-    (folder / "corpus_1.json").write_bytes(orjson.dumps(corpus))
+    files.corpus.write_bytes(orjson.dumps(corpus))
     del corpus
-    print(f"  corpus_1.json: {products:,} products ({time.time() - t0:.0f} s)", file=sys.stderr)
+    print(f"  {files.corpus.name}: {products:,} products ({time.time() - t0:.0f} s)", file=sys.stderr)
 
     query_texts = pc.binary_join_element_wise(phrases(queries, 3), pa.array(np.arange(queries).astype(str)), " ")
     q_of_row = np.sort(rng.integers(0, queries, rows))
@@ -80,23 +95,24 @@ def generate(folder: Path, rows: int, products: int, queries: int, judged: int, 
         "query_id": pa.array(q_of_row.astype(str)),
         "image_local": pc.take(images, pa.array(doc_of_row)),
     })
-    pacsv.write_csv(table, folder / f"{STEM}.csv")
-    print(f"  {STEM}.csv: {rows:,} rows", file=sys.stderr)
+    pacsv.write_csv(table, files.csv)
+    print(f"  {files.csv.name}: {rows:,} rows", file=sys.stderr)
     chosen = set(rng.choice(queries, size=min(judged, queries), replace=False).tolist())
     mask = np.isin(q_of_row, list(chosen))
     gt: dict[str, dict[str, int]] = {}
     texts = query_texts.to_pylist()
     for q, doc, score in zip(q_of_row[mask].tolist(), pc.take(ids, pa.array(doc_of_row[mask])).to_pylist(),
                              score_linear[mask].tolist()):
-        gt.setdefault(texts[q] + "_{!@#~}_", {})[doc] = int(score)
-    (folder / f"{STEM}_gt_test.json").write_bytes(orjson.dumps(gt))
-    (folder / f"{STEM}_queries.json").write_bytes(orjson.dumps(texts))
+        gt.setdefault(texts[q] + QUERY_SUFFIX, {})[doc] = int(score)
+    files.gt("test").write_bytes(orjson.dumps(gt))
+    files.queries.write_bytes(orjson.dumps(texts))
     nogt = folder / "no_gt"
     nogt.mkdir(exist_ok=True)
-    for name in ("corpus_1.json", f"{STEM}.csv"):
-        if not (nogt / name).exists():
-            os.link(folder / name, nogt / name)
-    (folder / "DONE").write_text(json.dumps({"rows": rows, "products": products}))
+    for path in (files.corpus, files.csv):
+        if not (nogt / path.name).exists():
+            os.link(path, nogt / path.name)
+    written = {"csv": files.csv.name, "corpus": files.corpus.name}
+    (folder / "DONE").write_text(json.dumps({"rows": rows, "products": products, "files": written}))
 
 
 def measure(variant: str, folder: Path) -> dict[str, float]:
@@ -108,9 +124,11 @@ def measure(variant: str, folder: Path) -> dict[str, float]:
 
         import pandas as pd
 
+        files = written_files(folder)
+        assert files is not None
         start = time.perf_counter()
-        frame = pd.read_csv(folder / f"{STEM}.csv")
-        with open(folder / "corpus_1.json") as handle:
+        frame = pd.read_csv(folder / files["csv"])
+        with open(folder / files["corpus"]) as handle:
             corpus = json_module.load(handle)
         seconds = time.perf_counter() - start
         assert len(frame) and len(corpus)
@@ -119,7 +137,7 @@ def measure(variant: str, folder: Path) -> dict[str, float]:
 
         target = folder / "no_gt" if variant.startswith("sampled") else folder
         start = time.perf_counter()
-        split = load_split(target, "in_domain", use_cache=True)
+        split = load_split(target, SPLIT, use_cache=True)
         if variant.endswith("columns"):
             for column in (split.doc_ids, split.doc_titles, split.doc_images):
                 column.tolist()
@@ -153,7 +171,7 @@ def main() -> None:
     if args.measure:
         print(json.dumps(measure(args.measure, folder)))
         return
-    if not (folder / "DONE").exists():
+    if written_files(folder) is None:
         print(f"generating {scale} split in {folder} (once) ...", file=sys.stderr)
         generate(folder, rows, products, queries, judged)
     print(f"split: {rows:,} CSV rows, {products:,} products; {args.repeat} runs per variant, median")

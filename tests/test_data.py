@@ -22,6 +22,8 @@ from gcl_bench.data import (
     read_triplets,
 )
 from gcl_bench.data.corpus import read_corpus_json
+from gcl_bench.data.files import BeirFiles, MarqoFiles
+from gcl_bench.data.splits import CORPORA, SPLIT_QUERY_SET
 from gcl_bench.errors import GclBenchError
 
 CSV_COLUMNS = ["query", "product_id", "position", "title", "pair_id", "score_linear",
@@ -98,6 +100,22 @@ def test_canonical_split_accepts_names_aliases_and_stems() -> None:
     with pytest.raises(GclBenchError) as err:
         canonical_split("train")
     assert "in_domain" in str(err.value) and "zero_shot" in str(err.value)
+
+
+def test_split_file_names_follow_the_release() -> None:
+    """``query_{a}_product_id_{b}``: query set a (0 seen, 1 novel) against corpus b + 1."""
+    for split in SPLITS:
+        a, b = SPLIT_QUERY_SET[split], CORPORA.index(SPLIT_CORPUS[split])
+        assert SPLIT_STEMS[split] == f"query_{a}_product_id_{b}"
+        assert SPLIT_CORPUS[split] == f"corpus_{b + 1}"
+    files = MarqoFiles(Path("gs"), "novel_document")
+    assert files.csv == Path("gs/query_0_product_id_1.csv")
+    assert files.queries == Path("gs/query_0_product_id_1_queries.json")
+    assert files.gt("dev") == Path("gs/query_0_product_id_1_gt_dev.json")
+    assert files.corpus == Path("gs/corpus_2.json")
+    beir = BeirFiles(Path("b"))
+    assert (beir.corpus, beir.queries, beir.qrels("test")) == (
+        Path("b/corpus.jsonl"), Path("b/queries.jsonl"), Path("b/qrels/test.tsv"))
 
 
 def test_each_split_uses_its_corpus_and_keeps_leading_zeros(marqo: Path) -> None:

@@ -14,11 +14,11 @@ from gcl_bench.data.sample import (
     ATTRIBUTES,
     CSV_COLUMNS,
     SAMPLE_VERSION,
-    SPLIT_STEMS,
     SYNONYMS,
     default_sample_dir,
     write_sample,
 )
+from gcl_bench.data.splits import SPLIT_STEMS
 from gcl_bench.errors import GclBenchError
 
 SMALL = {"products": 240, "queries": 60, "seed": 7, "image_size": 16}
@@ -48,7 +48,7 @@ def test_same_arguments_give_the_same_bytes(small: Path, tmp_path: Path) -> None
 def test_layout_has_every_file_of_all_four_splits(small: Path) -> None:
     for name in ("corpus_1.json", "corpus_2.json"):
         assert (small / name).is_file()
-    for stem in SPLIT_STEMS:
+    for stem in SPLIT_STEMS.values():
         for suffix in (".csv", "_gt_dev.json", "_gt_test.json", "_queries.json"):
             assert (small / f"{stem}{suffix}").is_file(), stem + suffix
         rows = read_rows(small / f"{stem}.csv")
@@ -101,7 +101,7 @@ def test_corpora_are_disjoint_and_splits_use_the_right_one(small: Path) -> None:
     assert corpus_1 and corpus_2 and not corpus_1 & corpus_2
     assert len(corpus_1) + len(corpus_2) == SMALL["products"]
     queries = {}
-    for stem in SPLIT_STEMS:
+    for stem in SPLIT_STEMS.values():
         corpus = corpus_1 if stem.endswith("_0") else corpus_2
         rows = read_rows(small / f"{stem}.csv")
         assert {row["product_id"] for row in rows} <= corpus
@@ -116,7 +116,7 @@ def test_corpora_are_disjoint_and_splits_use_the_right_one(small: Path) -> None:
 
 
 def test_dev_and_test_are_disjoint_held_out_queries_of_the_split(small: Path) -> None:
-    for stem in SPLIT_STEMS:
+    for stem in SPLIT_STEMS.values():
         dev = json.loads((small / f"{stem}_gt_dev.json").read_text())
         test = json.loads((small / f"{stem}_gt_test.json").read_text())
         assert not set(dev) & set(test)
@@ -152,7 +152,7 @@ def _matches(query: str, doc: dict[str, str], vocab: dict[str, list[str]]) -> bo
 
 def test_grades_are_graded_and_rank_full_matches_above_partial_ones(small: Path) -> None:
     vocab = json.loads((small / "sample_info.json").read_text())["attributes"]
-    for stem in SPLIT_STEMS:
+    for stem in SPLIT_STEMS.values():
         corpus = json.loads((small / ("corpus_1.json" if stem.endswith("_0") else
                                       "corpus_2.json")).read_text())
         full_grades, partial_grades = [], []
@@ -254,13 +254,13 @@ def test_default_sample_is_built_once_in_the_cache(sample_dir: Path) -> None:
 
 def test_default_sample_survives_a_race(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Another process finishing first wins; our copy is discarded without an error."""
-    import gcl_bench.data.sample as sample
+    import gcl_bench.data.sample.folder as folder
 
     monkeypatch.setenv("GCL_BENCH_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(sample, "DEFAULT_PRODUCTS", 40)
-    monkeypatch.setattr(sample, "DEFAULT_QUERIES", 10)
+    monkeypatch.setattr(folder, "DEFAULT_PRODUCTS", 40)
+    monkeypatch.setattr(folder, "DEFAULT_QUERIES", 10)
     final = tmp_path / "cache" / "sample" / SAMPLE_VERSION
-    generate = sample._generate
+    generate = folder.generate
 
     def generate_while_another_process_wins(out: Path, *args: int) -> dict:
         other = tmp_path / "other"
@@ -270,7 +270,7 @@ def test_default_sample_survives_a_race(tmp_path: Path, monkeypatch: pytest.Monk
         os.rename(other, final)
         return generate(out, *args)
 
-    monkeypatch.setattr(sample, "_generate", generate_while_another_process_wins)
+    monkeypatch.setattr(folder, "generate", generate_while_another_process_wins)
     assert not final.exists()
     path = default_sample_dir()
     assert path == final

@@ -5,14 +5,24 @@
 - :func:`dataset_info` counts queries, documents, judgements and missing images per split.
 - :func:`read_triplets` gives the trainer a split's (query, product, score) rows.
 - :data:`SPLITS` and :func:`canonical_split` name the four splits (aliases and file stems accepted).
+
+Modules: ``splits`` (split names, stems, corpora) and ``files`` (every file name of each layout);
+``layout`` (which layout a folder holds); readers ``corpus``, ``tables``, ``judgements``,
+``beir``, ``hf``, ``images``; ``sampled`` (the reference judgement sampling); ``cache`` and
+``corpus_cache`` (the columnar cache); ``judged`` and ``plans`` (a split's judgements and
+inputs per layout); ``load``, ``info``, ``triplets`` (the three public entry points);
+``split`` and ``columns`` (the in-memory result); ``sample`` (the bundled benchmark).
+The data layer imports nothing of gcl_bench outside it but ``io``, ``config`` and ``errors``.
 """
 from __future__ import annotations
 
 from gcl_bench.data.columns import StrColumn
-from gcl_bench.data.loader import dataset_info, load_split, read_triplets
+from gcl_bench.data.info import dataset_info
+from gcl_bench.data.load import load_split
 from gcl_bench.data.sampled import QUERY_SUFFIX
 from gcl_bench.data.split import LoadReport, Split
 from gcl_bench.data.splits import SPLIT_CORPUS, SPLIT_STEMS, SPLITS, canonical_split
+from gcl_bench.data.triplets import read_triplets
 
 __all__ = [
     "LoadReport",

@@ -13,6 +13,8 @@ and of every option that changes the result (image root, eval set, sampling sett
 edited, replaced or touched file misses the cache. Content is not hashed: hashing a 4 GB
 folder would cost more than parsing it. The JSON file of an entry is written last, so a
 half-written entry is never read.
+
+May import: :mod:`gcl_bench.io`, :mod:`gcl_bench.config`.
 """
 from __future__ import annotations
 

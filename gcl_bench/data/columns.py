@@ -4,6 +4,8 @@ A corpus of millions of documents loads from the memory-mapped cache in millisec
 nothing is converted until a consumer touches the column; the first element access (or
 iteration) converts the whole column once with Arrow's bulk conversion and keeps the list.
 :attr:`StrColumn.arrow` gives vectorised consumers the Arrow array without any conversion.
+
+May import: pyarrow and numpy only.
 """
 from __future__ import annotations
 

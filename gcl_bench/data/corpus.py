@@ -10,6 +10,8 @@ Python dicts of the whole corpus never exist together (peak memory stays near th
 columns, not of the dicts). Ids repeated across slices are an error; a key repeated inside one
 slice is merged by the JSON parser (last value wins), as ``json.load`` does. A large file can
 be parsed in two halves, the second in a worker process, when a core is idle.
+
+May import: :mod:`~gcl_bench.data.beir` (its JSONL reader), :mod:`gcl_bench.errors`.
 """
 from __future__ import annotations
 

@@ -9,6 +9,9 @@ occurrence order) and, with no gt file, judgements are sampled from its rows.
 
 Images are bytes in the parquet; each distinct image is written once into a content-addressed
 folder (``cache_dir()/images/<sha256[:2]>/<sha256>.<ext>``) so that documents carry paths.
+
+May import: :mod:`~gcl_bench.data.corpus` (the document schema), :mod:`gcl_bench.io`,
+:mod:`gcl_bench.config`, :mod:`gcl_bench.errors`.
 """
 from __future__ import annotations
 
@@ -24,9 +27,6 @@ from gcl_bench import io
 from gcl_bench.config import cache_dir
 from gcl_bench.data.corpus import DOC_SCHEMA
 from gcl_bench.errors import GclBenchError
-
-TEXT_COLUMNS = ("query", "product_id", "position", "title", "pair_id", "score_linear",
-                "score_reciprocal", "no_score", "query_id")
 
 
 def image_store() -> Path:

@@ -11,6 +11,8 @@ Existence is checked once per load with one directory listing per distinct image
 The folder mtimes are kept with the cache so that a later load notices when images were
 unpacked or removed. Only existence is checked here: a file that exists but cannot be decoded
 is the encoder's to report.
+
+May import: pyarrow and numpy only.
 """
 from __future__ import annotations
 

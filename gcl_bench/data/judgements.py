@@ -4,6 +4,9 @@ A key may be a query text, the text followed by ``_{!@#~}_`` (the key the refere
 builds), or a ``query_id`` of the CSV (or of a ``{id: text}`` queries file); they are tried in
 that order. Every key must resolve: a metric over a silently shrunk query set would be a
 wrong number, so the first unresolvable key is shown in the error.
+
+May import: :mod:`~gcl_bench.data.sampled` (the query suffix), :mod:`gcl_bench.io`,
+:mod:`gcl_bench.errors`.
 """
 from __future__ import annotations
 

@@ -1,11 +1,15 @@
 """Finding what a data folder is: a Marqo-GS sub-dataset, a root of them, a Hugging Face
-parquet export, or a BEIR folder."""
+parquet export, or a BEIR folder.
+
+May import: :mod:`gcl_bench.data.files`, :mod:`gcl_bench.data.splits`, :mod:`gcl_bench.errors`.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from gcl_bench.data.splits import SPLIT_STEMS, canonical_split, split_from_file_label
+from gcl_bench.data.files import BeirFiles, MarqoFiles, corpus_file
+from gcl_bench.data.splits import CORPORA, SPLITS, canonical_split, split_from_file_label
 from gcl_bench.errors import GclBenchError
 
 DEFAULT_SUBSET = "marqo_gs_full_10m"
@@ -22,13 +26,14 @@ class Layout:
 
 
 def is_marqo_folder(folder: Path) -> bool:
-    if (folder / "corpus_1.json").is_file() or (folder / "corpus_2.json").is_file():
+    if any(corpus_file(folder, corpus).is_file() for corpus in CORPORA):
         return True
-    return any((folder / f"{stem}.csv").is_file() for stem in SPLIT_STEMS.values())
+    return any(MarqoFiles(folder, split).csv.is_file() for split in SPLITS)
 
 
 def is_beir_folder(folder: Path) -> bool:
-    return (folder / "corpus.jsonl").is_file() and (folder / "queries.jsonl").is_file()
+    files = BeirFiles(folder)
+    return files.corpus.is_file() and files.queries.is_file()
 
 
 def parquet_files(folder: Path, max_depth: int = 3) -> dict[str, list[Path]]:

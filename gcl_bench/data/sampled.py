@@ -17,6 +17,8 @@ reproduced:
 Differences, on purpose: product ids are kept as written (the reference's ``read_csv`` turns
 ``"00123"`` into ``"123"``), and when the file has fewer than ``top_q`` queries all of them are
 used (the reference stops with a pandas error).
+
+May import: pyarrow and numpy only.
 """
 from __future__ import annotations
 

@@ -4,6 +4,8 @@ Every loader (Marqo-GS folders, the Hugging Face parquet export, BEIR folders, t
 sample) returns a :class:`Split`. Documents and queries are kept as parallel columns (lists of
 strings), not as dicts of dicts, so a corpus of millions of products stays cheap; the BEIR-style
 dict views are built on demand for plug-in encoders.
+
+May import: nothing of gcl_bench.
 """
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-"""The four Marqo-GS evaluation splits: canonical names, aliases, file stems and corpora.
+"""The four Marqo-GS evaluation splits: canonical names, aliases, file stems, corpora and query sets.
 
 Every place that takes a split name goes through :func:`canonical_split`, so
 ``novel_corpus``, ``query_0_product_id_1`` and ``novel_document`` all mean the same split.
+This is the only module that spells the split file stems; the file names built from them are
+in :mod:`gcl_bench.data.files`. May import: :mod:`gcl_bench.errors`.
 """
 from __future__ import annotations
 
@@ -25,6 +27,17 @@ SPLIT_CORPUS: dict[str, str] = {
     "zero_shot": "corpus_2",
 }
 """Which corpus file (without ``.json``) holds the documents of each split."""
+
+CORPORA: tuple[str, ...] = ("corpus_1", "corpus_2")
+"""The corpora of a sub-dataset: the training documents, then the unseen ones."""
+
+SPLIT_QUERY_SET: dict[str, int] = {
+    "in_domain": 0,
+    "novel_query": 1,
+    "novel_document": 0,
+    "zero_shot": 1,
+}
+"""Which query set a split's queries come from: 0 the seen (training) queries, 1 the novel ones."""
 
 SPLIT_ALIASES: dict[str, str] = {
     "novel_corpus": "novel_document",

@@ -2,6 +2,8 @@
 
 Type inference would turn the product id ``"00123"`` into ``123``; reading every column as
 a string keeps ids exactly as written, and only the score columns are converted to numbers.
+
+May import: :mod:`gcl_bench.errors`.
 """
 from __future__ import annotations
 

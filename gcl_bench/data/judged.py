@@ -1,0 +1,114 @@
+"""The judged queries of one split: from a judgement file, or sampled from the split's rows.
+
+- :func:`judge_from_gt`: the keys of a gt file resolved to query texts, first against the
+  queries file, then (only when some key is still unresolved) against the rows' query texts
+  and ``query_id`` column.
+- :func:`judge_sampled`: judgements drawn from the rows as the GCL reference evaluation does
+  (:mod:`~gcl_bench.data.sampled`), with notes saying so.
+- :func:`judge_beir`: a BEIR qrels file, its query ids looked up in ``queries.jsonl``.
+
+May import: :mod:`~gcl_bench.data.beir`, :mod:`~gcl_bench.data.judgements`, :mod:`~gcl_bench.data.sampled`,
+:mod:`~gcl_bench.data.tables`, :mod:`gcl_bench.errors`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from gcl_bench.data import beir as beir_format
+from gcl_bench.data.judgements import (
+    KIND_QUERY_ID,
+    QueryLookup,
+    read_gt,
+    read_queries_file,
+    resolve_keys,
+    unresolved_error,
+)
+from gcl_bench.data.sampled import sample_judgements
+from gcl_bench.data.tables import to_float
+from gcl_bench.errors import GclBenchError
+
+
+@dataclass
+class Judged:
+    """Judged queries (``query_ids[j]`` is the judgement key of ``query_texts[j]``) and their qrels.
+
+    ``meta`` goes into the split's ``meta`` (sampled or not, the judgement file), ``kinds``
+    counts how gt keys were resolved, ``notes`` are remarks for the load report.
+    """
+
+    query_ids: list[str]
+    query_texts: list[str]
+    qrels: dict[str, dict[str, int]]
+    meta: dict[str, Any]
+    kinds: dict[str, int]
+    notes: list[str]
+
+
+def judge_from_gt(
+    gt_path: Path,
+    queries_file: Path | None,
+    rows: Callable[[], pa.Table] | None,
+    rows_path: Path | None,
+) -> Judged:
+    """Judgements of ``gt_path``, keys resolved against ``queries_file`` and, when needed, the
+    ``query`` / ``query_id`` columns of ``rows()`` (read from ``rows_path``)."""
+    qrels = read_gt(gt_path)
+    keys = list(qrels)
+    lookup = QueryLookup()
+    sources: list[Path] = []
+    if queries_file is not None:
+        texts, ids = read_queries_file(queries_file)
+        lookup.add(texts, ids)
+        sources.append(queries_file)
+    resolved, kinds = resolve_keys(keys, lookup)
+    if None in resolved and rows is not None and rows_path is not None:
+        table = rows()
+        sources.append(rows_path)
+        lookup.add(pc.unique(table["query"]).to_pylist(), [])
+        if "query_id" in table.column_names:
+            pairs = table.select(["query_id", "query"]).group_by(["query_id", "query"]).aggregate([])
+            lookup.add([], zip(pairs["query_id"].to_pylist(), pairs["query"].to_pylist()))
+        resolved, kinds = resolve_keys(keys, lookup)
+    if None in resolved:
+        raise unresolved_error(keys, resolved, gt_path, sources, lookup)
+    meta = {"sampled": False, "judgements": str(gt_path)}
+    return Judged(keys, [t for t in resolved if t is not None], qrels, meta, kinds, [])
+
+
+def judge_sampled(rows: pa.Table, path: Path, weight_column: str, top_q: int, top_k: int) -> Judged:
+    """Judgements sampled from ``rows`` (``query``, ``product_id`` and ``weight_column`` if present)."""
+    scores = None
+    if weight_column in rows.column_names:
+        scores = to_float(rows[weight_column], path, weight_column).to_numpy()
+        if np.isnan(scores).any():
+            raise GclBenchError(f"column {weight_column!r} has NaN values", path)
+    result = sample_judgements(rows["query"], rows["product_id"], scores, weight_column, top_q=top_q, top_k=top_k)
+    if not result.query_keys:
+        raise GclBenchError("no queries to sample judgements from (the file has no rows with a query)", path)
+    notes = [
+        f"no judgement file: {len(result.query_keys)} queries and their judgements sampled from "
+        f"{path.name} as the GCL reference evaluation does (seed {result.info['seed']})"
+    ]
+    if result.info["weight_column"] is None:
+        notes.append(f"column {weight_column!r} is absent or constant: every judgement has grade 1")
+    meta = dict(result.info, judgements=str(path))
+    return Judged(result.query_keys, result.query_texts, result.qrels, meta, {}, notes)
+
+
+def judge_beir(qrels_path: Path, queries_path: Path) -> Judged:
+    """The judgements of a BEIR qrels file; every query id must be in ``queries_path``."""
+    qrels = beir_format.read_qrels(qrels_path)
+    queries = beir_format.read_queries(queries_path)
+    keys = list(qrels)
+    texts = [queries.get(k) for k in keys]
+    if None in texts:
+        lookup = QueryLookup(ids=dict(queries))
+        raise unresolved_error(keys, texts, qrels_path, [queries_path], lookup)
+    return Judged(keys, texts, qrels, {"sampled": False, "judgements": str(qrels_path)}, {KIND_QUERY_ID: len(keys)}, [])

@@ -1,0 +1,166 @@
+"""Loading one split of any supported folder into a :class:`~gcl_bench.data.split.Split`.
+
+:func:`load_split` finds the layout (:func:`~gcl_bench.data.layout.detect`), plans the split
+(:func:`~gcl_bench.data.plans.plan_split`), loads its corpus through the corpus cache, builds
+the judgements (a gt file with key resolution, or the reference sampling when there is none),
+and stores the query side under the split cache, so a second load parses nothing.
+
+May import: :mod:`~gcl_bench.data.plans`, :mod:`~gcl_bench.data.corpus_cache`,
+:mod:`~gcl_bench.data.judged`, :mod:`~gcl_bench.data.layout`, :mod:`~gcl_bench.data.cache`,
+:mod:`~gcl_bench.data.split`, :mod:`~gcl_bench.data.splits`, :mod:`~gcl_bench.data.sample`
+(the default folder), :mod:`gcl_bench.io`, :mod:`gcl_bench.errors`.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from gcl_bench import io
+from gcl_bench.data import cache
+from gcl_bench.data.columns import StrColumn
+from gcl_bench.data.corpus_cache import Corpus, PathLike, image_root_key, load_corpus
+from gcl_bench.data.judged import Judged
+from gcl_bench.data.layout import detect
+from gcl_bench.data.plans import Plan, plan_split
+from gcl_bench.data.split import LoadReport, Split
+from gcl_bench.data.splits import canonical_split, check_eval_set
+
+
+def data_folder(data_dir: PathLike | None) -> Path:
+    """The folder ``data_dir`` names (``~`` expanded); None: the bundled sample, built on first use."""
+    if data_dir is not None:
+        return Path(data_dir).expanduser()
+    from gcl_bench.data.sample import default_sample_dir
+
+    return Path(default_sample_dir())
+
+
+def load_split(
+    data_dir: PathLike | None = None,
+    split: str = "zero_shot",
+    eval_set: str = "test",
+    image_root: PathLike | None = None,
+    subset: str | None = None,
+    weight_column: str = "score_linear",
+    top_q: int = 2000,
+    top_k: int = 1000,
+    use_cache: bool = True,
+) -> Split:
+    """Load one split of a dataset folder into a :class:`Split`.
+
+    ``data_dir`` is a Marqo-GS sub-dataset folder, a root holding sub-dataset folders (``subset``
+    picks one; default ``marqo_gs_full_10m`` or the only one), a Hugging Face parquet export or a
+    BEIR folder; None means the bundled sample. ``split`` is a name, alias or file stem.
+    ``eval_set`` picks ``_gt_test.json`` or ``_gt_dev.json``; without one, judgements are
+    sampled from the split CSV as the GCL reference does (``weight_column``, ``top_q``,
+    ``top_k``; recorded in ``meta``). ``image_root`` remaps image paths. The result is cached
+    (see :mod:`gcl_bench.data.cache`); ``use_cache=False`` reads the files again.
+    """
+    split = canonical_split(split)
+    eval_set = check_eval_set(eval_set)
+    data_path = data_folder(data_dir)
+    layout = detect(data_path, subset, split)
+    plan = plan_split(layout, split, eval_set, weight_column, top_q, top_k)
+    fingerprint = cache.fingerprint(plan.inputs)
+    root = image_root_key(image_root)
+    key = cache.entry_key(
+        "split", fingerprint=fingerprint, layout=layout.kind, folder=str(layout.folder.resolve()), split=split,
+        eval_set=eval_set, image_root=root, weight_column=weight_column, top_q=top_q, top_k=top_k,
+    )
+    entry = cache.entry_dir("split", key)
+    stored = cache.read_entry_json(entry / "split.json") if use_cache else None
+    corpus, judged = _load_parts(plan, image_root, use_cache, judge=stored is None)
+    if stored is None:
+        assert judged is not None
+        meta = {
+            "path": str(layout.folder),
+            "data_dir": str(data_path),
+            "subset": layout.subset,
+            "split": split,
+            "eval_set": eval_set,
+            "format": layout.kind,
+            "fingerprint": fingerprint,
+        }
+        stored = _query_side(judged, corpus, plan, meta, root)
+        if use_cache:
+            io.write_json(entry / "split.json", stored, indent=False)
+        split_cache = "miss" if use_cache else "off"
+    else:
+        split_cache = "hit"
+    return _assemble(split, stored, corpus, split_cache)
+
+
+def _load_parts(plan: Plan, image_root: PathLike | None, use_cache: bool, judge: bool) -> tuple[Corpus, Judged | None]:
+    """The corpus and (when ``judge``) the judgements of ``plan``.
+
+    Judgements from a gt file are built in a thread while this thread parses the corpus
+    (Arrow's CSV reader releases the GIL). Sampled judgements read the whole CSV: they are
+    built first, so that the CSV columns are freed before the corpus is parsed.
+    """
+    judged = plan.judge() if judge and plan.reads_rows else None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(plan.judge) if judge and judged is None else None
+        corpus = load_corpus(plan.corpus, image_root, use_cache)
+        if pending is not None:
+            judged = pending.result()
+    return corpus, judged
+
+
+def _judged_not_in_corpus(qrels: dict[str, dict[str, int]], corpus: Corpus) -> int:
+    """How many distinct judged products the corpus lacks."""
+    judged = pc.unique(pa.array([d for docs in qrels.values() for d in docs], type=pa.string()))
+    if not len(judged):
+        return 0
+    found = pc.sum(pc.is_in(corpus.table["doc_id"], value_set=judged)).as_py() or 0
+    return len(judged) - found
+
+
+def _query_side(judged: Judged, corpus: Corpus, plan: Plan, meta: dict[str, Any], root: str | None) -> dict[str, Any]:
+    """What the split cache stores: queries, judgements, the full ``meta`` (``meta`` given: the
+    folder's part) and the report's parts."""
+    outside = _judged_not_in_corpus(judged.qrels, corpus)
+    notes = list(judged.notes)
+    if outside:
+        notes.append(f"{outside} distinct judged products are not in {plan.corpus.label.name}; they can never be retrieved")
+    meta = {
+        **meta,
+        **judged.meta,
+        "files": plan.files,
+        "image_root": root,
+        "num_queries": len(judged.query_ids),
+        "num_judgements": sum(len(v) for v in judged.qrels.values()),
+        "judged_not_in_corpus": outside,
+    }
+    return {"query_ids": judged.query_ids, "query_texts": judged.query_texts, "qrels": judged.qrels,
+            "meta": meta, "gt_key_kinds": judged.kinds, "notes": notes}
+
+
+def _assemble(split: str, stored: dict[str, Any], corpus: Corpus, split_cache: str) -> Split:
+    """The :class:`Split` of the stored query side and the corpus."""
+    info = corpus.info
+    meta = dict(stored["meta"], num_documents=info["num_documents"], image_strategy=info["image_strategy"],
+                load_cache={"split": split_cache, "corpus": info.get("cache")})
+    report = LoadReport(
+        missing_images=info["missing_images"],
+        empty_titles=info["empty_titles"],
+        docs_without_fields=list(info["docs_without_fields"]),
+        unresolved_gt_keys=0,
+        gt_key_kinds=dict(stored["gt_key_kinds"]),
+        notes=list(stored["notes"]),
+    )
+    table = corpus.table
+    return Split(
+        name=split,
+        doc_ids=StrColumn(table["doc_id"]),
+        doc_titles=StrColumn(table["title"]),
+        doc_images=StrColumn(table["image"]),
+        query_ids=stored["query_ids"],
+        query_texts=stored["query_texts"],
+        qrels=stored["qrels"],
+        meta=meta,
+        report=report,
+    )
