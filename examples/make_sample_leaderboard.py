@@ -20,6 +20,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from gcl_bench.results import PER_QUERY_NAME, RESULTS_NAME
+
 REPO = Path(__file__).resolve().parent.parent
 OUT_MD = REPO / "leaderboards" / "sample.md"
 RESULTS = REPO / "leaderboards" / "sample"
@@ -33,7 +35,7 @@ MODELS: list[tuple[str, str, list[str]]] = [
     ("sample-gcl", "sample-gcl", []),
 ]
 #: files of a run kept in the repository (run.json is megabytes and not needed for the table)
-KEEP = ("results.json", "per_query.csv")
+KEEP = (RESULTS_NAME, PER_QUERY_NAME)
 
 
 def available_models() -> list[tuple[str, str, list[str]]]:

@@ -4,14 +4,14 @@ Each stage is a plain function with plain inputs and outputs, so it can be teste
 alone; :func:`run_evaluation` strings them together and times each one. Dense models go through
 :func:`gcl_bench.encode.encode_split` (embedding cache, torchrun sharding) and a FAISS index;
 lexical models (anything with ``search`` / ``search_arrays``) retrieve directly. Every path ends
-in the same ``(scores, indices)`` arrays, which the metrics layer scores without building dicts.
+in the same ``(scores, indices)`` arrays, which the metrics layer scores without building dicts;
+:mod:`gcl_bench.results` writes them, with the scores, as one output set.
+
+May import: every stage's package (data, models, encode, index, metrics, results), distributed.
 """
 from __future__ import annotations
 
-import csv
-import io
 import platform
-import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -25,8 +25,14 @@ import numpy as np
 from gcl_bench import __version__
 from gcl_bench.data import Split
 from gcl_bench.errors import GclBenchError
-
-SCHEMA_VERSION = 1
+from gcl_bench.results import (
+    SCHEMA_VERSION,
+    default_output_dir,
+    per_query_csv,
+    run_to_dict,
+    trec_run,
+    write_outputs,
+)
 
 
 @dataclass
@@ -272,46 +278,6 @@ def score_stage(split: Split, retrieval: Retrieval, metrics: Sequence[str]) -> A
 
 
 # -- stage: write -----------------------------------------------------------------------------
-def run_to_dict(split: Split, retrieval: Retrieval) -> dict[str, dict[str, float]]:
-    """BEIR's results format ``{query_key: {doc_id: score}}``, scores exactly as searched."""
-    doc_ids = split.doc_ids
-    run: dict[str, dict[str, float]] = {}
-    for qid, row_scores, row_indices in zip(split.query_ids, retrieval.scores.tolist(), retrieval.indices.tolist(), strict=False):
-        run[qid] = {doc_ids[i]: s for s, i in zip(row_scores, row_indices, strict=False) if i >= 0}
-    return run
-
-
-def per_query_csv(query_ids: Sequence[str], per_query: dict[str, np.ndarray], metrics: Sequence[str]) -> str:
-    """``query_id,<metric>...`` with one row per scored query, values at full precision."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["query_id", *metrics])
-    columns = [per_query[name] for name in metrics]
-    for row, qid in enumerate(query_ids):
-        writer.writerow([qid, *(repr(float(column[row])) for column in columns)])
-    return buffer.getvalue()
-
-
-def trec_run(split: Split, retrieval: Retrieval, tag: str) -> tuple[str, dict[str, str]]:
-    """A TREC run file (``qid Q0 docno rank score tag``) with whitespace-free query ids, and their map."""
-    lines = []
-    qid_map: dict[str, str] = {}
-    width = len(str(len(split.query_ids)))
-    safe_tag = re.sub(r"\s+", "_", tag) or "gcl_bench"
-    for q, (qid, row_scores, row_indices) in enumerate(
-        zip(split.query_ids, retrieval.scores.tolist(), retrieval.indices.tolist(), strict=False)
-    ):
-        trec_qid = f"q{q:0{width}d}"
-        qid_map[trec_qid] = qid
-        rank = 0
-        for score, index in zip(row_scores, row_indices, strict=False):
-            if index < 0:
-                continue
-            rank += 1
-            lines.append(f"{trec_qid} Q0 {split.doc_ids[index]} {rank} {score!r} {safe_tag}")
-    return "\n".join(lines) + ("\n" if lines else ""), qid_map
-
-
 def versions() -> dict[str, str | None]:
     """Versions of the packages that decide the numbers (read from metadata, nothing imported)."""
     from importlib.metadata import PackageNotFoundError, version
@@ -333,44 +299,6 @@ def versions() -> dict[str, str | None]:
             except PackageNotFoundError:
                 continue
     return found
-
-
-def default_output_dir(split: Split, model_name: str) -> Path:
-    """``results/<dataset>/<split>/<model>/`` with path-safe names ("sample" for the bundled one)."""
-    if split.meta.get("bundled_sample"):
-        return Path("results") / "sample" / split.name / _safe(model_name)
-    dataset = str(split.meta.get("subset") or split.meta.get("name") or Path(str(split.meta.get("path", "dataset"))).name)
-    return Path("results") / _safe(dataset) / split.name / _safe(model_name)
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._=+-]+", "-", name).strip("-") or "unnamed"
-
-
-def write_outputs(
-    output_dir: Path,
-    results: dict[str, Any],
-    run: dict[str, dict[str, float]],
-    per_query: str,
-    trec: tuple[str, dict[str, str]] | None = None,
-) -> dict[str, Path]:
-    """Write results.json, run.json, per_query.csv (and run.trec + its query-id map) atomically.
-
-    Each file is first written under a temporary name; only when every file is complete are
-    they renamed into place, so an interrupted run never leaves a mixed set behind.
-    """
-    from gcl_bench.io import dumps_json, write_files
-
-    payloads: dict[str, bytes] = {
-        "run.json": dumps_json(run, indent=False),
-        "per_query.csv": per_query.encode("utf-8"),
-    }
-    if trec is not None:
-        payloads["run.trec"] = trec[0].encode("utf-8")
-        payloads["run.trec.qids.json"] = dumps_json(trec[1])
-    payloads["results.json"] = dumps_json(results)
-    paths = write_files(Path(output_dir), payloads)
-    return paths
 
 
 # -- the whole run -----------------------------------------------------------------------------
@@ -441,9 +369,10 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
     }
     output_dir = Path(settings.output_dir) if settings.output_dir else default_output_dir(split, str(model_info["name"]))
     with timer.stage("write"):
-        run = run_to_dict(split, retrieval)
+        ranked = (split.query_ids, split.doc_ids, retrieval.scores, retrieval.indices)
+        run = run_to_dict(*ranked)
         table = per_query_csv(scored.query_ids, scored.per_query, metrics)
-        trec = trec_run(split, retrieval, str(model_info["name"])) if settings.trec else None
+        trec = trec_run(*ranked, str(model_info["name"])) if settings.trec else None
         results["timings"] = {name: round(value, 4) for name, value in timer.seconds.items()}
         write_outputs(output_dir, results, run, table, trec)
     results["timings"] = {name: round(value, 4) for name, value in timer.seconds.items()}

@@ -11,6 +11,9 @@ two-sided, on the per-query differences ``d_i = a_i - b_i`` (i = 1..n):
   than ``permutations`` every assignment is enumerated (exact p-value); otherwise ``permutations``
   random assignments are drawn from ``numpy.random.default_rng(seed)`` and
   ``p = (hits + 1) / (permutations + 1)`` (Phipson & Smyth, 2010: never 0, valid at any size).
+  The exact p-value is the one ``scipy.stats.permutation_test`` gives for paired samples
+  (``permutation_type="samples"``, two-sided); the sampled one is kept here so that a seed
+  names one fixed set of sign flips and "two-sided" stays ``|mean| >= |observed|``.
 - :func:`holm`: Holm's step-down adjustment of a family of p-values (Holm, 1979), controlling the
   family-wise error rate: sort ascending, ``p'_(i) = max_{j<=i} min(1, (m - j + 1) p_(j))``.
 
@@ -19,6 +22,8 @@ Usage::
     p = paired_ttest(model_ndcg, baseline_ndcg)
     p = paired_randomization_test(model_ndcg, baseline_ndcg, permutations=10_000, seed=0)
     adjusted = holm([p_model_1, p_model_2, p_model_3])
+
+May import: numpy, scipy (nothing of gcl_bench).
 """
 from __future__ import annotations
 

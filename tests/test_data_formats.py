@@ -137,6 +137,23 @@ def test_beir_bad_input(tmp_path: Path) -> None:
         read_triplets(folder, "in_domain")
 
 
+def test_beir_qrels_read_by_one_parser(tmp_path: Path) -> None:
+    """The loader and ``gcl-bench evaluate`` read a BEIR qrels file with the same rules."""
+    from gcl_bench.results import read_qrels
+
+    folder = write_beir(tmp_path / "beir")
+    qrels_path = folder / "qrels" / "test.tsv"
+    qrels_path.write_text("query-id\tcorpus-id\tscore\nq2\t007\t2.0\nq1\t9\t1\n")
+    assert load_split(folder, use_cache=False).qrels == read_qrels(qrels_path) == {"q2": {"007": 2}, "q1": {"9": 1}}
+    qrels_path.write_text("query-id\tcorpus-id\tscore\nq2\t007\t2\nq1\t9\t-1\n")
+    with pytest.raises(GclBenchError) as from_loader:
+        load_split(folder, use_cache=False)
+    with pytest.raises(GclBenchError) as from_evaluate:
+        read_qrels(qrels_path)
+    assert str(from_loader.value) == str(from_evaluate.value)
+    assert str(from_loader.value) == f"{qrels_path}: line 3: grade '-1' of ('q1', '9') is not a non-negative integer"
+
+
 def test_malformed_parquet_names_the_file(tmp_path: Path) -> None:
     folder = tmp_path / "hf"
     folder.mkdir()

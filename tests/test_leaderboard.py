@@ -1,7 +1,7 @@
 """gcl-bench leaderboard: tables, significance marks, grouping, reported rows, plots, bad input.
 
-Fixtures are results.json + per_query.csv written in the runner's format, with per-query values
-drawn at random; expected marks come from scipy and a hand-written Holm correction.
+Fixtures are run folders written by the runner's writer (gcl_bench.results), with per-query
+values drawn at random; expected marks come from scipy and a hand-written Holm correction.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from scipy import stats as scipy_stats
 from gcl_bench import leaderboard as lb
 from gcl_bench.cli import main
 from gcl_bench.errors import GclBenchError
+from gcl_bench.results import RESULTS_NAME, per_query_csv, write_outputs
 
 METRICS = ("ndcg@10", "err", "rbp@0.9")
 SPLITS = ("in_domain", "novel_query", "novel_document", "zero_shot")
@@ -39,9 +40,8 @@ def write_result(
     schema_version: int = 1,
     metrics_override: dict | None = None,
 ) -> Path:
-    """One run folder in the runner's format; metric means are the per-query means."""
+    """One run folder written as the runner writes it; metric means are the per-query means."""
     folder = root / split / model.replace(":", "_")
-    folder.mkdir(parents=True, exist_ok=True)
     names = list(per_query)
     n = len(per_query[names[0]])
     query_ids = query_ids or [f"q{i:03d}" for i in range(n)]
@@ -67,13 +67,8 @@ def write_result(
         },
         "settings": {"top_k": 1000, **(settings or {})},
     }
-    (folder / "results.json").write_text(json.dumps(results))
-    with open(folder / "per_query.csv", "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["query_id", *names])
-        for i, qid in enumerate(query_ids):
-            writer.writerow([qid, *(repr(float(per_query[m][i])) for m in names)])
-    return folder / "results.json"
+    write_outputs(folder, results, run={}, per_query=per_query_csv(query_ids, per_query, names))
+    return folder / RESULTS_NAME
 
 
 def make_runs(rng: np.random.Generator) -> dict[str, dict[str, np.ndarray]]:
@@ -108,7 +103,7 @@ class _Main:
 
     name = "gcl-bench"
 
-    def main(self, args, prog_name=None, **kwargs):  # noqa: ANN001, ANN201 - click protocol
+    def main(self, args, prog_name=None, **kwargs):  # the click protocol
         main(list(args))
         return None
 
@@ -176,6 +171,21 @@ def test_randomization_marks_use_the_stats_module(results_dir: Path) -> None:
     assert "randomisation test on per-query values (2000 random sign flips with seed 5" in text
 
 
+def test_options_object_and_keywords_build_the_same_tables(results_dir: Path) -> None:
+    entries = lb.load_entries(lb.discover([results_dir]))
+    options = lb.TableOptions(metrics=["err", "err"], splits=["zero-shot"], baseline="base", alpha=0.01)
+    (by_options,) = lb.build_tables(entries, options)
+    (by_keywords,) = lb.build_tables(entries, metrics=["err"], splits=["zero_shot"], baseline="base", alpha=0.01)
+    assert by_options.metrics == ["err"] and by_options.splits == ["zero_shot"]
+    assert lb.render_csv([by_options]) == lb.render_csv([by_keywords])
+    (overridden,) = lb.build_tables(entries, options, baseline=None)
+    assert overridden.baseline is None and "No significance test (no baseline chosen)." in lb.render_markdown([overridden])
+    with pytest.raises(GclBenchError, match="alpha must be between 0 and 1"):
+        lb.build_tables(entries, options, alpha=1.5)
+    with pytest.raises(TypeError):
+        lb.build_tables(entries, basline="base")
+
+
 def test_bold_marks_the_best_per_column_including_ties(tmp_path: Path) -> None:
     q = 4
     write_result(tmp_path, "a", "in_domain", {"ndcg@10": np.full(q, 0.5), "err": np.full(q, 0.2)})
@@ -199,7 +209,7 @@ class _TableParser(HTMLParser):
         self.strong_cells = 0
         self._in_strong = False
 
-    def handle_starttag(self, tag, attrs):  # noqa: ANN001, ANN201
+    def handle_starttag(self, tag, attrs):
         if tag == "table":
             self.tables.append([])
         elif tag == "tr":
@@ -212,14 +222,14 @@ class _TableParser(HTMLParser):
         elif tag == "br" and self._cell is not None:
             self._cell.append(" / ")
 
-    def handle_endtag(self, tag):  # noqa: ANN001, ANN201
+    def handle_endtag(self, tag):
         if tag in ("td", "th") and self._cell is not None:
             self.tables[-1][-1].append((self._tag, "".join(self._cell).strip()))
             self._cell = None
         elif tag == "strong":
             self._in_strong = False
 
-    def handle_data(self, data):  # noqa: ANN001, ANN201
+    def handle_data(self, data):
         if self._cell is not None:
             self._cell.append(data)
 

@@ -49,6 +49,20 @@ def test_randomization_exact_matches_brute_force(seed: int) -> None:
     assert paired_randomization_test(a, b, permutations=1000) == pytest.approx(_brute_force_sign_flip(a, b))
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_randomization_exact_equals_scipy_permutation_test(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 12))
+    a = rng.uniform(0, 1, n).round(2)
+    b = a.copy() if seed == 0 else rng.uniform(0, 1, n).round(2)
+    b[0] += 0.1
+    reference = scipy_stats.permutation_test(
+        (a, b), lambda x, y, axis: np.mean(x - y, axis=axis), permutation_type="samples",
+        n_resamples=np.inf, alternative="two-sided", vectorized=True,
+    )
+    assert paired_randomization_test(a, b, permutations=2**n) == reference.pvalue
+
+
 def test_randomization_with_ties_in_the_statistic() -> None:
     a, b = [1.0, 0.0, 0.5, 0.5], [0.0, 1.0, 0.25, 0.75]
     # diffs 1, -1, 0.25, -0.25: observed mean 0 -> every assignment is at least as extreme

@@ -20,8 +20,7 @@ def command(qrels: str, run_path: str, metrics: str | None, top_k: int | None, o
     from gcl_bench.errors import GclBenchError
     from gcl_bench.io import write_json, write_text
     from gcl_bench.metrics import DEFAULT_METRICS, JudgedRun
-    from gcl_bench.runfiles import read_qrels, read_run
-    from gcl_bench.runner import per_query_csv
+    from gcl_bench.results import per_query_csv, read_qrels, read_run
 
     judgements = read_qrels(qrels)
     run = read_run(run_path)

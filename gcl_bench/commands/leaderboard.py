@@ -74,11 +74,7 @@ def command(
     from gcl_bench import leaderboard as lb
     from gcl_bench.io import write_text
 
-    paths = lb.discover(results)
-    entries = lb.load_entries(paths, labels=_parse_labels(labels))
-    reported = lb.load_reported(reported_file) if include_reported or reported_file else []
-    tables = lb.build_tables(
-        entries,
+    options = lb.TableOptions(
         metrics=_split_list(metrics) or lb.DEFAULT_METRICS,
         splits=_split_list(splits),
         baseline=baseline,
@@ -86,8 +82,10 @@ def command(
         alpha=alpha,
         permutations=permutations,
         seed=seed,
-        reported=reported,
     )
+    entries = lb.load_entries(lb.discover(results), labels=_parse_labels(labels))
+    reported = lb.load_reported(reported_file) if include_reported or reported_file else []
+    tables = lb.build_tables(entries, options, reported=reported)
     text = lb.render(tables, fmt)
     if out is None:
         click.echo(text, nl=False)

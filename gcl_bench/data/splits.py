@@ -49,6 +49,14 @@ SPLIT_ALIASES: dict[str, str] = {
 }
 """Other names accepted for a split (hyphenated forms appear in the Hugging Face export)."""
 
+SPLIT_LABELS: dict[str, str] = {
+    "in_domain": "In-domain",
+    "novel_query": "Novel query",
+    "novel_document": "Novel document",
+    "zero_shot": "Zero-shot",
+}
+"""How tables and plots name each split (the GCL paper's column headings)."""
+
 EVAL_SETS: tuple[str, ...] = ("test", "dev")
 
 

@@ -1,20 +1,29 @@
 """Reading judgement and run files in the formats researchers pass around.
 
-Judgements: gcl_bench / Marqo-GS JSON (``{query: {doc_id: grade}}``, read as gt files are), TREC qrels
-(``qid iter docno grade``) and BEIR qrels TSV (``query-id corpus-id score`` with a header).
-Runs: BEIR JSON (``{query: {doc_id: score}}``) and TREC runs (``qid Q0 docno rank score tag``);
-a TREC run written by ``gcl-bench run --trec`` has a ``<run>.qids.json`` map beside it that
-turns its whitespace-free query ids back into the judgement keys. Every malformed line is an
-error naming the file and the line.
+Judgements (:func:`read_qrels`): gcl_bench / Marqo-GS JSON (``{query: {doc_id: grade}}``, read
+as gt files are, by :func:`gcl_bench.data.judgements.read_gt`), TREC qrels
+(``qid iter docno grade``) and BEIR qrels TSV (``query-id corpus-id score``, read by the data
+layer's BEIR reader :func:`gcl_bench.data.beir.read_qrels`). A text file whose first line has
+four fields is TREC qrels, any other is BEIR TSV.
+Runs (:func:`read_run`): BEIR JSON (``{query: {doc_id: score}}``) and TREC runs
+(``qid Q0 docno rank score tag``); a TREC run written by ``gcl-bench run --trec`` has a
+``<run>.qids.json`` map beside it that turns its whitespace-free query ids back into the
+judgement keys. Every malformed line is an error naming the file and the line.
+
+May import: gcl_bench.io, gcl_bench.errors, gcl_bench.data (beir, judgements), gcl_bench.results.files.
 """
 from __future__ import annotations
 
+import csv
 import os
 from pathlib import Path
 
+from gcl_bench.data.beir import QRELS_HEADER_FIELDS, qrels_rows, read_grade
+from gcl_bench.data.beir import read_qrels as read_beir_qrels
 from gcl_bench.data.judgements import read_gt
 from gcl_bench.errors import GclBenchError
 from gcl_bench.io import read_json
+from gcl_bench.results.files import trec_qids_path
 
 
 def _is_json(path: Path) -> bool:
@@ -24,42 +33,45 @@ def _is_json(path: Path) -> bool:
 
 
 def read_qrels(path: str | os.PathLike[str]) -> dict[str, dict[str, int]]:
-    """Read judgements from JSON, TREC qrels or BEIR TSV; grades must be integers."""
+    """Read judgements from JSON, TREC qrels or BEIR TSV; grades must be non-negative integers."""
     path = Path(path)
     if not path.is_file():
         raise GclBenchError("judgement file not found", path)
     if _is_json(path):
         return read_gt(path)
+    if _first_line_fields(path) == 4:
+        return _read_trec_qrels(path)
+    return read_beir_qrels(path)
+
+
+def _first_line_fields(path: Path) -> int:
+    """How many fields the first non-blank line has (split as the BEIR reader splits it)."""
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            first = next(qrels_rows(handle), None)
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise GclBenchError(f"malformed judgement file ({err})", path) from None
+    return 0 if first is None else len(first[1])
+
+
+def _read_trec_qrels(path: Path) -> dict[str, dict[str, int]]:
+    """``qid iter docno grade`` per line, white-space separated; a header line is skipped."""
     qrels: dict[str, dict[str, int]] = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            parts = line.split()
-            if not parts:
-                continue
-            if number == 1 and parts[0].lower() in ("query-id", "qid", "query_id"):
-                continue  # BEIR header
-            if len(parts) == 4:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                parts = line.split()
+                if not parts or (number == 1 and parts[0].lower() in QRELS_HEADER_FIELDS):
+                    continue
+                if len(parts) != 4:
+                    raise GclBenchError(f"line {number}: expected 'qid iter docno grade', got {line.strip()!r}", path)
                 qid, _, doc, grade = parts
-            elif len(parts) == 3:
-                qid, doc, grade = parts
-            else:
-                raise GclBenchError(f"line {number}: expected 'qid iter docno grade' or 'qid docno grade', got {line.strip()!r}", path)
-            qrels.setdefault(qid, {})[doc] = _grade(grade, path, qid, doc, number)
+                qrels.setdefault(qid, {})[doc] = read_grade(grade, qid, doc, path, number)
+    except UnicodeDecodeError as err:
+        raise GclBenchError(f"malformed judgement file ({err})", path) from None
     if not qrels:
         raise GclBenchError("no judgements found", path)
     return qrels
-
-
-def _grade(value: str, path: Path, qid: str, doc: str, line: int) -> int:
-    """A grade read from a text line: an integer >= 0 (``2`` or ``2.0``)."""
-    where = f"line {line}: "
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise GclBenchError(f"{where}grade {value!r} of ({qid!r}, {doc!r}) is not a number", path) from None
-    if number != int(number) or number < 0:
-        raise GclBenchError(f"{where}grade {value!r} of ({qid!r}, {doc!r}) is not a non-negative integer", path)
-    return int(number)
 
 
 def read_run(path: str | os.PathLike[str]) -> dict[str, dict[str, float]]:
@@ -93,7 +105,7 @@ def read_run(path: str | os.PathLike[str]) -> dict[str, dict[str, float]]:
                 run.setdefault(qid, {})[doc] = float(score)
             except ValueError:
                 raise GclBenchError(f"line {number}: score {score!r} is not a number", path) from None
-    map_path = path.with_name(path.name + ".qids.json")
+    map_path = trec_qids_path(path)
     if map_path.is_file():
         qid_map = read_json(map_path)
         unknown = [qid for qid in run if qid not in qid_map]

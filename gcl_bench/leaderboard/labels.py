@@ -1,0 +1,40 @@
+"""Display names in tables and plots: splits, metrics and rows.
+
+May import: gcl_bench.data.splits.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gcl_bench.data.splits import SPLIT_LABELS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from gcl_bench.leaderboard.tables import Row
+
+_METRIC_LABELS = {
+    "ndcg": "nDCG",
+    "err": "ERR",
+    "rbp": "RBP",
+    "map": "MAP",
+    "mrr": "MRR",
+    "recall": "R",
+    "precision": "P",
+    "err_chapelle": "ERR-C",
+    "rbp_binary": "RBP-bin",
+}
+
+
+def metric_label(metric: str) -> str:
+    """Display name of a metric: ``ndcg@10`` -> ``nDCG@10``, ``rbp@0.9`` -> ``RBP@0.9``."""
+    base, sep, cutoff = metric.partition("@")
+    return _METRIC_LABELS.get(base, base) + sep + cutoff
+
+
+def split_label(split: str) -> str:
+    """Display name of a split: ``in_domain`` -> ``In-domain`` (unknown names as they are)."""
+    return SPLIT_LABELS.get(split, split)
+
+
+def row_label(row: Row) -> str:
+    """A row's model name, marked when it is the baseline."""
+    return row.model + (" (baseline)" if row.baseline else "")

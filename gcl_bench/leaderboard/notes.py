@@ -1,0 +1,78 @@
+"""What every leaderboard format states the same way: the text of a cell and the notes under a table.
+
+A cell is its metric mean to 3 decimals, bold when best in its column, with an arrow (up/down)
+when it differs significantly from the baseline. The notes say how bold is chosen, which test at
+which alpha (or that none was run), the number of queries per split, data notes and the sources
+of published rows.
+
+May import: gcl_bench.leaderboard (tables, labels), gcl_bench.stats.
+"""
+from __future__ import annotations
+
+from gcl_bench.leaderboard.labels import split_label
+from gcl_bench.leaderboard.tables import Cell, Table
+
+UP, DOWN = "\u2191", "\u2193"
+
+
+def _queries_text(table: Table) -> str:
+    parts = []
+    for split in table.splits:
+        counts = table.num_queries.get(split) or []
+        if counts:
+            parts.append(f"{split_label(split)} {'/'.join(str(c) for c in counts)}")
+    return "Queries per split: " + ", ".join(parts) + "." if parts else ""
+
+
+def notes(table: Table, fmt: str = "markdown") -> list[str]:
+    """Plain-text notes stated under a table (test, alpha, number of queries, sources)."""
+    from gcl_bench.stats import TEST_NAMES
+
+    alpha_symbol = "$\\alpha$" if fmt == "latex" else "\u03b1"
+    up, down = ("$\\uparrow$", "$\\downarrow$") if fmt == "latex" else (UP, DOWN)
+    has_reported = any(r.reported for r in table.rows)
+    lines = ["Best measured value per column in bold." if has_reported and not table.setting.get("reported_only")
+             else "Best value per column in bold."]
+    if table.baseline is not None and not any(table.tested_models.values()):
+        lines.append(f"No significance test: no other model to compare with the baseline {table.baseline}.")
+    elif table.baseline is not None:
+        test = TEST_NAMES[table.options.test] + " on per-query values"
+        if table.options.test == "randomization":
+            test += f" ({table.options.permutations} random sign flips with seed {table.options.seed}, or all when 2^n is fewer)"
+        counts = sorted(set(table.tested_models.values()))
+        family = "/".join(str(c) for c in counts)
+        plural = "" if counts == [1] else "s"
+        lines.append(
+            f"{up}/{down}: significantly higher/lower than the baseline {table.baseline}: {test}, "
+            f"Holm correction over the {family} model{plural} compared per split and metric, "
+            f"{alpha_symbol} = {table.options.alpha:g}."
+        )
+    elif not table.setting.get("reported_only"):
+        lines.append("No significance test (no baseline chosen).")
+    queries = _queries_text(table)
+    if queries:
+        lines.append(queries)
+    lines.extend(table.data_notes)
+    if table.reported_sources:
+        sources = "; ".join(
+            f"{s.get('title', '')}, {s.get('section', '')}" + (f" ({s['url']})" if s.get("url") else "")
+            for s in table.reported_sources
+        )
+        lines.append(f"Rows marked (reported) are published numbers, not re-computed and not tested: {sources}.")
+        lines.extend(table.reported_notes)
+    return lines
+
+
+def format_value(cell: Cell, fmt: str) -> str:
+    """The text of one cell in ``fmt`` ("markdown" or "latex")."""
+    if cell.value is None:
+        return "\u2013" if fmt == "markdown" else "--"
+    text = f"{cell.value:.3f}"
+    if cell.bold:
+        text = f"**{text}**" if fmt == "markdown" else f"\\textbf{{{text}}}"
+    if cell.significant:
+        arrow = UP if cell.direction > 0 else DOWN
+        if fmt == "latex":
+            arrow = "$^{\\uparrow}$" if cell.direction > 0 else "$^{\\downarrow}$"
+        text += arrow
+    return text

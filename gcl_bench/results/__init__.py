@@ -1,0 +1,49 @@
+"""The output set of one evaluation: what ``gcl-bench run`` writes and what reads it back.
+
+- :mod:`~gcl_bench.results.files`: the file names, :data:`SCHEMA_VERSION`, the default folder;
+- :mod:`~gcl_bench.results.write`: the run in BEIR (:func:`run_to_dict`) and TREC
+  (:func:`trec_run`) form, :func:`per_query_csv`, and :func:`write_outputs` (all files as one unit);
+- :mod:`~gcl_bench.results.read`: :func:`read_results` (results.json, schema checked) and
+  :func:`read_per_query` (per_query.csv);
+- :mod:`~gcl_bench.results.runs`: judgement (:func:`read_qrels`) and run (:func:`read_run`) files
+  in JSON, TREC and BEIR form, as ``gcl-bench evaluate`` takes them.
+
+May import: gcl_bench.io, gcl_bench.errors, gcl_bench.data (split names, judgement readers).
+Imported by: the runner, the leaderboard, ``gcl-bench evaluate``.
+"""
+from __future__ import annotations
+
+from gcl_bench.results.files import (
+    PER_QUERY_NAME,
+    RESULTS_NAME,
+    RUN_NAME,
+    SCHEMA_VERSION,
+    TREC_QIDS_NAME,
+    TREC_RUN_NAME,
+    default_output_dir,
+    trec_qids_path,
+)
+from gcl_bench.results.read import PerQueryTable, ResultsFile, read_per_query, read_results
+from gcl_bench.results.runs import read_qrels, read_run
+from gcl_bench.results.write import per_query_csv, run_to_dict, trec_run, write_outputs
+
+__all__ = [
+    "PER_QUERY_NAME",
+    "RESULTS_NAME",
+    "RUN_NAME",
+    "SCHEMA_VERSION",
+    "TREC_QIDS_NAME",
+    "TREC_RUN_NAME",
+    "PerQueryTable",
+    "ResultsFile",
+    "default_output_dir",
+    "per_query_csv",
+    "read_per_query",
+    "read_qrels",
+    "read_results",
+    "read_run",
+    "run_to_dict",
+    "trec_qids_path",
+    "trec_run",
+    "write_outputs",
+]
