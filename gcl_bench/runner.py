@@ -25,6 +25,7 @@ import numpy as np
 from gcl_bench import __version__
 from gcl_bench.data import Split
 from gcl_bench.errors import GclBenchError
+from gcl_bench.models.protocols import has_search_arrays, is_lexical
 from gcl_bench.results import (
     SCHEMA_VERSION,
     default_output_dir,
@@ -130,12 +131,6 @@ def model_stage(settings: RunSettings) -> Any:
     )
 
 
-def is_lexical(model: Any) -> bool:
-    """A lexical retriever searches by itself; a dense one encodes (BEIR's two protocols)."""
-    dense = hasattr(model, "encode_corpus") or hasattr(model, "encode_field")
-    return not dense and (hasattr(model, "search_arrays") or hasattr(model, "search"))
-
-
 # -- stage: retrieve (lexical) ---------------------------------------------------------------
 def lexical_retrieve(model: Any, split: Split, top_k: int) -> Retrieval:
     """Retrieve with a lexical model: its array fast path, else BEIR's ``search`` dict form.
@@ -143,7 +138,7 @@ def lexical_retrieve(model: Any, split: Split, top_k: int) -> Retrieval:
     BEIR's form is ``search(corpus, queries, top_k)`` with ``corpus = {doc_id: {"title", "text"}}``
     and ``queries = {query_id: text}``, returning ``{query_id: {doc_id: score}}``.
     """
-    if hasattr(model, "search_arrays"):
+    if has_search_arrays(model):
         scores, indices = model.search_arrays(split.doc_titles, split.query_texts, top_k)
         return Retrieval(np.asarray(scores, dtype=np.float32), np.asarray(indices, dtype=np.int64))
     corpus = {doc_id: {"title": title, "text": ""} for doc_id, title in zip(split.doc_ids, split.doc_titles)}
@@ -327,7 +322,7 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
     if not split.query_ids:
         raise GclBenchError(f"split {split.name} has no judged queries", split.meta.get("path"))
 
-    if is_lexical(model):
+    if is_lexical(model):  # BEIR's two protocols: a lexical model searches, a dense one encodes
         from gcl_bench.distributed import is_main_process
 
         if not is_main_process():  # nothing to shard: under torchrun, rank 0 does it all
