@@ -11,7 +11,8 @@ import sys
 import pytest
 import torch
 
-from gcl_bench.train.loop import TrainConfig, train
+from gcl_bench.train.config import TrainConfig
+from gcl_bench.train.loop import train
 from tests.test_train import write_triplet_folder
 
 
