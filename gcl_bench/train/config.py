@@ -1,6 +1,6 @@
 """What decides one training run (:class:`TrainConfig`, the CLI flags one to one) and what it returns.
 
-Plain dataclasses and their checks; imports only the error type and the psi names.
+Plain dataclasses and their checks; imports only the error type and the psi check.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gcl_bench.errors import GclBenchError
-from gcl_bench.train.losses import PSI_NAMES
+from gcl_bench.train.losses import check_psi
 
 
 @dataclass
@@ -59,8 +59,7 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Refuse values no run can use, naming the flag (a :class:`GclBenchError`)."""
-        if self.psi not in PSI_NAMES:
-            raise GclBenchError(f"unknown --psi {self.psi!r}; choose one of {', '.join(PSI_NAMES)}")
+        check_psi(self.psi, "--psi")
         for name in ("batch_size", "accum_steps", "group_size", "log_every"):
             if getattr(self, name) < 1:
                 raise GclBenchError(f"--{name.replace('_', '-')} must be at least 1")

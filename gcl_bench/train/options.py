@@ -1,7 +1,8 @@
 """The training flags, defined once for ``gcl-bench train`` and ``python -m gcl_bench.train``.
 
 :func:`train_options` decorates a click command with every flag; :func:`config_from_options`
-turns the parsed values into a :class:`~gcl_bench.train.config.TrainConfig`.
+turns the parsed values into a :class:`~gcl_bench.train.config.TrainConfig`. Imports click and
+the trainer's config and psi names only.
 """
 from __future__ import annotations
 
