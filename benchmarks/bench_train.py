@@ -53,8 +53,9 @@ def _step_fn(variant: str, model: Any, batch: dict[str, Any], device: torch.devi
              rank: int = 0, world: int = 1) -> Any:
     from open_clip.loss import ClipLoss
 
-    from gcl_bench.train.loop import DualEncoder, make_optimizer
     from gcl_bench.train.losses import GCLLoss
+    from gcl_bench.train.model import DualEncoder
+    from gcl_bench.train.optim import make_optimizer
 
     encoder = DualEncoder(model, {"text": 1.0}, {"image": 0.9, "title": 0.1})
     if world > 1:

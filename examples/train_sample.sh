@@ -25,7 +25,7 @@ from pathlib import Path
 
 import gcl_bench
 from gcl_bench.io import sha256_file
-from gcl_bench.train.loop import export_weights
+from gcl_bench.train import export_weights
 
 out = Path(sys.argv[1])
 bundled = Path(gcl_bench.__file__).parent / "assets" / "sample_models"

@@ -86,3 +86,31 @@ def broadcast_object(obj: Any, src: int = 0) -> Any:
     box = [obj]
     dist.broadcast_object_list(box, src=src)
     return box[0]
+
+
+def all_gather_object(obj: Any) -> list[Any]:
+    """``obj`` of every rank, in rank order (``[obj]`` when not distributed or not initialised)."""
+    if not is_distributed():
+        return [obj]
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        return [obj]
+    objects: list[Any] = [None] * dist.get_world_size()
+    dist.all_gather_object(objects, obj)
+    return objects
+
+
+def mean_over_ranks(value: float, device: Any = "cpu") -> float:
+    """The mean of ``value`` over every rank, summed in float64 on ``device`` (the backend's: a
+    GPU for NCCL); ``value`` itself when not distributed or not initialised."""
+    if not is_distributed():
+        return value
+    import torch
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        return value
+    total = torch.tensor([value], dtype=torch.float64, device=device)
+    dist.all_reduce(total)
+    return float(total.item()) / dist.get_world_size()

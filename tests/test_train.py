@@ -12,8 +12,10 @@ import torch
 from gcl_bench.data import read_triplets
 from gcl_bench.errors import GclBenchError
 from gcl_bench.fields import parse_fields
+from gcl_bench.train.checkpoints import checkpoint_path, export_weights
+from gcl_bench.train.config import TrainConfig
 from gcl_bench.train.data import BatchPlan, TripletData
-from gcl_bench.train.loop import TrainConfig, checkpoint_path, train
+from gcl_bench.train.loop import train
 
 COLOURS = {"red": (220, 30, 30), "blue": (30, 30, 220), "green": (30, 200, 30), "black": (10, 10, 10)}
 NOUNS = ["shoe", "lamp", "vase"]
@@ -199,7 +201,6 @@ def test_bad_input_is_one_line_and_exit_2(tiny, tmp_path, capsys):
 
 def test_periodic_evaluation_matches_gcl_bench_run(tiny, tmp_path, capsys):
     from gcl_bench.cli import main
-    from gcl_bench.train.loop import export_weights
 
     result = train(_config(tiny, tmp_path / "run", steps=2, eval_every=2))
     record = json.loads((tmp_path / "run" / "eval.jsonl").read_text().splitlines()[-1])

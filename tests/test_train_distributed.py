@@ -11,7 +11,8 @@ import sys
 import pytest
 import torch
 
-from gcl_bench.train.loop import TrainConfig, train
+from gcl_bench.train.config import TrainConfig
+from gcl_bench.train.loop import train
 from tests.test_train import write_triplet_folder
 
 
@@ -48,3 +49,12 @@ def test_two_cpu_ranks_train_identically(tmp_path):
     assert len(ddp_log) == len(single_log) == 3 and single.steps == 3
     assert ddp_log[0] == pytest.approx(single_log[0], rel=1e-6)
     assert ddp_log == pytest.approx(single_log, rel=1e-3)
+
+
+def test_collectives_outside_torchrun_return_this_process_value(monkeypatch):
+    from gcl_bench import distributed
+
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    state = {"step": 3}
+    assert distributed.all_gather_object(state) == [state]
+    assert distributed.mean_over_ranks(2.5) == 2.5

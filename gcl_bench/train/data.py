@@ -9,6 +9,9 @@ tensors (tokens, images, field-presence masks).
 Field handling is the evaluation's: a document without a title or without a readable image
 keeps the fields it has (the loss renormalises the field weights over them); a document with
 no usable field at all is dropped and counted.
+
+Reads files through :mod:`gcl_bench.data`; imports NumPy, torch, PIL and the psi rules of
+:mod:`gcl_bench.train.losses`.
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ import numpy as np
 import torch
 
 from gcl_bench.errors import GclBenchError
-from gcl_bench.train.losses import PSI_NAMES, PSI_SCORE_COLUMN
+from gcl_bench.train.losses import PSI_SCORE_COLUMN, check_psi
 
 
 def _factorize(values: Sequence[str]) -> np.ndarray:
@@ -60,8 +63,7 @@ class TripletData:
     def from_frame(cls, frame: Any, *, psi: str, doc_fields: dict[str, float],
                    score_column: str | None = None, source: str = "<frame>") -> TripletData:
         """Validate a ``read_triplets`` DataFrame and keep what training needs."""
-        if psi not in PSI_SCORE_COLUMN:
-            raise GclBenchError(f"unknown psi {psi!r}; choose one of {', '.join(PSI_NAMES)}")
+        check_psi(psi)
         column = score_column or PSI_SCORE_COLUMN[psi]
         for needed in ("query", "product_id"):
             if needed not in frame.columns:

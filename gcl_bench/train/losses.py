@@ -5,6 +5,8 @@ and Ranking", arXiv 2404.08535, §3) is CLIP's symmetric InfoNCE in which every 
 carries a weight derived from its ground-truth ranking score, so that a pair that should rank
 high costs more when the model gets it wrong. ``psi="none"`` gives every pair weight 1 and is
 exactly open_clip's ``ClipLoss``, the fine-tuned CLIP baseline of the paper.
+
+Imports torch (and torch.distributed for the gathered negatives) and the error type only.
 """
 from __future__ import annotations
 
@@ -27,6 +29,12 @@ PSI_SCORE_COLUMN: dict[str, str | None] = {
 }
 
 PSI_NAMES: tuple[str, ...] = tuple(PSI_SCORE_COLUMN)
+
+
+def check_psi(psi: str, label: str = "psi") -> None:
+    """Refuse a psi name not in :data:`PSI_NAMES` (``label``: how the message names the setting)."""
+    if psi not in PSI_SCORE_COLUMN:
+        raise GclBenchError(f"unknown {label} {psi!r}; choose one of {', '.join(PSI_NAMES)}")
 
 
 def _psi_linear(x: torch.Tensor) -> torch.Tensor:
@@ -58,8 +66,7 @@ def score_weights(scores: torch.Tensor | None, psi: str, score_max: float = 1.0,
     ``linear``/``reciprocal``: ``w = x``; ``log``: ``w = log2(1 + x)``;
     ``exp``: ``w = (e^x - 1) / (e - 1)``; ``none``: ``w = 1`` (``scores`` may be None).
     """
-    if psi not in PSI_SCORE_COLUMN:
-        raise GclBenchError(f"unknown psi {psi!r}; choose one of {', '.join(PSI_NAMES)}")
+    check_psi(psi)
     if psi == "none":
         if scores is None:
             if batch_size is None:
@@ -118,8 +125,7 @@ class GCLLoss(nn.Module):
     def __init__(self, psi: str = "linear", mask_duplicates: bool = False, gather: bool = False,
                  score_max: float = 1.0) -> None:
         super().__init__()
-        if psi not in PSI_SCORE_COLUMN:
-            raise GclBenchError(f"unknown psi {psi!r}; choose one of {', '.join(PSI_NAMES)}")
+        check_psi(psi)
         if not score_max > 0:
             raise GclBenchError(f"score_max must be positive, got {score_max}")
         self.psi = psi

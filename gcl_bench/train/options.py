@@ -1,7 +1,8 @@
 """The training flags, defined once for ``gcl-bench train`` and ``python -m gcl_bench.train``.
 
 :func:`train_options` decorates a click command with every flag; :func:`config_from_options`
-turns the parsed values into a :class:`~gcl_bench.train.loop.TrainConfig`.
+turns the parsed values into a :class:`~gcl_bench.train.config.TrainConfig`. Imports click and
+the trainer's config and psi names only.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import click
 
+from gcl_bench.train.config import TrainConfig
 from gcl_bench.train.losses import PSI_NAMES
 
 _OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
@@ -60,8 +62,6 @@ def train_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def config_from_options(values: dict[str, Any]) -> Any:
+def config_from_options(values: dict[str, Any]) -> TrainConfig:
     """Parsed click values -> TrainConfig."""
-    from gcl_bench.train.loop import TrainConfig
-
     return TrainConfig(**values)
