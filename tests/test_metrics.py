@@ -313,6 +313,13 @@ def test_a_tie_across_the_top_k_cut_counts_as_a_tied_list():
     assert JudgedRun.from_dicts(qrels, run, top_k=2).gains.tolist() == [[1, 2]]
 
 
+def test_every_metric_family_has_a_function():
+    from gcl_bench.metrics._families import METRIC_FAMILIES
+    from gcl_bench.metrics.names import _FAMILIES
+
+    assert set(METRIC_FAMILIES) == set(_FAMILIES)
+
+
 def test_counts_and_evaluate():
     qrels = {"a": {"x": 1}, "b": {"y": 0}, "c": {"z": 2}}
     run = {"a": {"x": 0.1, "w": 0.1}, "d": {"x": 1.0}}
