@@ -11,11 +11,16 @@ precision and MRR at the cutoffs of the GCL evaluation script, plus ERR and RBP 
 (b) ranx: cold (a fresh interpreter with an empty numba cache: import + compilation + first
     call) and warm (``ranx.evaluate`` on the dicts after compilation); ranx has no GCL ERR and its
     RBP uses raw grades, so it computes its own RBP and no ERR;
-(c) gcl_bench: ``gcl_bench.evaluate`` from the dicts, and ``JudgedRun.from_arrays(...).compute``
-    from the (indices, scores) arrays a search returns, with the qrels dict (converted inside
-    the timing) and with ``Judgements`` prepared once beforehand (timed separately).
+(c) gcl_bench: cold (``gcl_bench.evaluate`` from the dicts in a fresh interpreter with an empty
+    numba cache, as ranx cold), ``gcl_bench.evaluate`` from the dicts, and
+    ``JudgedRun.from_arrays(...).compute`` from the (indices, scores) arrays a search returns,
+    with the qrels dict (converted inside the timing) and with ``Judgements`` prepared once
+    beforehand (timed separately).
 
-Usage: ``python benchmarks/bench_metrics.py [--quick] [--queries N ...] [--repeats R]``.
+Usage: ``python benchmarks/bench_metrics.py [--full | --quick] [--queries N ...] [--repeats R]``.
+By default one size (1,000 queries, 3 repeats, cold runs included) in a minute or two; ``--full``
+runs 2,000 and 20,000 queries with 5 repeats (about 15 minutes); ``--quick`` is a smoke run
+(500 queries, 2 repeats, no cold runs).
 """
 from __future__ import annotations
 
@@ -110,12 +115,13 @@ def ranx_evaluation(qrels: dict, run: dict) -> dict:
     return ranx.evaluate(ranx.Qrels(qrels), ranx.Run(run), ranx_metrics())
 
 
-def ranx_cold(n_queries: int) -> float:
-    """Seconds for import + compilation + first call in a fresh interpreter, empty numba cache."""
+def cold_seconds(function: str, n_queries: int) -> float:
+    """Seconds for import + compilation + first call of ``function(qrels, run)`` of this module
+    in a fresh interpreter with an empty numba cache."""
     code = (
         "import sys, time; sys.path.insert(0, sys.argv[1]); import bench_metrics as b; "
         "d = b.make_data(int(sys.argv[2])); t = time.perf_counter(); "
-        "b.ranx_evaluation(d['qrels'], d['run']); print(time.perf_counter() - t)"
+        f"b.{function}(d['qrels'], d['run']); print(time.perf_counter() - t)"
     )
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
@@ -186,11 +192,13 @@ def run_size(n_queries: int, repeats: int, cold: bool) -> None:
     rows["(a) paper: BEIR + mrr + ERR/RBP loops"] = median_time(
         lambda: paper_evaluation(qrels, run), slow_repeats, paper_results
     )
-    check_agreement(data, paper_results[0])
+    check_agreement(data, paper_results[0])  # also gcl_bench's first calls: warm timings follow
     if cold:
-        rows["(b) ranx cold (compile + first call)"] = ranx_cold(n_queries)
+        rows["(b) ranx cold (compile + first call)"] = cold_seconds("ranx_evaluation", n_queries)
     ranx_evaluation(qrels, run)  # compile (or load the numba cache) before timing warm calls
     rows["(b) ranx warm"] = median_time(lambda: ranx_evaluation(qrels, run), slow_repeats)
+    if cold:
+        rows["(c) gcl_bench cold (compile + first call)"] = cold_seconds("gcl_from_dicts", n_queries)
     rows["(c) gcl_bench.evaluate (dicts)"] = median_time(lambda: gcl_from_dicts(qrels, run), repeats)
     rows["(c) gcl_bench JudgedRun.from_arrays"] = median_time(lambda: gcl_from_arrays(data), repeats)
     prepared = gcl_prepare(data)
@@ -204,20 +212,29 @@ def run_size(n_queries: int, repeats: int, cold: bool) -> None:
     warm = rows["(b) ranx warm"]
     print(f"gcl_bench dicts vs ranx warm: {warm / rows['(c) gcl_bench.evaluate (dicts)']:.1f}x faster; "
           f"arrays vs ranx warm: {warm / rows['(c) gcl_bench JudgedRun.from_arrays']:.1f}x faster")
+    if cold:
+        ranx_cold, gcl_cold = rows["(b) ranx cold (compile + first call)"], rows["(c) gcl_bench cold (compile + first call)"]
+        print(f"gcl_bench cold vs ranx cold: {ranx_cold / gcl_cold:.1f}x faster")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--full", action="store_true", help="2000 and 20000 queries, 5 repeats (~15 min)")
+    size.add_argument("--quick", action="store_true", help="smoke run: 500 queries, 2 repeats, no cold runs")
     parser.add_argument("--queries", type=int, nargs="+", default=None,
-                        help="numbers of queries (default: 2000 and 20000; 500 with --quick)")
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="500 queries, 2 repeats, no cold ranx")
+                        help="numbers of queries (default: 1000; 2000 and 20000 with --full)")
+    parser.add_argument("--repeats", type=int, default=None, help="default: 3; 5 with --full; 2 with --quick")
     args = parser.parse_args(argv)
     logging.disable(logging.INFO)  # BEIR logs every metric
-    sizes = args.queries or ([500] if args.quick else [2000, 20000])
-    repeats = 2 if args.quick else args.repeats
-    for n_queries in sizes:
-        run_size(n_queries, repeats, cold=not args.quick)
+    if args.full:
+        sizes, repeats = [2000, 20000], 5
+    elif args.quick:
+        sizes, repeats = [500], 2
+    else:
+        sizes, repeats = [1000], 3
+    for n_queries in args.queries or sizes:
+        run_size(n_queries, args.repeats or repeats, cold=not args.quick)
 
 
 if __name__ == "__main__":

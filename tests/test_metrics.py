@@ -269,6 +269,57 @@ def test_from_arrays_equals_from_dicts(seed):
     assert not float32.gains[:, depth:].any()
 
 
+def test_sorted_and_shuffled_lists_rank_alike():
+    qrels, run = random_case(12)
+    rng = np.random.default_rng(12)
+    best_first = {q: {d: docs[d] for d in trec_order(docs)} for q, docs in run.items()}
+    shuffled = {q: dict(sorted(docs.items(), key=lambda _: rng.random())) for q, docs in run.items()}
+    gains = JudgedRun.from_dicts(qrels, run).gains
+    np.testing.assert_array_equal(JudgedRun.from_dicts(qrels, best_first).gains, gains)
+    np.testing.assert_array_equal(JudgedRun.from_dicts(qrels, shuffled).gains, gains)
+    doc_ids = sorted({d for docs in run.values() for d in docs})
+    position = {d: i for i, d in enumerate(doc_ids)}
+    qids = [q for q in qrels if q in run]
+    depth = max(len(run[q]) for q in qids)
+    indices = np.full((len(qids), depth), -1, dtype=np.int64)
+    scores = np.full((len(qids), depth), -np.inf)
+    for row, qid in enumerate(qids):  # best first, padding at the end, as a search returns
+        for col, doc in enumerate(best_first[qid]):
+            indices[row, col], scores[row, col] = position[doc], run[qid][doc]
+    from_arrays = JudgedRun.from_arrays(qrels, qids, doc_ids, indices, scores)
+    np.testing.assert_array_equal(from_arrays.gains, gains)
+    assert from_arrays.tied_lists == JudgedRun.from_dicts(qrels, run).tied_lists
+
+
+def test_lists_of_equal_scores_are_ranked_by_doc_id_like_pytrec_eval():
+    rng = np.random.default_rng(13)
+    doc_ids = [f"d{i}" for i in range(80)]
+    qrels = {f"q{q}": {doc_ids[d]: int(rng.integers(0, 4)) + (q == 0) for d in rng.choice(80, 30, replace=False)}
+             for q in range(6)}
+    run = {q: {doc_ids[d]: 0.0 for d in rng.choice(80, 50, replace=False)} for q in qrels}
+    result = JudgedRun.from_dicts(qrels, run).compute(["ndcg", "map", "mrr", "precision@10"])
+    reference = pytrec_per_query(qrels, run, {"ndcg", "map", "recip_rank", "P.10"})
+    for i, qid in enumerate(result.query_ids):
+        for name, trec in (("ndcg", "ndcg"), ("map", "map"), ("mrr", "recip_rank"), ("precision@10", "P_10")):
+            assert result.per_query[name][i] == pytest.approx(reference[qid][trec], abs=TOL), (qid, name)
+    assert result.tied_lists == result.num_queries
+
+
+def test_a_tie_across_the_top_k_cut_counts_as_a_tied_list():
+    qrels = {"q": {"a": 1, "c": 2}}
+    run = {"q": {"a": 1.0, "b": 0.5, "c": 0.5, "d": 0.1}}
+    # "c" > "b": c is ranked second and kept by top_k=2, so the tie decided what was kept
+    assert [JudgedRun.from_dicts(qrels, run, top_k=k).tied_lists for k in (1, 2, 3, None)] == [0, 1, 1, 1]
+    assert JudgedRun.from_dicts(qrels, run, top_k=2).gains.tolist() == [[1, 2]]
+
+
+def test_every_metric_family_has_a_function():
+    from gcl_bench.metrics._families import METRIC_FAMILIES
+    from gcl_bench.metrics.names import _FAMILIES
+
+    assert set(METRIC_FAMILIES) == set(_FAMILIES)
+
+
 def test_counts_and_evaluate():
     qrels = {"a": {"x": 1}, "b": {"y": 0}, "c": {"z": 2}}
     run = {"a": {"x": 0.1, "w": 0.1}, "d": {"x": 1.0}}

@@ -1,0 +1,101 @@
+"""The join of judgements with search output: ``(indices, scores)`` matrices over a corpus.
+
+The judged documents are located in the corpus once (:meth:`Judgements.corpus_rows`); then
+:func:`~gcl_bench.metrics._kernels.judged_cells` walks the search output row by row and finds
+the cells that hold a positively judged document, and
+:func:`~gcl_bench.metrics._ranking.rank_hits` ranks them. Corpus ids are read only where scores
+tie with a judged document's (the tie break needs them).
+
+Imports numpy and the metrics layer's private modules.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import repeat
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from gcl_bench.errors import GclBenchError
+from gcl_bench.metrics._arrays import Hits
+from gcl_bench.metrics._kernels import judged_cells
+from gcl_bench.metrics._ranking import float32_scores, rank_hits
+from gcl_bench.metrics.judgements import Judgements
+
+
+def _check_search_output(indices: np.ndarray, scores: np.ndarray, query_ids: list) -> None:
+    if indices.ndim != 2 or indices.shape != scores.shape:
+        raise GclBenchError(
+            f"indices and scores must be (queries, k) matrices of one shape, got {indices.shape} and {scores.shape}"
+        )
+    if indices.dtype.kind not in "iu":
+        raise GclBenchError(f"indices must be integers, got dtype {indices.dtype}")
+    if scores.dtype.kind not in "fiu":
+        raise GclBenchError(f"scores must be numbers, got dtype {scores.dtype}")
+    if len(query_ids) != indices.shape[0]:
+        raise GclBenchError(f"{len(query_ids)} query ids for {indices.shape[0]} rows of search results")
+
+
+def join_arrays(
+    judgements: Judgements,
+    query_ids: Sequence[str],
+    doc_ids: Sequence[str] | ArrayLike,
+    indices: ArrayLike,
+    scores: ArrayLike,
+) -> tuple[Hits, dict[str, int]]:
+    """The hits of the search output (rows in judgement order) and the counts
+    ``missing_from_run``, ``tied_lists`` and ``ignored_run_queries``."""
+    indices, scores, query_ids = np.asarray(indices), np.asarray(scores), list(query_ids)
+    _check_search_output(indices, scores, query_ids)
+    row_of = dict(zip(query_ids, range(len(query_ids))))
+    if len(row_of) != len(query_ids):
+        raise GclBenchError("query ids of the search results are not unique")
+    if not isinstance(doc_ids, (Sequence, np.ndarray)):
+        doc_ids = list(doc_ids)
+    corpus_rows = judgements.corpus_rows(doc_ids)
+    n_docs = len(doc_ids)
+    if indices.size and int(indices.max()) >= n_docs:
+        raise GclBenchError(f"an index {int(indices.max())} points past the {n_docs} documents")
+
+    # the rows of the search output that answer judged queries, in judgement order
+    run_rows = np.fromiter(map(row_of.get, judgements.query_ids, repeat(-1)), dtype=np.int64,
+                           count=len(judgements.query_ids))
+    present = np.flatnonzero(run_rows >= 0)
+    ignored = sum(1 for qid in query_ids if qid not in judgements.judged_ids)
+    if present.size == indices.shape[0] and (run_rows[present] == np.arange(present.size)).all():
+        sub_indices, sub_scores = indices, scores  # rows already in judgement order
+    else:
+        sub_indices, sub_scores = indices[run_rows[present]], scores[run_rows[present]]
+    sub_indices = np.ascontiguousarray(sub_indices, dtype=np.int64)
+    valid = sub_indices >= 0
+    padded = not bool(valid.all())
+    if scores.dtype.kind == "f" and np.isnan(sub_scores).any() and np.isnan(sub_scores[valid]).any():
+        raise GclBenchError("the search results contain NaN scores")
+
+    judged_offsets = np.concatenate(([0], np.cumsum(judgements.num_relevant)))
+    rows, cols, grades, twice = judged_cells(sub_indices, present, judged_offsets, corpus_rows,
+                                             judgements.positive_grades, n_docs)
+    if twice >= 0:
+        raise GclBenchError("a judged document appears twice in one query's search results")
+    judged_docs = sub_indices[rows, cols]
+
+    # the run in list form: the documents of each row, padding left out
+    lengths = valid.sum(axis=1) if padded else np.full(sub_indices.shape[0], sub_indices.shape[1])
+    offsets = np.concatenate(([0], np.cumsum(lengths)))
+    listed_cells = np.flatnonzero(valid) if padded else None
+
+    def judged_names(which: np.ndarray) -> list[str]:
+        return [doc_ids[j] for j in judged_docs[which].tolist()]
+
+    def names_at(_rows: np.ndarray, positions: np.ndarray) -> list[str]:
+        cells = positions if listed_cells is None else listed_cells[positions]
+        return [doc_ids[j] for j in sub_indices.ravel()[cells].tolist()]
+
+    sub_hits, tied_lists = rank_hits(
+        float32_scores(sub_scores[valid] if padded else sub_scores.ravel()), offsets, rows,
+        float32_scores(sub_scores[rows, cols]), grades, judged_names, names_at,
+        int(lengths.max(initial=0)),
+    )
+    counts = {"missing_from_run": int(len(judgements.query_ids) - present.size),
+              "tied_lists": tied_lists, "ignored_run_queries": ignored}
+    return sub_hits.take_rows(present, len(judgements.query_ids)), counts

@@ -1,0 +1,93 @@
+"""The join of judgements with a BEIR-style run dict ``{qid: {doc_id: score}}``.
+
+A run is never sorted document by document in Python: its scores are read once into an array
+(``np.fromiter`` over ``dict.values``), the scores of the positive judgements are looked up with
+``dict.get``, and :func:`~gcl_bench.metrics._ranking.rank_hits` ranks them. Document ids of the
+run are read only where scores tie with a judged document's (the tie break needs them).
+
+Imports numpy and the metrics layer's private modules.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from itertools import chain, islice, repeat
+
+import numpy as np
+
+from gcl_bench.errors import GclBenchError
+from gcl_bench.metrics._arrays import Hits
+from gcl_bench.metrics._dict_inputs import as_dict, check_keys
+from gcl_bench.metrics._ranking import float32_scores, rank_hits
+from gcl_bench.metrics.judgements import Judgements
+
+Run = Mapping[str, Mapping[str, float]]
+
+
+def check_top_k(top_k: int | None) -> int | None:
+    """None (keep whole lists) or a positive integer."""
+    if top_k is None:
+        return None
+    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
+        raise GclBenchError(f"top_k must be a positive integer, got {top_k!r}")
+    return int(top_k)
+
+
+def join_dicts(judgements: Judgements, run: Run, top_k: int | None) -> tuple[Hits, dict[str, int]]:
+    """The hits of ``run`` (rows in judgement order) and the counts ``missing_from_run``,
+    ``tied_lists`` and ``ignored_run_queries``."""
+    if not isinstance(run, Mapping):
+        raise GclBenchError(f"the run must be a mapping query_id -> {{doc_id: score}}, got {type(run).__name__}")
+    lists = list(map(run.get, judgements.query_ids))
+    missing = lists.count(None)
+    lists = [
+        {} if docs is None else as_dict(docs, "the run", qid)
+        for qid, docs in zip(judgements.query_ids, lists)
+    ]
+    check_keys(judgements.query_ids, lists, "run")
+    ignored = sum(1 for qid in run if qid not in judgements.judged_ids)
+
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    offsets = np.concatenate(([0], np.cumsum(lengths)))
+    try:
+        scores = np.fromiter(chain.from_iterable(map(dict.values, lists)), dtype=np.float64, count=int(offsets[-1]))
+    except (TypeError, ValueError) as exc:
+        raise GclBenchError(f"the run contains a score that is not a number ({exc})") from None
+    nan = np.isnan(scores)
+    if nan.any():
+        row = int(np.searchsorted(offsets, int(np.argmax(nan)), side="right")) - 1
+        raise GclBenchError(f"the run has a NaN score for query {judgements.query_ids[row]!r}")
+
+    # scores of the positive judgements, looked up in the run (NaN = not retrieved)
+    positive_ids = judgements.positive_doc_ids()
+    row_dicts = chain.from_iterable(map(repeat, lists, judgements.num_relevant.tolist()))
+    judged_scores = np.array(list(map(dict.get, row_dicts, positive_ids, repeat(np.nan))), dtype=np.float64)
+    retrieved = np.flatnonzero(~np.isnan(judged_scores))
+
+    def judged_names(which: np.ndarray) -> list[str]:
+        return [positive_ids[i] for i in retrieved[which].tolist()]
+
+    def names_at(rows: np.ndarray, positions: np.ndarray) -> list[str]:
+        return _dict_keys_at(lists, offsets, rows, positions)
+
+    longest = int(lengths.max(initial=0))
+    hits, tied_lists = rank_hits(
+        float32_scores(scores), offsets, judgements.positive_rows[retrieved],
+        float32_scores(judged_scores[retrieved]), judgements.positive_grades[retrieved],
+        judged_names, names_at, longest if top_k is None else min(top_k, longest),
+    )
+    return hits, {"missing_from_run": missing, "tied_lists": tied_lists, "ignored_run_queries": ignored}
+
+
+def _dict_keys_at(lists: list[dict], offsets: np.ndarray, rows: np.ndarray, positions: np.ndarray) -> list[str]:
+    """Doc ids at flat positions of the concatenated run dicts; reads only the rows' prefixes."""
+    within = positions - offsets[rows]
+    order = np.lexsort((within, rows))
+    rows_sorted, within_sorted = rows[order], within[order]
+    cuts = (np.flatnonzero(np.diff(rows_sorted)) + 1).tolist()
+    names: list[str] = [""] * len(order)
+    for start, stop in zip([0, *cuts], [*cuts, len(order)]):
+        wanted = within_sorted[start:stop].tolist()
+        prefix = list(islice(lists[int(rows_sorted[start])], wanted[-1] + 1))
+        for i, w in zip(order[start:stop].tolist(), wanted):
+            names[i] = prefix[w]
+    return names

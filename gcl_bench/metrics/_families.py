@@ -1,0 +1,117 @@
+"""Metric family -> the function that computes it from the hits of a joined run.
+
+:data:`METRIC_FAMILIES` maps every family of :mod:`~gcl_bench.metrics.names` to a function
+``(tables, spec) -> (num_queries,) float64``; :class:`HitTables` keeps what metrics at several
+cutoffs share (running sums over each query's hits, the ideal ordering for nDCG), computed once.
+The formulas are in the family modules (:mod:`~gcl_bench.metrics.ndcg` and the others).
+
+Imports numpy and the metrics layer's family modules.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from gcl_bench.metrics._arrays import Hits
+from gcl_bench.metrics.classic import (
+    _average_precision,
+    _precision,
+    _precision_at_hits,
+    _recall,
+    _reciprocal_rank,
+)
+from gcl_bench.metrics.err import _err_terms
+from gcl_bench.metrics.judgements import Judgements
+from gcl_bench.metrics.names import MetricSpec
+from gcl_bench.metrics.ndcg import _dcg_terms, _ndcg
+from gcl_bench.metrics.rbp import _graded_utilities, _rbp
+
+__all__ = ["METRIC_FAMILIES", "HitTables"]
+
+
+class HitTables:
+    """The hits of a judged run with the tables that metrics at any cutoff share."""
+
+    def __init__(self, hits: Hits, judgements: Judgements, specs: list[MetricSpec]) -> None:
+        self.hits = hits
+        self.judgements = judgements
+        self.num_relevant = judgements.num_relevant
+        self.max_grades = judgements.max_grades
+        cutoffs = [spec.k for spec in specs if spec.family == "ndcg"]
+        self._ideal_cap = None if None in cutoffs else max(cutoffs, default=0)
+        self._running: dict[str, np.ndarray] = {}
+        self._ideal: tuple[Hits, np.ndarray] | None = None
+
+    def running(self, name: str, terms: Callable[[Hits], np.ndarray]) -> np.ndarray:
+        """Per-row running sums of the per-hit ``terms(hits)``, computed once per ``name``."""
+        if name not in self._running:
+            self._running[name] = self.hits.running(terms(self.hits))
+        return self._running[name]
+
+    def ideal(self) -> tuple[Hits, np.ndarray]:
+        """Each query's judgements in the ideal order, as hits, with their running DCG."""
+        if self._ideal is None:
+            judgements = self.judgements
+            depth = int(self.num_relevant.max())
+            if self._ideal_cap is not None:
+                depth = min(depth, self._ideal_cap)
+            inside = judgements.ideal_positions < depth
+            ideal = Hits(judgements.positive_rows[inside], judgements.ideal_positions[inside],
+                         judgements.ideal_grades[inside], self.hits.n_rows, depth)
+            self._ideal = ideal, ideal.running(_dcg_terms(ideal))
+        return self._ideal
+
+
+def _ndcg_values(tables: HitTables, spec: MetricSpec) -> np.ndarray:
+    ideal, ideal_running = tables.ideal()
+    return _ndcg(tables.hits, ideal, tables.running("dcg", _dcg_terms), ideal_running, spec.k)
+
+
+def _err_values(tables: HitTables, spec: MetricSpec) -> np.ndarray:
+    running = tables.running("err", lambda hits: _err_terms(hits, tables.max_grades))
+    return tables.hits.at(running, spec.k)
+
+
+def _err_chapelle_values(tables: HitTables, spec: MetricSpec) -> np.ndarray:
+    top = np.full(tables.hits.n_rows, tables.judgements.collection_max_grade, dtype=np.int64)
+    return tables.hits.at(tables.running("err_chapelle", lambda hits: _err_terms(hits, top)), spec.k)
+
+
+def _rbp_values(tables: HitTables, spec: MetricSpec) -> np.ndarray:
+    return _rbp(tables.hits, _graded_utilities(tables.hits, tables.max_grades), spec.p)
+
+
+def _rbp_binary_values(tables: HitTables, spec: MetricSpec) -> np.ndarray:
+    return _rbp(tables.hits, np.ones(tables.hits.rows.size), spec.p)
+
+
+def _map_values(tables: HitTables, spec: MetricSpec) -> np.ndarray:
+    running = tables.running("map", _precision_at_hits)
+    return _average_precision(tables.hits, running, tables.num_relevant, spec.k)
+
+
+def _mrr_values(tables: HitTables, spec: MetricSpec) -> np.ndarray:
+    return _reciprocal_rank(tables.hits, spec.k)
+
+
+def _recall_values(tables: HitTables, spec: MetricSpec) -> np.ndarray:
+    return _recall(tables.hits, tables.num_relevant, spec.k)
+
+
+def _precision_values(tables: HitTables, spec: MetricSpec) -> np.ndarray:
+    return _precision(tables.hits, spec.k)
+
+
+#: metric family (see :mod:`~gcl_bench.metrics.names`) -> ``(tables, spec) -> per-query values``
+METRIC_FAMILIES: dict[str, Callable[[HitTables, MetricSpec], np.ndarray]] = {
+    "ndcg": _ndcg_values,
+    "err": _err_values,
+    "err_chapelle": _err_chapelle_values,
+    "rbp": _rbp_values,
+    "rbp_binary": _rbp_binary_values,
+    "map": _map_values,
+    "mrr": _mrr_values,
+    "recall": _recall_values,
+    "precision": _precision_values,
+}
