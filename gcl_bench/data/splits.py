@@ -9,34 +9,30 @@ from __future__ import annotations
 
 from gcl_bench.errors import GclBenchError
 
-SPLITS: tuple[str, ...] = ("in_domain", "novel_query", "novel_document", "zero_shot")
+SPLIT_SETS: dict[str, tuple[int, int]] = {
+    "in_domain": (0, 0),
+    "novel_query": (1, 0),
+    "novel_document": (0, 1),
+    "zero_shot": (1, 1),
+}
+"""Each split as (query set, product set): 0 = seen in training, 1 = novel (the GCL paper's 2x2),
+in the order of the paper's tables. Everything else about a split follows from this table."""
+
+SPLITS: tuple[str, ...] = tuple(SPLIT_SETS)
 """Canonical split names in the order of the GCL paper's tables."""
 
 SPLIT_STEMS: dict[str, str] = {
-    "in_domain": "query_0_product_id_0",
-    "novel_query": "query_1_product_id_0",
-    "novel_document": "query_0_product_id_1",
-    "zero_shot": "query_1_product_id_1",
+    split: f"query_{queries}_product_id_{products}" for split, (queries, products) in SPLIT_SETS.items()
 }
 """File stem of each split in the released folders (``<stem>.csv``, ``<stem>_gt_test.json``...)."""
 
-SPLIT_CORPUS: dict[str, str] = {
-    "in_domain": "corpus_1",
-    "novel_query": "corpus_1",
-    "novel_document": "corpus_2",
-    "zero_shot": "corpus_2",
-}
+CORPORA: tuple[str, ...] = ("corpus_1", "corpus_2")
+"""The corpora of a sub-dataset: the training documents (product set 0), then the unseen ones."""
+
+SPLIT_CORPUS: dict[str, str] = {split: CORPORA[products] for split, (_, products) in SPLIT_SETS.items()}
 """Which corpus file (without ``.json``) holds the documents of each split."""
 
-CORPORA: tuple[str, ...] = ("corpus_1", "corpus_2")
-"""The corpora of a sub-dataset: the training documents, then the unseen ones."""
-
-SPLIT_QUERY_SET: dict[str, int] = {
-    "in_domain": 0,
-    "novel_query": 1,
-    "novel_document": 0,
-    "zero_shot": 1,
-}
+SPLIT_QUERY_SET: dict[str, int] = {split: queries for split, (queries, _) in SPLIT_SETS.items()}
 """Which query set a split's queries come from: 0 the seen (training) queries, 1 the novel ones."""
 
 SPLIT_ALIASES: dict[str, str] = {
