@@ -138,6 +138,9 @@ def _remarks(results: dict) -> list[str]:
         remarks.append(f"{report['missing_images']} documents have no usable image")
     if report.get("empty_titles"):
         remarks.append(f"{report['empty_titles']} documents have an empty title")
+    overlap = results.get("training_overlap") or {}
+    if overlap.get("status") == "seen":
+        remarks.append(f"not zero-shot: {results['model']['name']} was {overlap['why']}")
     dataset = results["dataset"]
     if dataset.get("hub"):
         hub = dataset["hub"]
