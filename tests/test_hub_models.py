@@ -114,6 +114,22 @@ def test_open_clip_hub_entries_build_offline(offline_hub) -> None:
     assert spec.fingerprint() == load_model("marqo-ecommerce-b", device="cpu").fingerprint()
 
 
+def test_download_and_listing_of_hub_entries(offline_hub) -> None:
+    from click.testing import CliRunner
+
+    from gcl_bench.cli import cli
+    from gcl_bench.models import download_weights
+
+    cache, _ = offline_hub
+    for name in ("marqo-fashionsiglip", "gcl-e5-large-v2-130", "clip-vitb32-openai"):
+        path = download_weights(get_model_info(name))  # offline: the cached files answer
+        assert path.is_relative_to(cache) and path.parent.name == COMMIT
+    listing = json.loads(CliRunner().invoke(cli, ["models", "--json"]).output)
+    status = {row["name"]: row["weights"] for row in listing}
+    assert all(status[name] == "HF cache" for name in (*OPEN_CLIP_HUB, *TAGGED, *TRANSFORMERS_HUB))
+    assert {row["name"]: row["embedding_dim"] for row in listing}["marqo-ecommerce-l"] == 1024
+
+
 def test_tagged_baselines_resolve_offline(offline_hub) -> None:
     import open_clip
 

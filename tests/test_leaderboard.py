@@ -449,6 +449,19 @@ def test_include_reported_adds_marked_rows_to_the_matching_dataset(tmp_path: Pat
     assert all(c.p_value is None and not c.significant for r in reported_rows for c in r.cells.values())
 
 
+def test_the_hugging_face_export_is_never_mixed_with_the_release_folders(tmp_path: Path) -> None:
+    """The export's corpus is the split's products, not corpus_1/corpus_2: its own table, per commit."""
+    rng = np.random.default_rng(3)
+    runs = make_runs(rng)
+    hub = {"format": "hf_parquet", "subset": None, "path": "/hf/snapshots/" + "ab" * 20,
+           "hub": {"repo_id": "Marqo/marqo-GS-10M", "revision": "main", "sha": "ab" * 20}}
+    write_result(tmp_path / "release", "base", "zero_shot", runs["base"], dataset={"subset": "marqo_gs_full_10m"})
+    write_result(tmp_path / "hub", "base", "zero_shot", runs["base"], dataset=hub)
+    tables = lb.build_tables(lb.load_entries(lb.discover([tmp_path])))
+    headings = sorted(t.heading.split(",")[0] for t in tables)
+    assert headings == ["Marqo/marqo-GS-10M@abababababab (HF export)", "marqo_gs_full_10m"]
+
+
 def test_reported_rows_of_another_dataset_get_their_own_table(results_dir: Path) -> None:
     code, out, _ = run_cli(["leaderboard", str(results_dir), "--include-reported"])
     assert code == 0

@@ -162,3 +162,11 @@ def test_a_malformed_plugin_record_is_one_line(marked_results: Path, tmp_path: P
                       "--output-dir", tmp_path / "out"])
     expect_error(result, "training_data", "everything")
     assert not (tmp_path / "out").exists()
+
+
+def test_random_init_and_pretrained_tags_saw_nothing_of_the_benchmarks() -> None:
+    from gcl_bench.models import load_model
+
+    random_init = load_model("open_clip:gcl-tiny", device="cpu")
+    assert random_init.training_data["datasets"] == {} and "random" in random_init.training_data["description"]
+    assert training_overlap(random_init.training_data, GS_FULL, "in_domain")["status"] == "unseen"

@@ -169,14 +169,16 @@ def _registry_e5(info: ModelInfo, options: FactoryOptions, args: Mapping[str, An
 
 
 def _as_registered(model: Any, info: ModelInfo, own_weights: bool) -> Any:
-    """``model`` built for registry entry ``info``: with the entry's weights, the embedding size must
-    be the entry's, and the model carries the entry's training record (other weights: none known)."""
-    if own_weights and info.embedding_dim is not None and model.embedding_dim() != info.embedding_dim:
+    """``model`` built for registry entry ``info``: with the entry's weights (``own_weights``), the
+    embedding size must be the entry's and the model carries the entry's training record."""
+    if not own_weights:
+        return model
+    if info.embedding_dim is not None and model.embedding_dim() != info.embedding_dim:
         raise GclBenchError(
             f"model {info.name}: its weights give {model.embedding_dim()}-dimensional embeddings, the registry "
             f"entry expects {info.embedding_dim} ({info.source}); the files in the cache are not this model's"
         )
-    model.training_data = info.training_data if own_weights else None
+    model.training_data = info.training_data
     return model
 
 

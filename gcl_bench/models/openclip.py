@@ -174,6 +174,11 @@ class OpenClipRetriever(DenseAdapter):
                 torch.manual_seed(RANDOM_INIT_SEED)
                 model, preprocess = self._create(arch, None, pretrained_text=False, **common)
             self.checkpoint = None
+        if self.checkpoint is None:
+            self.training_data = {"datasets": {}, "description": f"none: random initialisation (seed {RANDOM_INIT_SEED})"}
+        elif self.pretrained_tag is not None:
+            self.training_data = {"datasets": {}, "source": "open_clip pretrained table",
+                                  "description": f"the pretraining data of open_clip's {arch} / {self.pretrained_tag}"}
         model.eval().requires_grad_(False)
         self.model = model.to(self.device)
         self.preprocess = preprocess
