@@ -67,6 +67,11 @@ def _gs_full(extra: str) -> dict[str, Any]:
     return {**GS_FULL_TRAINED, "description": f"{GS_FULL_TRAINED['description']}; {extra}"}
 
 
+OPENAI_WIT = _trained("OpenAI's 400M web image-text pairs (WIT): nothing of Marqo-GS",
+                      "open_clip pretrained table (tag openai)", {})
+SAMPLE_TRAINED = _trained("the bundled sample's in_domain triplets", "examples/train_sample.sh",
+                          {"gcl-bench-sample": ["in_domain"]})
+
 _ECOMMERCE_CARD = ("huggingface.co/Marqo/marqo-ecommerce-embeddings-{size} model card and "
                    "marqo-ai/marqo-ecommerce-embeddings README (id, dimension {dim}, open_clip loading)")
 _ECOMMERCE_TRAINING = ("not stated: the model card names only its evaluation sets (GoogleShopping-1m, "
@@ -155,14 +160,12 @@ BUILTIN_MODELS: tuple[dict[str, Any], ...] = (
      "source": _FASHION_SOURCE.format(arch="ViT-B-16-SigLIP", dim=768)},
     {"name": "clip-vitb32-openai", "profile": "multi-field", "arch": "ViT-B-32-quickgelu", "pretrained_tag": "openai",
      "embedding_dim": 512, "description": "OpenAI CLIP ViT-B/32, not fine-tuned",
-     "training_data": _trained("OpenAI's 400M web image-text pairs (WIT): nothing of Marqo-GS",
-                               "open_clip pretrained table (tag openai)", {}),
+     "training_data": OPENAI_WIT,
      "source": "open_clip src/open_clip/pretrained.py (openai weights on timm/vit_base_patch32_clip_224.openai, "
                "QuickGELU)"},
     {"name": "clip-vitl14-openai", "profile": "multi-field", "arch": "ViT-L-14-quickgelu", "pretrained_tag": "openai",
      "embedding_dim": 768, "description": "OpenAI CLIP ViT-L/14, not fine-tuned (the initialisation of clip-vitl14)",
-     "training_data": _trained("OpenAI's 400M web image-text pairs (WIT): nothing of Marqo-GS",
-                               "open_clip pretrained table (tag openai)", {}),
+     "training_data": OPENAI_WIT,
      "source": "open_clip src/open_clip/pretrained.py (openai weights on timm/vit_large_patch14_clip_224.openai, "
                "QuickGELU)"},
     {"name": "siglip-vitb16-webli", "profile": "multi-field", "arch": "ViT-B-16-SigLIP", "pretrained_tag": "webli",
@@ -173,14 +176,12 @@ BUILTIN_MODELS: tuple[dict[str, Any], ...] = (
     {"name": "sample-clip", "profile": "multi-field", "arch": "gcl-tiny",
      "bundled": "sample_models/sample-clip",
      "description": "gcl-tiny trained with the CLIP loss on the bundled sample (ships with the package)",
-     "embedding_dim": 64, "training_data": _trained("the bundled sample's in_domain triplets",
-                                                    "examples/train_sample.sh", {"gcl-bench-sample": ["in_domain"]}),
+     "embedding_dim": 64, "training_data": SAMPLE_TRAINED,
      "source": "trained by gcl-bench train (loss none) on the bundled sample"},
     {"name": "sample-gcl", "profile": "multi-field", "arch": "gcl-tiny",
      "bundled": "sample_models/sample-gcl",
      "description": "gcl-tiny trained with GCL on the bundled sample (ships with the package)",
-     "embedding_dim": 64, "training_data": _trained("the bundled sample's in_domain triplets",
-                                                    "examples/train_sample.sh", {"gcl-bench-sample": ["in_domain"]}),
+     "embedding_dim": 64, "training_data": SAMPLE_TRAINED,
      "source": "trained by gcl-bench train on the bundled sample"},
 )
 
