@@ -171,6 +171,7 @@ def test_missing_or_misspelled_hub_model_is_one_line(offline_hub, tmp_path: Path
     result = run_cli(["run", "--model", "open_clip:hf-hub:Marqo/marqo-ecommerce-B", "--output-dir", out])
     expect_error(result, "Marqo/marqo-ecommerce-B", "Marqo/marqo-ecommerce-embeddings-B", "not in the Hugging Face cache")
     assert not out.exists()
+    expect_error(run_cli(["run", "--model", "hf-hub:Marqo/marqo-fashionSigLIP"]), "open_clip:hf-hub:Marqo/marqo-fashionSigLIP")
     use_hub_cache(monkeypatch, tmp_path / "empty")
     for name, repo_id in (("marqo-fashionsiglip", "Marqo/marqo-fashionSigLIP"),
                           ("clip-vitl14-openai", "timm/vit_large_patch14_clip_224.openai"),

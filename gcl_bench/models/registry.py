@@ -117,7 +117,7 @@ def get_model_info(name: str) -> ModelInfo:
 def unknown_model_message(name: str) -> str:
     """The error for a ``--model`` that is no registry name nor any other spec form."""
     close = difflib.get_close_matches(name, list(_REGISTRY), n=4, cutoff=0.5)
-    if ":" not in name and _is_open_clip_arch(name):
+    if (":" not in name and _is_open_clip_arch(name)) or name.startswith("hf-hub:"):
         close.insert(0, f"open_clip:{name}")
     hint = f"close matches: {', '.join(close)}" if close else f"registered: {', '.join(_REGISTRY)}"
     return (
