@@ -97,6 +97,9 @@ def test_split_missing_from_the_cache_is_one_line(hub: Path, tmp_path: Path) -> 
                       "--output-dir", tmp_path / "out"])
     line = expect_error(result, REPO, "@main", "zero_shot", "HF_HUB_OFFLINE", "hf download", "--data-dir FOLDER")
     assert str(hub) in line and not (tmp_path / "out").exists()
+    info = run_cli(["info", "--data-dir", f"hf://{REPO}@v0"])  # the splits the cache has of that revision
+    assert info.code == 0 and "in_domain" in info.stdout and "novel_query" in info.stdout
+    assert "zero_shot" not in info.stdout
     result = run_cli(["info", "--data-dir", f"hf://{REPO}@no-such-branch"])
     expect_error(result, REPO, "@no-such-branch", "not in the Hugging Face cache")
     for bad in ("hf://Marqo", "hf://Marqo/marqo-GS-10M@"):

@@ -107,16 +107,20 @@ def split_patterns(splits: Sequence[str]) -> list[str]:
     return sorted(patterns)
 
 
-def local_folder(data_dir: str | os.PathLike[str], splits: Sequence[str]) -> tuple[Path, HubSnapshot | None]:
-    """The folder ``data_dir`` names: a local path as it is, an ``hf://`` id fetched (only ``splits``)."""
+def local_folder(
+    data_dir: str | os.PathLike[str], splits: Sequence[str], every_split: bool = True
+) -> tuple[Path, HubSnapshot | None]:
+    """The folder ``data_dir`` names: a local path as it is, an ``hf://`` id fetched (only ``splits``;
+    ``every_split=False``: those of them the revision or, offline, the cache has, at least one)."""
     if is_hub_spec(data_dir):
-        snapshot = fetch_splits(parse_hub_spec(str(data_dir)), splits)
+        snapshot = fetch_splits(parse_hub_spec(str(data_dir)), splits, every_split)
         return snapshot.folder, snapshot
     return Path(data_dir).expanduser(), None
 
 
-def fetch_splits(dataset: HubDataset, splits: Sequence[str]) -> HubSnapshot:
-    """Download (or, offline, find in the cache) the files of ``splits`` of ``dataset``."""
+def fetch_splits(dataset: HubDataset, splits: Sequence[str], every_split: bool = True) -> HubSnapshot:
+    """Download (or, offline, find in the cache) the files of ``splits`` of ``dataset``; each of
+    them must be there unless ``every_split`` is false (then at least one)."""
     from huggingface_hub import snapshot_download
     from huggingface_hub.utils import (
         GatedRepoError,
@@ -151,7 +155,9 @@ def fetch_splits(dataset: HubDataset, splits: Sequence[str]) -> HubSnapshot:
                             "resume it") from None
     found = parquet_files(folder)
     missing = [s for s in splits if not found.get(s)]
-    if missing:
+    if missing and not every_split and len(missing) < len(splits):
+        splits = [s for s in splits if s not in missing]
+    elif missing:
         if offline or not _has_network_evidence(folder):
             raise GclBenchError(_not_cached_message(dataset, missing, offline))
         have = ", ".join(sorted(found)) or "none"

@@ -33,11 +33,14 @@ from gcl_bench.data.split import LoadReport, Split
 from gcl_bench.data.splits import SPLITS, canonical_split, check_eval_set
 
 
-def data_folder(data_dir: PathLike | None, splits: Sequence[str] = SPLITS) -> tuple[Path, HubSnapshot | None]:
+def data_folder(
+    data_dir: PathLike | None, splits: Sequence[str] = SPLITS, every_split: bool = True
+) -> tuple[Path, HubSnapshot | None]:
     """The folder ``data_dir`` names (``~`` expanded), and for an ``hf://`` id the snapshot it was
-    fetched into (only ``splits``); None: the bundled sample, built on first use."""
+    fetched into (only ``splits``; see :func:`~gcl_bench.data.hub.local_folder`); None: the
+    bundled sample, built on first use."""
     if data_dir is not None:
-        return local_folder(data_dir, splits)
+        return local_folder(data_dir, splits, every_split)
     from gcl_bench.data.sample import default_sample_dir
 
     return Path(default_sample_dir()), None
