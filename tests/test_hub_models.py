@@ -181,6 +181,31 @@ def test_missing_or_misspelled_hub_model_is_one_line(offline_hub, tmp_path: Path
         assert weights_status(get_model_info(name)) == "not downloaded (HF hub)"
 
 
+def test_a_checkpoint_file_on_a_hub_architecture_needs_only_its_config(tmp_path: Path, monkeypatch) -> None:
+    from open_clip.model import CLIP
+    from safetensors.torch import save_file
+
+    cache = tmp_path / "hf"
+    put_open_clip_model(cache, "Marqo/marqo-fashionCLIP", embed_dim=512, seed=0)
+    weights = next((cache / "models--Marqo--marqo-fashionCLIP" / "snapshots" / COMMIT).glob("*.safetensors"))
+    weights.unlink()  # only open_clip_config.json is cached
+    config, state = tiny_open_clip(512, seed=5)
+    save_file(state, tmp_path / "finetuned.safetensors")
+    use_hub_cache(monkeypatch, cache)
+    model = load_model("open_clip:hf-hub:Marqo/marqo-fashionCLIP", pretrained=tmp_path / "finetuned.safetensors",
+                       device="cpu")
+    direct = CLIP(**config).eval()
+    direct.load_state_dict(state)
+    import open_clip
+
+    with torch.no_grad():
+        expected = torch.nn.functional.normalize(direct.encode_text(open_clip.tokenize(["red shoe"], 32)), dim=-1)
+    np.testing.assert_allclose(model.encode_queries([{"text": "red shoe"}]), expected.numpy(), atol=1e-5)
+    assert model.training_data is None and model.describe()["checkpoint"] == str(tmp_path / "finetuned.safetensors")
+    with pytest.raises(GclBenchError, match="not in the Hugging Face cache"):  # its own weights are not there
+        load_model("marqo-fashionclip", device="cpu")
+
+
 def test_weights_of_another_size_are_refused(tmp_path: Path, monkeypatch) -> None:
     cache = tmp_path / "hf"
     put_open_clip_model(cache, "Marqo/marqo-fashionCLIP", embed_dim=48, seed=0)

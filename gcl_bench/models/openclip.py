@@ -118,11 +118,14 @@ class OpenClipRetriever(DenseAdapter):
         is_file = pretrained is not None and (Path(pretrained).is_file() or _looks_like_path(pretrained))
         # Hub weights are looked up first, so a missing model is one line naming its repo
         self.hub_weights: HubFile | None = None
+        build_name = arch
         if is_hub_arch(arch):
             if pretrained is not None and not is_file:
                 raise GclBenchError(f"{arch} brings its own weights; --pretrained takes a checkpoint file for it, "
                                     f"not a tag ({pretrained!r})")
-            self.hub_weights = open_clip_hub_files(arch, weights=not is_file)[1]
+            hub_config, self.hub_weights = open_clip_hub_files(arch, weights=not is_file)
+            if is_file:  # the architecture from the cached config, without fetching the Hub weights
+                build_name = f"local-dir:{hub_config.path.parent}"
         self.arch_config = get_arch_config(arch)
         self.query_fields = parse_fields(query_fields, "query", DEFAULT_QUERY_FIELDS)
         self.doc_fields = parse_fields(doc_fields, "doc", DEFAULT_DOC_FIELDS)
@@ -148,7 +151,7 @@ class OpenClipRetriever(DenseAdapter):
         if pretrained is not None and is_file:
             path = Path(pretrained).expanduser()
             state_dict = load_state_dict(path, trust_checkpoint=trust_checkpoint)
-            model, preprocess = self._create(arch, None, pretrained_text=False, load_weights=False, **common)
+            model, preprocess = self._create(build_name, None, pretrained_text=False, load_weights=False, **common)
             apply_state_dict(model, state_dict, path)
             self._checkpoint_path = path
             self.checkpoint: str | None = str(path)
