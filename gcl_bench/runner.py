@@ -337,6 +337,7 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
     with timer.stage("score"):
         scored = score_stage(split, retrieval, metrics)
     from gcl_bench.models import describe_model
+    from gcl_bench.models.training import training_overlap
 
     model_info = describe_model(model, settings.model, checkpoint=settings.pretrained)
     results: dict[str, Any] = {
@@ -354,6 +355,7 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
             **split.meta, "split": split.name, "eval_set": settings.eval_set,
             "num_docs": split.num_docs, "num_queries": split.num_queries,
         },
+        "training_overlap": training_overlap(model_info.get("training_data"), split.meta, split.name),
         "load_report": split.report.to_dict(),
         "settings": _settings_record(settings, metrics),
         "cache": _cache_summary(split, retrieval),

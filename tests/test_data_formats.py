@@ -89,6 +89,34 @@ def test_hf_parquet_folder_per_split(tmp_path: Path) -> None:
     assert loaded.doc_ids[0] == "0" and loaded.report.missing_images == loaded.num_docs
 
 
+def test_sampled_judgements_follow_the_hugging_face_reference(tmp_path: Path) -> None:
+    """eval_hf_datasets_v1.py: grades over the split, a uniform draw of top_q query keys
+    (``DataFrame.sample(n, random_state=1)``) sorted by summed grade, each query's top rows."""
+    table = pa.table({k: v for k, v in hf_rows("zero_shot", n_queries=30, per_query=5).items() if k != "image"})
+    folder = tmp_path / "export" / "data"
+    folder.mkdir(parents=True)
+    pq.write_table(table, folder / "zero_shot-00000-of-00001.parquet")
+    top_q, top_k = 7, 3
+    loaded = load_split(folder.parent, "zero_shot", top_q=top_q, top_k=top_k)
+
+    frame = table.to_pandas()
+    frame["key"] = frame["query"] + QUERY_SUFFIX
+    w = frame["score_linear"]
+    frame["score_linear"] = (((w - w.min()) / (w.max() - w.min())) * 99 + 1).astype(int)
+    sums = frame[["key", "score_linear"]].groupby("key").sum()
+    drawn = sums.sample(n=top_q, random_state=1).sort_values(by="score_linear", ascending=False)
+    expected_queries = list(drawn.index)
+    indexed = frame.set_index("key")
+    expected = {}
+    for key in expected_queries:
+        ranked = indexed.loc[[key]].sort_values(by="score_linear", ascending=False)
+        expected[key] = {d: round(g) for d, g in zip(ranked["product_id"][:top_k], ranked["score_linear"][:top_k])}
+    assert loaded.query_ids == expected_queries and loaded.qrels == expected
+    assert loaded.meta["query_draw"] == "uniform"
+    weighted = sums.sample(n=top_q, weights=sums["score_linear"], random_state=1)
+    assert set(weighted.index) != set(expected_queries)  # the two reference draws differ here
+
+
 def write_beir(folder: Path, ids: list[object] | None = None) -> Path:
     (folder / "qrels").mkdir(parents=True)
     ids = ids if ids is not None else ["007", "008", "9"]

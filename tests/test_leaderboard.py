@@ -438,13 +438,28 @@ def test_include_reported_adds_marked_rows_to_the_matching_dataset(tmp_path: Pat
     assert code == 0, err
     assert out.count("### ") == 1
     line = next(row for row in out.splitlines() if row.startswith("| gcl-vitb32 (reported)"))
-    assert line == "| gcl-vitb32 (reported) | 0.577 | 0.554 | 0.446 |"
+    # GS-Full in-domain, published for a model fine-tuned on GS-Full's training split: not zero-shot
+    assert line == "| gcl-vitb32 (reported) \u2020 | 0.577 | 0.554 | 0.446 |"
+    assert next(row for row in out.splitlines() if row.startswith("| bm25 (reported)")).startswith("| bm25 (reported) |")
     assert "marqo-ai/GCL README.md" in out and "not re-computed" in out
     (table,) = lb.build_tables(lb.load_entries(lb.discover([tmp_path])), baseline="base",
                                reported=lb.load_reported())
     reported_rows = [r for r in table.rows if r.reported]
     assert len(reported_rows) == 11
     assert all(c.p_value is None and not c.significant for r in reported_rows for c in r.cells.values())
+
+
+def test_the_hugging_face_export_is_never_mixed_with_the_release_folders(tmp_path: Path) -> None:
+    """The export's corpus is the split's products, not corpus_1/corpus_2: its own table, per commit."""
+    rng = np.random.default_rng(3)
+    runs = make_runs(rng)
+    hub = {"format": "hf_parquet", "subset": None, "path": "/hf/snapshots/" + "ab" * 20,
+           "hub": {"repo_id": "Marqo/marqo-GS-10M", "revision": "main", "sha": "ab" * 20}}
+    write_result(tmp_path / "release", "base", "zero_shot", runs["base"], dataset={"subset": "marqo_gs_full_10m"})
+    write_result(tmp_path / "hub", "base", "zero_shot", runs["base"], dataset=hub)
+    tables = lb.build_tables(lb.load_entries(lb.discover([tmp_path])))
+    headings = sorted(t.heading.split(",")[0] for t in tables)
+    assert headings == ["Marqo/marqo-GS-10M@abababababab (HF export)", "marqo_gs_full_10m"]
 
 
 def test_reported_rows_of_another_dataset_get_their_own_table(results_dir: Path) -> None:

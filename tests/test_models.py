@@ -8,6 +8,7 @@ import textwrap
 import numpy as np
 import pytest
 import torch
+from hub_cache import use_hub_cache
 
 from gcl_bench.errors import GclBenchError
 from gcl_bench.fields import FieldEmbeddings, fuse_fields, parse_fields
@@ -375,12 +376,14 @@ def test_weights_of_registry_entries(monkeypatch, tmp_path):
     sample = get_model_info("sample-gcl")
     if bundled_weights(sample) is not None:
         assert download_weights(sample) == bundled_weights(sample)
-    with pytest.raises(GclBenchError, match="Hugging Face hub"):
-        download_weights(get_model_info("e5-large-v2"))
+    use_hub_cache(monkeypatch, tmp_path / "empty-hf-cache")
+    with pytest.raises(GclBenchError, match="intfloat/e5-large-v2 is not in the Hugging Face cache") as err:
+        download_weights(get_model_info("e5-large-v2"))  # Hub weights go to the HF cache; offline here
+    assert "\n" not in str(err.value)
     with pytest.raises(GclBenchError, match="no weights to download"):
         download_weights(get_model_info("bm25"))
     assert weights_status(get_model_info("bm25")) == "none needed"
-    assert weights_status(get_model_info("e5-large-v2")) == "HF hub"
+    assert weights_status(get_model_info("e5-large-v2")) == "not downloaded (HF hub)"
 
 
 def test_factory_options_have_one_table_of_defaults(tmp_path):

@@ -37,7 +37,8 @@ data_dir_option = click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=str),
     default=None,
-    help="Dataset folder (Marqo-GS layout, HF parquet export or BEIR). Default: the bundled sample.",
+    help="Dataset folder (Marqo-GS layout, HF parquet export or BEIR), or the export by Hub id: "
+    "hf://Marqo/marqo-GS-10M[@REVISION]. Default: the bundled sample.",
 )
 image_root_option = click.option(
     "--image-root",

@@ -1,4 +1,4 @@
-"""``gcl-bench models``: list the model registry (name, family, architecture, fields, weights)."""
+"""``gcl-bench models``: list the model registry (name, family, architecture, fields, weights, training data)."""
 from __future__ import annotations
 
 import click
@@ -32,7 +32,7 @@ def command(as_json: bool, verbose: bool) -> None:
     from rich.table import Table
 
     table = Table(title="gcl_bench models", show_lines=False)
-    for column in ("name", "family", "arch", "query fields", "doc fields", "prefixes", "weights"):
+    for column in ("name", "family", "arch", "query fields", "doc fields", "prefixes", "weights", "trained on"):
         table.add_column(column, overflow="fold")
     if verbose:
         table.add_column("url / source", overflow="fold")
@@ -42,11 +42,12 @@ def command(as_json: bool, verbose: bool) -> None:
         cells = [
             row["name"],
             row["family"],
-            row["arch"] or "-",
+            (row["arch"] or "-") + (f" / {row['pretrained_tag']}" if row["pretrained_tag"] else ""),
             format_fields(row["query_fields"]) if row["query_fields"] else "-",
             format_fields(row["doc_fields"]) if row["doc_fields"] else "-",
             prefix_text,
             row["weights"],
+            _trained_on(row["training_data"]),
         ]
         if verbose:
             cells.append(" ; ".join(x for x in (row["url"] or row["hf_name"] or "", row["source"]) if x))
@@ -55,3 +56,11 @@ def command(as_json: bool, verbose: bool) -> None:
 
     width = None if sys.stdout.isatty() else (220 if verbose else 140)
     Console(width=width).print(table)
+
+
+def _trained_on(record: dict | None) -> str:
+    """The benchmark splits a training record names: ``-`` none of them, ``not stated`` unknown."""
+    datasets = (record or {}).get("datasets")
+    if datasets is None:
+        return "not stated"
+    return "; ".join(f"{name}: {', '.join(splits)}" for name, splits in datasets.items()) or "-"

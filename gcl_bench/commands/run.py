@@ -138,6 +138,16 @@ def _remarks(results: dict) -> list[str]:
         remarks.append(f"{report['missing_images']} documents have no usable image")
     if report.get("empty_titles"):
         remarks.append(f"{report['empty_titles']} documents have an empty title")
-    if results["dataset"].get("sampled"):
-        remarks.append("judgements were sampled from the split CSV (no gt file); seed and query hash are in results.json")
+    overlap = results.get("training_overlap") or {}
+    if overlap.get("status") == "seen":
+        remarks.append(f"not zero-shot: {results['model']['name']} was {overlap['why']}")
+    dataset = results["dataset"]
+    if dataset.get("hub"):
+        hub = dataset["hub"]
+        remarks.append(f"data: {hub['repo_id']}@{hub['revision']} = commit {hub['sha']} (Hugging Face Hub)")
+    if dataset.get("corpus_definition"):
+        remarks.append(f"corpus: {dataset['corpus_definition']}")
+    if dataset.get("sampled"):
+        remarks.append(f"judgements were sampled from the split's rows (no gt file) as {dataset.get('sampled_as')} "
+                       "does; seed and query hash are in results.json")
     return remarks

@@ -33,8 +33,9 @@ SplitCounts = tuple[int, Corpus, dict[str, int | None]]
 
 def dataset_info(data_dir: PathLike | None = None, image_root: PathLike | None = None, subset: str | None = None) -> list[dict[str, Any]]:
     """One row per split present: ``split``, ``queries``, ``documents``, ``judgements_dev``,
-    ``judgements_test`` (judged pairs; None without a gt file), ``missing_images``, ``format``."""
-    data_path = data_folder(data_dir)
+    ``judgements_test`` (judged pairs; None without a gt file), ``missing_images``, ``format``.
+    An ``hf://`` id fetches the splits its revision has (offline: those in the cache)."""
+    data_path, _ = data_folder(data_dir, every_split=False)
     layout = detect(data_path, subset, SPLITS[0])
     if layout.kind == BEIR:
         return [_beir_row(data_path, layout, image_root, subset)]

@@ -82,23 +82,33 @@ def judge_from_gt(
     return Judged(keys, [t for t in resolved if t is not None], qrels, meta, kinds, [])
 
 
-def judge_sampled(rows: pa.Table, path: Path, weight_column: str, top_q: int, top_k: int) -> Judged:
-    """Judgements sampled from ``rows`` (``query``, ``product_id`` and ``weight_column`` if present)."""
+#: The reference evaluation scripts whose sampling :func:`judge_sampled` reproduces, by draw.
+REFERENCE_SCRIPTS = {True: "evals/eval_gs_v1.py", False: "evals/eval_hf_datasets_v1.py"}
+
+
+def judge_sampled(
+    rows: pa.Table, path: Path, weight_column: str, top_q: int, top_k: int, weighted_draw: bool = True
+) -> Judged:
+    """Judgements sampled from ``rows`` (``query``, ``product_id`` and ``weight_column`` if present):
+    queries drawn weighted by their summed grades as the reference evaluation of the released
+    CSVs does, or uniformly (``weighted_draw=False``) as its evaluation of Hugging Face datasets does."""
     scores = None
     if weight_column in rows.column_names:
         scores = to_float(rows[weight_column], path, weight_column).to_numpy()
         if np.isnan(scores).any():
             raise GclBenchError(f"column {weight_column!r} has NaN values", path)
-    result = sample_judgements(rows["query"], rows["product_id"], scores, weight_column, top_q=top_q, top_k=top_k)
+    result = sample_judgements(rows["query"], rows["product_id"], scores, weight_column, top_q=top_q, top_k=top_k,
+                               weighted_draw=weighted_draw)
     if not result.query_keys:
         raise GclBenchError("no queries to sample judgements from (the file has no rows with a query)", path)
     notes = [
-        f"no judgement file: {len(result.query_keys)} queries and their judgements sampled from "
-        f"{path.name} as the GCL reference evaluation does (seed {result.info['seed']})"
+        f"no judgement file: {len(result.query_keys)} queries ({result.info['query_draw']} draw) and their "
+        f"judgements sampled from {path.name} as the GCL reference evaluation {REFERENCE_SCRIPTS[weighted_draw]} "
+        f"does (seed {result.info['seed']})"
     ]
     if result.info["weight_column"] is None:
         notes.append(f"column {weight_column!r} is absent or constant: every judgement has grade 1")
-    meta = dict(result.info, judgements=str(path))
+    meta = dict(result.info, judgements=str(path), sampled_as=REFERENCE_SCRIPTS[weighted_draw])
     return Judged(result.query_keys, result.query_texts, result.qrels, meta, {}, notes)
 
 

@@ -1,17 +1,19 @@
 """Loading one split of any supported folder into a :class:`~gcl_bench.data.split.Split`.
 
-:func:`load_split` finds the layout (:func:`~gcl_bench.data.layout.detect`), plans the split
-(:func:`~gcl_bench.data.plans.plan_split`), loads its corpus through the corpus cache, builds
+:func:`load_split` fetches an ``hf://`` dataset id into the Hugging Face cache
+(:mod:`~gcl_bench.data.hub`, only the split asked for), finds the layout
+(:func:`~gcl_bench.data.layout.detect`), plans the split (:func:`~gcl_bench.data.plans.plan_split`), loads its corpus through the corpus cache, builds
 the judgements (a gt file with key resolution, or the reference sampling when there is none),
 and stores the query side under the split cache, so a second load parses nothing.
 
-May import: :mod:`~gcl_bench.data.plans`, :mod:`~gcl_bench.data.corpus_cache`,
+May import: :mod:`~gcl_bench.data.hub`, :mod:`~gcl_bench.data.plans`, :mod:`~gcl_bench.data.corpus_cache`,
 :mod:`~gcl_bench.data.judged`, :mod:`~gcl_bench.data.layout`, :mod:`~gcl_bench.data.cache`,
 :mod:`~gcl_bench.data.split`, :mod:`~gcl_bench.data.splits`, :mod:`~gcl_bench.data.sample`
 (the default folder), :mod:`gcl_bench.io`, :mod:`gcl_bench.errors`.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -23,20 +25,25 @@ from gcl_bench import io
 from gcl_bench.data import cache
 from gcl_bench.data.columns import StrColumn
 from gcl_bench.data.corpus_cache import Corpus, PathLike, image_root_key, load_corpus
+from gcl_bench.data.hub import HubSnapshot, local_folder
 from gcl_bench.data.judged import Judged
 from gcl_bench.data.layout import detect
 from gcl_bench.data.plans import Plan, plan_split
 from gcl_bench.data.split import LoadReport, Split
-from gcl_bench.data.splits import canonical_split, check_eval_set
+from gcl_bench.data.splits import SPLITS, canonical_split, check_eval_set
 
 
-def data_folder(data_dir: PathLike | None) -> Path:
-    """The folder ``data_dir`` names (``~`` expanded); None: the bundled sample, built on first use."""
+def data_folder(
+    data_dir: PathLike | None, splits: Sequence[str] = SPLITS, every_split: bool = True
+) -> tuple[Path, HubSnapshot | None]:
+    """The folder ``data_dir`` names (``~`` expanded), and for an ``hf://`` id the snapshot it was
+    fetched into (only ``splits``; see :func:`~gcl_bench.data.hub.local_folder`); None: the
+    bundled sample, built on first use."""
     if data_dir is not None:
-        return Path(data_dir).expanduser()
+        return local_folder(data_dir, splits, every_split)
     from gcl_bench.data.sample import default_sample_dir
 
-    return Path(default_sample_dir())
+    return Path(default_sample_dir()), None
 
 
 def load_split(
@@ -53,7 +60,8 @@ def load_split(
     """Load one split of a dataset folder into a :class:`Split`.
 
     ``data_dir`` is a Marqo-GS sub-dataset folder, a root holding sub-dataset folders (``subset``
-    picks one; default ``marqo_gs_full_10m`` or the only one), a Hugging Face parquet export or a
+    picks one; default ``marqo_gs_full_10m`` or the only one), a Hugging Face parquet export (a
+    folder, or ``hf://ORG/NAME[@REVISION]`` on the Hub; ``meta["hub"]`` names the commit) or a
     BEIR folder; None means the bundled sample. ``split`` is a name, alias or file stem.
     ``eval_set`` picks ``_gt_test.json`` or ``_gt_dev.json``; without one, judgements are
     sampled from the split CSV as the GCL reference does (``weight_column``, ``top_q``,
@@ -62,7 +70,7 @@ def load_split(
     """
     split = canonical_split(split)
     eval_set = check_eval_set(eval_set)
-    data_path = data_folder(data_dir)
+    data_path, snapshot = data_folder(data_dir, [split])
     layout = detect(data_path, subset, split)
     plan = plan_split(layout, split, eval_set, weight_column, top_q, top_k)
     fingerprint = cache.fingerprint(plan.inputs)
@@ -78,12 +86,12 @@ def load_split(
         assert judged is not None
         meta = {
             "path": str(layout.folder),
-            "data_dir": str(data_path),
             "subset": layout.subset,
             "split": split,
             "eval_set": eval_set,
             "format": layout.kind,
             "fingerprint": fingerprint,
+            **plan.meta,
         }
         stored = _query_side(judged, corpus, plan, meta, root)
         if use_cache:
@@ -91,7 +99,12 @@ def load_split(
         split_cache = "miss" if use_cache else "off"
     else:
         split_cache = "hit"
-    return _assemble(split, stored, corpus, split_cache)
+    # where the folder came from is not part of the cached entry: one snapshot folder may be
+    # reached as a path or as an hf:// id
+    origin: dict[str, Any] = {"data_dir": str(data_dir) if snapshot else str(data_path)}
+    if snapshot is not None:
+        origin["hub"] = snapshot.record()
+    return _assemble(split, stored, corpus, split_cache, origin)
 
 
 def _load_parts(plan: Plan, image_root: PathLike | None, use_cache: bool, judge: bool) -> tuple[Corpus, Judged | None]:
@@ -139,10 +152,10 @@ def _query_side(judged: Judged, corpus: Corpus, plan: Plan, meta: dict[str, Any]
             "meta": meta, "gt_key_kinds": judged.kinds, "notes": notes}
 
 
-def _assemble(split: str, stored: dict[str, Any], corpus: Corpus, split_cache: str) -> Split:
-    """The :class:`Split` of the stored query side and the corpus."""
+def _assemble(split: str, stored: dict[str, Any], corpus: Corpus, split_cache: str, origin: dict[str, Any]) -> Split:
+    """The :class:`Split` of the stored query side and the corpus; ``origin`` says where the folder came from."""
     info = corpus.info
-    meta = dict(stored["meta"], num_documents=info["num_documents"], image_strategy=info["image_strategy"],
+    meta = dict(stored["meta"], **origin, num_documents=info["num_documents"], image_strategy=info["image_strategy"],
                 load_cache={"split": split_cache, "corpus": info.get("cache")})
     report = LoadReport(
         missing_images=info["missing_images"],

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,8 @@ class Plan:
     """Inputs of one split of one layout, and how to load its parts.
 
     ``inputs`` are the files the split's fingerprint is taken over; ``files`` names them for
-    ``meta``; ``reads_rows``: ``judge`` reads the whole split CSV (sampled judgements).
+    ``meta``; ``reads_rows``: ``judge`` reads the whole split CSV (sampled judgements); ``meta``:
+    what the layout adds to the split's ``meta`` (how its corpus and judgements are defined).
     """
 
     inputs: list[Path]
@@ -41,6 +42,14 @@ class Plan:
     judge: Callable[[], Judged]
     files: dict[str, Any]
     reads_rows: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+#: How the Hugging Face export's corpus and judgements are defined (``meta`` of its splits).
+HF_EXPORT_CORPUS = ("the distinct products of the split's rows (first row of each product): the Hugging Face "
+                    "export is one table of (query, product) rows with no corpus file")
+HF_EXPORT_JUDGEMENTS = ("sampled from the split's rows as evals/eval_hf_datasets_v1.py does (queries drawn "
+                        "uniformly), unless a judgement file lies beside the parquet files")
 
 
 def marqo_plan(folder: Path, split: str, eval_set: str, weight_column: str, top_q: int, top_k: int) -> Plan:
@@ -85,11 +94,12 @@ def hf_plan(folder: Path, split: str, eval_set: str, weight_column: str, top_q: 
     def judge() -> Judged:
         if gt_path is not None:
             return judge_from_gt(gt_path, None, rows, files[0])
-        return judge_sampled(rows(), files[0], weight_column, top_q, top_k)
+        return judge_sampled(rows(), files[0], weight_column, top_q, top_k, weighted_draw=False)
 
     inputs = list(files) + ([gt_path] if gt_path else [])
     names = {"parquet": [str(p) for p in files], "judgements": str(gt_path) if gt_path else None}
-    return Plan(inputs, hf_corpus(folder, files, rows), judge, names)
+    meta = {"corpus_definition": HF_EXPORT_CORPUS, "judgements_definition": HF_EXPORT_JUDGEMENTS}
+    return Plan(inputs, hf_corpus(folder, files, rows), judge, names, meta=meta)
 
 
 def beir_plan(folder: Path, eval_set: str) -> Plan:

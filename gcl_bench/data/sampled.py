@@ -11,6 +11,8 @@ reproduced:
 3. grades are summed per key (keys sorted, as ``groupby``), and ``top_q`` keys are drawn as
    ``DataFrame.sample(n=top_q, weights=sums, random_state=seed, replace=False)`` draws them
    (see :func:`draw_queries`) and ordered by their sums, descending (pandas' default sort);
+   the reference evaluation of Hugging Face datasets (``evals/eval_hf_datasets_v1.py``) draws
+   them uniformly instead, ``DataFrame.sample(n=top_q, random_state=seed)`` (``weighted=False``);
 4. each drawn query keeps its first ``top_k`` rows after pandas' descending sort of its rows (in
    file order) by grade; a product that appears twice keeps the grade of the later row.
 
@@ -64,15 +66,18 @@ def reference_grades(scores: np.ndarray | None) -> np.ndarray | None:
     return (((scores - lo) / (hi - lo)) * 99 + 1).astype(np.int64)
 
 
-def draw_queries(group_sums: np.ndarray, n: int, seed: int = SEED) -> np.ndarray:
+def draw_queries(group_sums: np.ndarray, n: int, seed: int = SEED, weighted: bool = True) -> np.ndarray:
     """Positions of the ``n`` groups drawn as ``DataFrame.sample(n, weights=group_sums,
     random_state=seed, replace=False)`` draws them with pandas < 3 (the reference's pandas):
     ``RandomState(seed).choice`` with the weights normalised to sum to one. pandas 3 refuses
     such a draw when ``n * max(p) > 1``; the reference never checked, so neither does this.
+    ``weighted=False``: ``DataFrame.sample(n, random_state=seed)``, every group equally likely.
     """
+    state = np.random.RandomState(seed)
+    if not weighted:
+        return state.choice(len(group_sums), size=n, replace=False).astype(np.intp, copy=False)
     weights = np.asarray(group_sums, dtype=np.float64)
     weights = weights / weights.sum()
-    state = np.random.RandomState(seed)
     return state.choice(len(weights), size=n, replace=False, p=weights).astype(np.intp, copy=False)
 
 
@@ -91,8 +96,11 @@ def sample_judgements(
     top_q: int = 2000,
     top_k: int = 1000,
     seed: int = SEED,
+    weighted_draw: bool = True,
 ) -> SampledJudgements:
-    """Draw ``top_q`` queries and their top ``top_k`` judgements from CSV columns (see module doc)."""
+    """Draw ``top_q`` queries and their top ``top_k`` judgements from CSV columns (see module doc);
+    ``weighted_draw=False`` draws the queries uniformly, as the reference evaluation of Hugging
+    Face datasets does."""
     n_rows = len(queries)
     grades = reference_grades(scores)
     used_column = weight_column
@@ -110,8 +118,8 @@ def sample_judgements(
     wanted = n_queries if top_q == -1 else top_q
     used_q = min(wanted, n_queries)
     if used_q == 0:
-        return SampledJudgements([], [], {}, _info(seed, top_q, used_q, top_k, used_column, []))
-    drawn = draw_queries(group_sums, used_q, seed)
+        return SampledJudgements([], [], {}, _info(seed, top_q, used_q, top_k, used_column, [], weighted_draw))
+    drawn = draw_queries(group_sums, used_q, seed, weighted=weighted_draw)
     drawn = drawn[_descending_order(group_sums[drawn])]
     drawn_texts = pc.take(texts, pa.array(drawn))
     query_texts = drawn_texts.to_pylist()
@@ -131,12 +139,15 @@ def sample_judgements(
         local = _descending_order(row_grades[start:stop])[:top_k] + start
         qrels[key] = {row_docs[i]: int(row_grades[i]) for i in local.tolist()}
         start = stop
-    return SampledJudgements(query_keys, query_texts, qrels, _info(seed, top_q, used_q, top_k, used_column, query_keys))
+    info = _info(seed, top_q, used_q, top_k, used_column, query_keys, weighted_draw)
+    return SampledJudgements(query_keys, query_texts, qrels, info)
 
 
-def _info(seed: int, top_q: int, used_q: int, top_k: int, column: str | None, keys: list[str]) -> dict[str, Any]:
+def _info(seed: int, top_q: int, used_q: int, top_k: int, column: str | None, keys: list[str],
+          weighted_draw: bool) -> dict[str, Any]:
     return {
         "sampled": True,
+        "query_draw": "weighted by summed grades" if weighted_draw else "uniform",
         "seed": seed,
         "top_q": top_q,
         "top_q_used": used_q,

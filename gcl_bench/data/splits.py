@@ -84,6 +84,13 @@ def split_from_file_label(label: str) -> str | None:
     return None
 
 
+def split_spellings(split: str) -> tuple[str, ...]:
+    """Every name a file or folder may give ``split``: its canonical name, its aliases and its stem."""
+    split = canonical_split(split)
+    aliases = [alias for alias, target in SPLIT_ALIASES.items() if target == split]
+    return (split, *aliases, SPLIT_STEMS[split])
+
+
 def check_eval_set(eval_set: str) -> str:
     """Validate ``eval_set`` (``test`` or ``dev``)."""
     key = str(eval_set).strip().lower()

@@ -1,6 +1,6 @@
 """A split's (query, product, score) rows for the trainer, with resolved titles and images.
 
-May import: :mod:`~gcl_bench.data.corpus_cache`, :mod:`~gcl_bench.data.files`,
+May import: :mod:`~gcl_bench.data.corpus_cache`, :mod:`~gcl_bench.data.hub`, :mod:`~gcl_bench.data.files`,
 :mod:`~gcl_bench.data.layout`, :mod:`~gcl_bench.data.images`, :mod:`~gcl_bench.data.hf`,
 :mod:`~gcl_bench.data.tables`, :mod:`~gcl_bench.data.splits`, :mod:`gcl_bench.errors`.
 """
@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from gcl_bench.data import hf as hf_format
 from gcl_bench.data.corpus_cache import CorpusSource, PathLike, hf_corpus, load_corpus, marqo_corpus
 from gcl_bench.data.files import MarqoFiles
+from gcl_bench.data.hub import local_folder
 from gcl_bench.data.images import resolve_images
 from gcl_bench.data.layout import BEIR, MARQO, detect, parquet_files
 from gcl_bench.data.splits import canonical_split
@@ -37,7 +38,7 @@ def read_triplets(data_dir: PathLike, split: str, image_root: PathLike | None = 
     the CSV when it has them, else from the split's corpus.
     """
     split = canonical_split(split)
-    data_path = Path(data_dir).expanduser()
+    data_path, _ = local_folder(data_dir, [split])
     layout = detect(data_path, subset, split)
     if layout.kind == BEIR:
         raise GclBenchError("a BEIR folder has no training triplets (use the Marqo-GS CSVs or the parquet export)", data_path)

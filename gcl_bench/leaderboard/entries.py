@@ -45,11 +45,18 @@ class Entry:
     curves: dict[str, dict[str, float]] = field(default_factory=dict)
     reported: dict[str, Any] | None = None
     """For published numbers: the source record from reported.json; None for measured rows."""
+    training: dict[str, Any] | None = None
+    """Whether the model saw this split's queries or documents in training (results.json
+    ``training_overlap``: ``status`` seen / unseen / unknown); None when the file does not say."""
 
     @property
     def dataset_name(self) -> str:
         subset = self.dataset.get("subset")
         path = self.dataset.get("path")
+        if self.dataset.get("format") == "hf_parquet":  # another corpus than the release folders
+            hub = self.dataset.get("hub")
+            source = f"{hub['repo_id']}@{str(hub['sha'])[:12]}" if hub else Path(str(path)).name
+            return f"{source} (HF export)"
         if subset:
             # the bundled sample lives in <cache>/sample/<version>: say "sample v1", not "v1"
             if path and Path(str(path)).name == subset and Path(str(path)).parent.name == "sample":
@@ -135,6 +142,7 @@ def load_entry(path: str | os.PathLike[str], label: str | None = None) -> Entry:
         dataset=record.dataset,
         settings=record.settings,
         curves=record.curves,
+        training=record.data.get("training_overlap"),
     )
 
 
@@ -178,6 +186,16 @@ def load_reported(path: str | os.PathLike[str] | None = None) -> list[Entry]:
                 metrics={k: float(v) for k, v in row["metrics"].items()},
                 dataset={"subset": row["dataset"]},
                 reported={**row, "source_record": source, "table_notes": data.get("table_notes", [])},
+                training=_reported_training(row),
             )
         )
     return entries
+
+
+def _reported_training(row: dict[str, Any]) -> dict[str, Any] | None:
+    """A published row's ``seen_in_training`` (true: the model was trained on the split's queries
+    or documents) as a training status; None when the row does not say."""
+    seen = row.get("seen_in_training")
+    if seen is None:
+        return None
+    return {"status": "seen" if seen else "unseen", "declared": True, "why": row.get("training", "")}

@@ -38,3 +38,19 @@ def split_label(split: str) -> str:
 def row_label(row: Row) -> str:
     """A row's model name, marked when it is the baseline."""
     return row.model + (" (baseline)" if row.baseline else "")
+
+
+DAGGER = "\u2020"
+"""The mark of a row whose model saw, in training, the queries or documents of a split it is scored on."""
+
+
+def seen_splits(row: Row) -> list[str]:
+    """The splits of ``row`` whose model saw the split's queries or documents in training."""
+    return [split for split, entry in row.entries.items() if (entry.training or {}).get("status") == "seen"]
+
+
+def training_mark(row: Row, fmt: str = "markdown") -> str:
+    """The mark after a row label: a dagger when its model is not zero-shot on a split of the table."""
+    if not seen_splits(row):
+        return ""
+    return "$^\\dagger$" if fmt == "latex" else " " + DAGGER

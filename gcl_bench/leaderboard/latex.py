@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gcl_bench.leaderboard.labels import metric_label, row_label, split_label
+from gcl_bench.leaderboard.labels import metric_label, row_label, split_label, training_mark
 from gcl_bench.leaderboard.notes import format_value, notes
 from gcl_bench.leaderboard.tables import Table
 
@@ -56,7 +56,7 @@ def render_latex(tables: Sequence[Table]) -> str:
             if previous_reported is True and not row.reported:
                 out.append("\\midrule")
             previous_reported = row.reported
-            cells = [latex_escape(row_label(row))]
+            cells = [latex_escape(row_label(row)) + training_mark(row, "latex")]
             cells += [format_value(row.cells[c], "latex") for c in table.columns]
             out.append(" & ".join(cells) + " \\\\")
         out.append("\\bottomrule")
@@ -70,7 +70,7 @@ def render_latex(tables: Sequence[Table]) -> str:
 
 def _latex_note(line: str) -> str:
     """Escape a note but keep the math snippets the notes use on purpose."""
-    keep = ["$\\alpha$", "$\\uparrow$", "$\\downarrow$"]
+    keep = ["$\\alpha$", "$\\uparrow$", "$\\downarrow$", "$^\\dagger$"]
     placeholders = {f"@@{i}@@": k for i, k in enumerate(keep)}
     for token, snippet in placeholders.items():
         line = line.replace(snippet, token)

@@ -2,14 +2,15 @@
 
 A cell is its metric mean to 3 decimals, bold when best in its column, with an arrow (up/down)
 when it differs significantly from the baseline. The notes say how bold is chosen, which test at
-which alpha (or that none was run), the number of queries per split, data notes and the sources
-of published rows.
+which alpha (or that none was run), the number of queries per split, which rows are not zero-shot
+(a dagger on the row: the model saw a split's queries or documents in training), data notes and
+the sources of published rows.
 
 May import: gcl_bench.leaderboard (tables, labels), gcl_bench.stats.
 """
 from __future__ import annotations
 
-from gcl_bench.leaderboard.labels import split_label
+from gcl_bench.leaderboard.labels import DAGGER, seen_splits, split_label
 from gcl_bench.leaderboard.tables import Cell, Table
 
 UP, DOWN = "\u2191", "\u2193"
@@ -52,6 +53,7 @@ def notes(table: Table, fmt: str = "markdown") -> list[str]:
     queries = _queries_text(table)
     if queries:
         lines.append(queries)
+    lines.extend(_training_notes(table, fmt))
     lines.extend(table.data_notes)
     if table.reported_sources:
         sources = "; ".join(
@@ -60,6 +62,29 @@ def notes(table: Table, fmt: str = "markdown") -> list[str]:
         )
         lines.append(f"Rows marked (reported) are published numbers, not re-computed and not tested: {sources}.")
         lines.extend(table.reported_notes)
+    return lines
+
+
+def _training_notes(table: Table, fmt: str) -> list[str]:
+    """The dagger's meaning (which splits each marked row saw in training) and the rows whose
+    training data is not declared."""
+    dagger = "$^\\dagger$" if fmt == "latex" else DAGGER
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for row in table.rows:
+        seen = tuple(s for s in table.splits if s in seen_splits(row))
+        if seen:
+            groups.setdefault(seen, []).append(row.model)
+    lines = []
+    if groups:
+        parts = "; ".join(f"{', '.join(split_label(s) for s in seen)} ({', '.join(models)})"
+                          for seen, models in groups.items())
+        lines.append(f"{dagger}: not zero-shot: the model saw the queries or documents of these splits in "
+                     f"training: {parts}.")
+    undeclared = [row.model for row in table.rows
+                  if any(e.training is not None and not e.training.get("declared", True) for e in row.entries.values())]
+    if undeclared:
+        lines.append(f"Training data not declared (whether they saw these queries or documents is not known): "
+                     f"{', '.join(undeclared)}.")
     return lines
 
 

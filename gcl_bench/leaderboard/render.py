@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from gcl_bench.errors import GclBenchError
-from gcl_bench.leaderboard.labels import metric_label, row_label, split_label
+from gcl_bench.leaderboard.labels import metric_label, row_label, split_label, training_mark
 from gcl_bench.leaderboard.latex import render_latex
 from gcl_bench.leaderboard.notes import format_value, notes
 from gcl_bench.leaderboard.tables import Table
@@ -38,7 +38,7 @@ def render_markdown(tables: Sequence[Table]) -> str:
         out.append("| " + " | ".join(header) + " |")
         out.append("|:---|" + "---:|" * len(table.columns))
         for row in table.rows:
-            cells = [markdown_escape(row_label(row))]
+            cells = [markdown_escape(row_label(row)) + training_mark(row)]
             cells += [format_value(row.cells[c], "markdown") for c in table.columns]
             out.append("| " + " | ".join(cells) + " |")
         out.append("")
@@ -50,12 +50,13 @@ def render_markdown(tables: Sequence[Table]) -> str:
 
 CSV_COLUMNS = (
     "table", "model", "source", "split", "metric", "value", "num_queries",
-    "baseline", "test", "p_value", "p_holm", "significant",
+    "baseline", "test", "p_value", "p_holm", "significant", "seen_in_training",
 )
 
 
 def render_csv(tables: Sequence[Table]) -> str:
-    """Tidy CSV: one row per table x model x split x metric that has a value."""
+    """Tidy CSV: one row per table x model x split x metric that has a value; ``seen_in_training``
+    is true when the model saw the split's queries or documents in training (empty: not known)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -80,6 +81,7 @@ def render_csv(tables: Sequence[Table]) -> str:
                     repr(cell.p_value) if tested else "",
                     repr(cell.p_holm) if tested else "",
                     ("true" if cell.significant else "false") if tested else "",
+                    {"seen": "true", "unseen": "false"}.get((entry.training or {}).get("status"), ""),
                 ])
     return buffer.getvalue()
 

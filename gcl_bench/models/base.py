@@ -80,6 +80,8 @@ class DenseAdapter:
     doc_fields: dict[str, float]
     prefixes: dict[str, str]
     checkpoint: str | None = None
+    training_data: dict[str, Any] | None = None
+    """What the weights were trained on (set from the registry entry; None: not known)."""
     device: str = "cpu"
     precision: str = "fp32"
     context_length: int | None = None

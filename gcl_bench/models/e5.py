@@ -16,8 +16,9 @@ Usage::
     query_embeddings = model.encode_queries([{"text": "red running shoes"}])
 
 This module may import torch and transformers (inside the class), :mod:`gcl_bench.devices`,
-:mod:`gcl_bench.errors`, :mod:`gcl_bench.fields` and :mod:`gcl_bench.models.base` /
-:mod:`~gcl_bench.models.checkpoint`.
+:mod:`gcl_bench.errors`, :mod:`gcl_bench.fields`, :mod:`gcl_bench.config` and :mod:`gcl_bench.models.base` /
+:mod:`~gcl_bench.models.checkpoint` / :mod:`~gcl_bench.models.hub` (Hub models are looked up in
+the Hugging Face cache first, then downloaded unless ``HF_HUB_OFFLINE`` is set).
 """
 from __future__ import annotations
 
@@ -28,10 +29,12 @@ from typing import Any
 
 import numpy as np
 
+from gcl_bench.config import hub_cache_dir, hub_offline
 from gcl_bench.devices import resolve_device
 from gcl_bench.errors import GclBenchError
 from gcl_bench.fields import DEFAULT_QUERY_FIELDS, check_side_field, is_missing_text, parse_fields
 from gcl_bench.models.base import DenseAdapter, autocast, first_line, resolve_precision, sha256_text
+from gcl_bench.models.hub import transformers_hub_files
 
 DEFAULT_QUERY_PREFIX = "query: "
 DEFAULT_DOC_PREFIX = "passage: "
@@ -85,10 +88,13 @@ class E5Retriever(DenseAdapter):
         self._local_dir = local if local.is_dir() else None
         if self._local_dir is None and (self.source.startswith((".", "/", "~")) or local.suffix):
             raise GclBenchError("model folder not found", self.source)
+        # a Hub model is looked up first, so a missing one is one line naming its repo
+        self.hub_weights = None if self._local_dir else transformers_hub_files(self.source, self.name)[1]
+        hub = {} if self._local_dir else {"cache_dir": str(hub_cache_dir()), "local_files_only": hub_offline()}
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(self.source)
-            model = AutoModel.from_pretrained(self.source)
-        except Exception as err:  # offline, missing files, bad config
+            self.tokenizer = AutoTokenizer.from_pretrained(self.source, **hub)
+            model = AutoModel.from_pretrained(self.source, **hub)
+        except Exception as err:  # missing tokenizer files, bad config
             text = first_line(err)
             raise GclBenchError(
                 f"cannot load Hugging Face model {self.source!r} ({text}); without network it "
@@ -110,12 +116,19 @@ class E5Retriever(DenseAdapter):
                 files = sorted({p for pat in WEIGHT_FILE_PATTERNS for p in self._local_dir.glob(pat)})
                 weights = [(p.name, checkpoint_sha256(p)) for p in files]
             else:
-                weights = [("commit", getattr(self.model.config, "_commit_hash", None))]
+                hub = self.hub_weights
+                weights = [("hf-hub", hub.repo_id, hub.commit, hub.filename, hub.path.resolve().name)]
             self._fingerprint = sha256_text("e5", self.source, weights)
         return self._fingerprint
 
     def checkpoint_sha256(self) -> str | None:
-        return None
+        return self.hub_weights.sha256 if self.hub_weights is not None else None
+
+    def describe(self) -> dict[str, Any]:
+        info = super().describe()
+        if self.hub_weights is not None:
+            info["hub"] = self.hub_weights.record()
+        return info
 
     def field_cache_key(self, side: str, field: str) -> dict[str, Any]:
         check_side_field(side, field)

@@ -15,6 +15,7 @@ from typing import Any
 
 from gcl_bench.errors import GclBenchError
 from gcl_bench.models.base import first_line
+from gcl_bench.models.hub import entry_weights, is_hub_arch
 from gcl_bench.models.plugins import (
     DEFAULT_OPTIONS,
     FactoryOptions,
@@ -25,7 +26,7 @@ from gcl_bench.models.plugins import (
     parse_model_args,
     resolve_factory,
 )
-from gcl_bench.models.registry import ModelInfo, find_model, unknown_model_message
+from gcl_bench.models.registry import ModelInfo, find_model, list_models, unknown_model_message
 from gcl_bench.models.weights import resolve_weights
 
 NO_PREFIXES = {"query": "", "doc": ""}
@@ -78,11 +79,15 @@ def load_model(
         return call_factory(factory, spec, options, args)
     family, sep, rest = spec.partition(":")
     if sep and family == "open_clip":
-        return _build_open_clip(rest, options, args, name=spec)
+        model = _build_open_clip(rest, options, args, name=spec)
+        same = _same_weights_entry("open_clip", rest, options.pretrained)
+        return _as_registered(model, same, own_weights=True) if same else model
     if sep and family == "e5":
         if options.pretrained:
             raise GclBenchError("e5:NAME takes no --pretrained; give a local folder as e5:PATH")
-        return _build_e5(rest, options, args, name=spec, prefixes=E5_PREFIXES)
+        model = _build_e5(rest, options, args, name=spec, prefixes=E5_PREFIXES)
+        same = _same_weights_entry("e5", rest, None)
+        return _as_registered(model, same, own_weights=True) if same else model
     if sep and rest and is_plugin_spec(family):
         return call_factory(load_plugin(spec), spec, options, args)
     raise GclBenchError(unknown_model_message(spec))
@@ -141,18 +146,59 @@ def _build_e5(
 def _registry_open_clip(
     info: ModelInfo, options: FactoryOptions, args: Mapping[str, Any], *, download: bool
 ) -> Any:
-    checkpoint = None if options.pretrained else str(resolve_weights(info, download=download))
-    return _build_open_clip(info.arch or "", options, args, name=info.name, entry=info, checkpoint=checkpoint)
+    if options.pretrained:
+        checkpoint = None
+    elif info.url or info.bundled:
+        checkpoint = str(resolve_weights(info, download=download))
+    elif info.pretrained_tag or is_hub_arch(info.arch):
+        if not download:  # a look-up in the cache only: the one-line error when it is not there
+            entry_weights(info, download=False)
+        checkpoint = info.pretrained_tag  # None: an hf-hub: model brings its weights
+    else:
+        raise GclBenchError(f"model {info.name} has no weights URL; pass --pretrained PATH")
+    model = _build_open_clip(info.arch or "", options, args, name=info.name, entry=info, checkpoint=checkpoint)
+    return _as_registered(model, info, own_weights=not options.pretrained)
 
 
 def _registry_e5(info: ModelInfo, options: FactoryOptions, args: Mapping[str, Any], *, download: bool) -> Any:
     source = options.pretrained or info.hf_name or ""
-    return _build_e5(source, options, args, name=info.name, prefixes=info.prefixes or E5_PREFIXES, entry=info)
+    if not options.pretrained and info.hf_name and not download:
+        entry_weights(info, download=False)
+    model = _build_e5(source, options, args, name=info.name, prefixes=info.prefixes or E5_PREFIXES, entry=info)
+    return _as_registered(model, info, own_weights=not options.pretrained)
+
+
+def _as_registered(model: Any, info: ModelInfo, own_weights: bool) -> Any:
+    """``model`` built for registry entry ``info``: with the entry's weights (``own_weights``), the
+    embedding size must be the entry's and the model carries the entry's training record."""
+    if not own_weights:
+        return model
+    if info.embedding_dim is not None and model.embedding_dim() != info.embedding_dim:
+        raise GclBenchError(
+            f"model {info.name}: its weights give {model.embedding_dim()}-dimensional embeddings, the registry "
+            f"entry expects {info.embedding_dim} ({info.source}); the files in the cache are not this model's"
+        )
+    model.training_data = info.training_data
+    return model
+
+
+def _same_weights_entry(family: str, source: str, pretrained: str | None) -> ModelInfo | None:
+    """The registry entry loading the same weights as ``family:source`` with ``pretrained``, if any
+    (so ``open_clip:hf-hub:Marqo/marqo-fashionSigLIP`` carries the record of marqo-fashionsiglip)."""
+    for name in list_models():
+        entry = find_model(name)
+        if entry is None or entry.family != family or entry.url or entry.bundled:
+            continue
+        if family == "open_clip" and entry.arch == source and entry.pretrained_tag == pretrained:
+            return entry
+        if family == "e5" and entry.hf_name == source and pretrained is None:
+            return entry
+    return None
 
 
 def _registry_bm25(info: ModelInfo, options: FactoryOptions, args: Mapping[str, Any], *, download: bool) -> Any:
     cls = load_plugin("gcl_bench.models.bm25:BM25Retriever")
-    return call_factory(cls, info.name, DEFAULT_OPTIONS, args)
+    return _as_registered(call_factory(cls, info.name, DEFAULT_OPTIONS, args), info, own_weights=True)
 
 
 #: The built-in families' registry factories, by family (each takes the entry itself).

@@ -6,7 +6,9 @@ package's own configs in ``gcl_bench/assets/model_configs`` are registered on im
 :mod:`gcl_bench.models.checkpoint` (states file, plain state dict or ``.safetensors``, loaded with
 ``weights_only=True``); TAG is an open_clip pretrained tag (``laion2b_s34b_b79k``), which open_clip
 downloads itself. Without ``--pretrained`` the model is randomly initialised with seed 0, which is
-only useful for tests and speed measurements.
+only useful for tests and speed measurements. ARCH may also be a Hub model, ``hf-hub:ORG/NAME``:
+its config and weights come from the Hub repo (found in the Hugging Face cache or downloaded
+first, :mod:`gcl_bench.models.hub`), and ``--pretrained PATH`` puts other weights on its architecture.
 
 Usage::
 
@@ -15,8 +17,8 @@ Usage::
     doc_embeddings = model.encode_corpus([{"title": "red shoe", "image": "shoe.jpg"}])
 
 This module may import torch, open_clip and PIL (inside functions), :mod:`gcl_bench.devices`,
-:mod:`gcl_bench.errors`, :mod:`gcl_bench.fields` and :mod:`gcl_bench.models.base` /
-:mod:`~gcl_bench.models.checkpoint`.
+:mod:`gcl_bench.errors`, :mod:`gcl_bench.fields`, :mod:`gcl_bench.config` and :mod:`gcl_bench.models.base` /
+:mod:`~gcl_bench.models.checkpoint` / :mod:`~gcl_bench.models.hub`.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from gcl_bench.config import hub_cache_dir
 from gcl_bench.devices import resolve_device
 from gcl_bench.errors import GclBenchError
 from gcl_bench.fields import (
@@ -39,6 +42,13 @@ from gcl_bench.fields import (
 )
 from gcl_bench.models.base import DenseAdapter, autocast, first_line, resolve_precision, sha256_text
 from gcl_bench.models.checkpoint import apply_state_dict, checkpoint_sha256, load_state_dict
+from gcl_bench.models.hub import (
+    HubFile,
+    is_hub_arch,
+    open_clip_hub_files,
+    open_clip_tag_file,
+    read_open_clip_config,
+)
 
 #: gcl_bench's own open_clip architecture configs (gcl-tiny, gcl-e5-large-v2).
 MODEL_CONFIG_DIR = Path(__file__).resolve().parent.parent / "assets" / "model_configs"
@@ -62,11 +72,14 @@ def register_model_configs() -> None:
 
 
 def get_arch_config(arch: str) -> dict[str, Any]:
-    """The open_clip config of ``arch``; unknown names raise GclBenchError with close matches."""
+    """The open_clip config of ``arch`` (of its Hub repo for ``hf-hub:ORG/NAME``); unknown names
+    raise GclBenchError with close matches."""
     import difflib
 
     import open_clip
 
+    if is_hub_arch(arch):
+        return read_open_clip_config(open_clip_hub_files(arch, weights=False)[0])
     register_model_configs()
     config = open_clip.get_model_config(arch)
     if config is None:
@@ -101,6 +114,18 @@ class OpenClipRetriever(DenseAdapter):
         import torch
 
         self.arch = arch
+        pretrained = None if pretrained in (None, "") else os.fspath(pretrained)
+        is_file = pretrained is not None and (Path(pretrained).is_file() or _looks_like_path(pretrained))
+        # Hub weights are looked up first, so a missing model is one line naming its repo
+        self.hub_weights: HubFile | None = None
+        build_name = arch
+        if is_hub_arch(arch):
+            if pretrained is not None and not is_file:
+                raise GclBenchError(f"{arch} brings its own weights; --pretrained takes a checkpoint file for it, "
+                                    f"not a tag ({pretrained!r})")
+            hub_config, self.hub_weights = open_clip_hub_files(arch, weights=not is_file)
+            if is_file:  # the architecture from the cached config, without fetching the Hub weights
+                build_name = f"local-dir:{hub_config.path.parent}"
         self.arch_config = get_arch_config(arch)
         self.query_fields = parse_fields(query_fields, "query", DEFAULT_QUERY_FIELDS)
         self.doc_fields = parse_fields(doc_fields, "doc", DEFAULT_DOC_FIELDS)
@@ -120,15 +145,19 @@ class OpenClipRetriever(DenseAdapter):
 
         self._checkpoint_path: Path | None = None
         self.pretrained_tag: str | None = None
-        pretrained = None if pretrained in (None, "") else os.fspath(pretrained)
-        common = {"force_context_length": force_context, "precision": "fp32", "device": "cpu"}
-        if pretrained is not None and (Path(pretrained).is_file() or _looks_like_path(pretrained)):
+        common: dict[str, Any] = {"force_context_length": force_context, "precision": "fp32", "device": "cpu"}
+        if is_hub_arch(arch) or text_cfg.get("hf_tokenizer_name"):
+            common["cache_dir"] = str(hub_cache_dir())
+        if pretrained is not None and is_file:
             path = Path(pretrained).expanduser()
             state_dict = load_state_dict(path, trust_checkpoint=trust_checkpoint)
-            model, preprocess = self._create(arch, None, pretrained_text=False, **common)
+            model, preprocess = self._create(build_name, None, pretrained_text=False, load_weights=False, **common)
             apply_state_dict(model, state_dict, path)
             self._checkpoint_path = path
             self.checkpoint: str | None = str(path)
+        elif self.hub_weights is not None:
+            model, preprocess = self._create(arch, None, **common)
+            self.checkpoint = f"{arch}@{self.hub_weights.commit}"
         elif pretrained is not None:
             tags = open_clip.list_pretrained_tags_by_model(arch)
             if pretrained not in tags:
@@ -137,6 +166,9 @@ class OpenClipRetriever(DenseAdapter):
                     f"--pretrained {pretrained!r} is neither a checkpoint file nor an open_clip "
                     f"tag ({known})"
                 )
+            self.hub_weights = open_clip_tag_file(arch, pretrained)
+            if self.hub_weights is not None:
+                common["cache_dir"] = str(hub_cache_dir())
             model, preprocess = self._create(arch, pretrained, **common)
             self.pretrained_tag = pretrained
             self.checkpoint = f"open_clip:{pretrained}"
@@ -145,6 +177,11 @@ class OpenClipRetriever(DenseAdapter):
                 torch.manual_seed(RANDOM_INIT_SEED)
                 model, preprocess = self._create(arch, None, pretrained_text=False, **common)
             self.checkpoint = None
+        if self.checkpoint is None:
+            self.training_data = {"datasets": {}, "description": f"none: random initialisation (seed {RANDOM_INIT_SEED})"}
+        elif self.pretrained_tag is not None:
+            self.training_data = {"datasets": {}, "source": "open_clip pretrained table",
+                                  "description": f"the pretraining data of open_clip's {arch} / {self.pretrained_tag}"}
         model.eval().requires_grad_(False)
         self.model = model.to(self.device)
         self.preprocess = preprocess
@@ -182,19 +219,27 @@ class OpenClipRetriever(DenseAdapter):
     def _tokenizer(self, arch: str) -> Any:
         import open_clip
 
+        source = self.arch_config.get("text_cfg", {}).get("hf_tokenizer_name")
         try:
-            return open_clip.get_tokenizer(arch, context_length=self.context_length)
+            return open_clip.get_tokenizer(arch, context_length=self.context_length, cache_dir=str(hub_cache_dir()))
         except Exception as err:
-            raise GclBenchError(f"cannot load the tokenizer of {arch} ({err})") from None
+            where = (f"; it comes from the Hub repo {source}, which must be in the Hugging Face cache "
+                     f"({hub_cache_dir()}) when offline" if source else "")
+            raise GclBenchError(f"cannot load the tokenizer of {arch} ({first_line(err)}){where}") from None
 
     # -- identity -------------------------------------------------------------------------
     def checkpoint_sha256(self) -> str | None:
-        return checkpoint_sha256(self._checkpoint_path) if self._checkpoint_path else None
+        if self._checkpoint_path is not None:
+            return checkpoint_sha256(self._checkpoint_path)
+        return self.hub_weights.sha256 if self.hub_weights is not None else None
 
     def fingerprint(self) -> str:
         if self._fingerprint is None:
             if self._checkpoint_path is not None:
                 weights = f"sha256:{self.checkpoint_sha256()}"
+            elif self.hub_weights is not None and self.pretrained_tag is None:
+                hub = self.hub_weights
+                weights = f"hf-hub:{hub.repo_id}@{hub.commit}/{hub.filename}:{hub.path.resolve().name}"
             elif self.pretrained_tag is not None:
                 weights = f"open_clip-tag:{self.pretrained_tag}"
             else:
@@ -231,6 +276,8 @@ class OpenClipRetriever(DenseAdapter):
         info = super().describe()
         info["arch"] = self.arch
         info["pretrained_tag"] = self.pretrained_tag
+        if self.hub_weights is not None:
+            info["hub"] = self.hub_weights.record()
         return info
 
     # -- encoding -------------------------------------------------------------------------

@@ -14,7 +14,10 @@ The predicates (:func:`is_dense_encoder`, :func:`is_field_encoder`, :func:`is_le
 :func:`has_fingerprint`, :func:`has_search_arrays`) are the one place those shapes are checked;
 the :class:`typing.Protocol` classes spell out the signatures for type checkers.
 :func:`describe_model` builds results.json's ``model`` section from whatever a model has.
-This module may import only the standard library and :mod:`gcl_bench.models.registry`.
+A model may say what it was trained on in a ``training_data`` attribute (a record of
+:mod:`~gcl_bench.models.training`; registry entries set it on the models they build).
+This module may import only the standard library, :mod:`gcl_bench.models.registry` and
+:mod:`gcl_bench.models.training`.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from gcl_bench.models.registry import qualname
+from gcl_bench.models.training import check_training_record
 
 
 class DenseEncoder(Protocol):
@@ -89,7 +93,8 @@ def has_fingerprint(model: Any) -> bool:
 
 def describe_model(model: Any, spec: str | None = None, checkpoint: str | None = None) -> dict[str, Any]:
     """The results.json ``model`` section for any model: its ``describe()``, completed with what can
-    be read from the object (name, family, fingerprint) and ``checkpoint`` where it says none."""
+    be read from the object (name, family, fingerprint, ``training_data``: what it was trained on,
+    :mod:`~gcl_bench.models.training`) and ``checkpoint`` where it says none."""
     info = dict(model.describe()) if callable(getattr(model, "describe", None)) else {}
     info.setdefault("name", getattr(model, "name", None) or spec or type(model).__name__)
     info.setdefault("family", getattr(model, "family", "plugin"))
@@ -100,4 +105,6 @@ def describe_model(model: Any, spec: str | None = None, checkpoint: str | None =
     if "fingerprint" not in info and has_fingerprint(model):
         info["fingerprint"] = str(model.fingerprint())
     info.setdefault("class", qualname(type(model)))
+    if "training_data" not in info:
+        info["training_data"] = check_training_record(getattr(model, "training_data", None), str(info["name"]))
     return info

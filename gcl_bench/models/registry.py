@@ -35,12 +35,19 @@ class ModelInfo:
     sha256: str | None = None
     size: int | None = None
     hf_name: str | None = None
+    """A transformers model id on the Hugging Face Hub (the e5 family loads it)."""
+    pretrained_tag: str | None = None
+    """An open_clip pretrained tag the weights come from (``openai``, ``webli``)."""
     bundled: str | None = None
     """Weights shipped inside the package: a path relative to ``gcl_bench/assets`` without suffix."""
     query_fields: dict[str, float] | None = None
     doc_fields: dict[str, float] | None = None
     prefixes: dict[str, str] | None = None
     context_length: int | None = None
+    embedding_dim: int | None = None
+    """The embedding size the weights must give (checked when the model is built)."""
+    training_data: dict[str, Any] | None = None
+    """What the weights were trained or fine-tuned on (:mod:`gcl_bench.models.training`); None: not known."""
     description: str = ""
     source: str = ""
     """Where the settings of this entry come from."""
@@ -52,9 +59,10 @@ class ModelInfo:
         return {
             "name": self.name, "family": self.family, "arch": self.arch, "url": self.url,
             "sha256": self.sha256, "size": self.size, "hf_name": self.hf_name,
-            "bundled": self.bundled, "query_fields": self.query_fields,
+            "pretrained_tag": self.pretrained_tag, "bundled": self.bundled, "query_fields": self.query_fields,
             "doc_fields": self.doc_fields, "prefixes": self.prefixes,
-            "context_length": self.context_length, "description": self.description,
+            "context_length": self.context_length, "embedding_dim": self.embedding_dim,
+            "training_data": self.training_data, "description": self.description,
             "source": self.source, "factory": factory, **self.extra,
         }
 
@@ -109,7 +117,7 @@ def get_model_info(name: str) -> ModelInfo:
 def unknown_model_message(name: str) -> str:
     """The error for a ``--model`` that is no registry name nor any other spec form."""
     close = difflib.get_close_matches(name, list(_REGISTRY), n=4, cutoff=0.5)
-    if ":" not in name and _is_open_clip_arch(name):
+    if (":" not in name and _is_open_clip_arch(name)) or name.startswith("hf-hub:"):
         close.insert(0, f"open_clip:{name}")
     hint = f"close matches: {', '.join(close)}" if close else f"registered: {', '.join(_REGISTRY)}"
     return (

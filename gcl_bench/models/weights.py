@@ -3,8 +3,8 @@
 :func:`resolve_weights` is what loading a registry model uses (bundled, else cached, else a
 download unless refused); :func:`download_weights` is ``gcl-bench download model NAME``;
 :func:`weights_status` is the ``weights`` column of ``gcl-bench models``. This module may import
-the standard library, :mod:`gcl_bench.errors`, :mod:`gcl_bench.download` and
-:mod:`gcl_bench.models.registry`.
+the standard library, :mod:`gcl_bench.errors`, :mod:`gcl_bench.download`,
+:mod:`gcl_bench.models.registry` and :mod:`gcl_bench.models.hub`.
 """
 from __future__ import annotations
 
@@ -53,17 +53,18 @@ def download_weights(
 ) -> Path:
     """Fetch the weights of ``info`` into the cache (from ``url``, a mirror, when given).
 
-    A bundled entry returns its bundled file; an entry loaded from the Hugging Face hub, or one
-    with no weights at all, raises GclBenchError saying so.
+    A bundled entry returns its bundled file; an entry whose weights are on the Hugging Face Hub
+    is fetched into the Hugging Face cache (weights, config and tokenizer files); one with no
+    weights at all raises GclBenchError saying so.
     """
     if url or info.url:
         return _fetch(info, url or info.url, progress)
     if info.bundled:
         return resolve_weights(info)
-    if info.hf_name:
-        raise GclBenchError(
-            f"{info.name} loads from the Hugging Face hub ({info.hf_name}); transformers downloads it on first use"
-        )
+    from gcl_bench.models.hub import download_hub_model, is_hub_entry
+
+    if is_hub_entry(info):  # into the Hugging Face cache, where open_clip and transformers look
+        return download_hub_model(info)
     raise GclBenchError(f"{info.name} has no weights to download")
 
 
@@ -88,13 +89,16 @@ def bundled_weights(info: ModelInfo) -> Path | None:
 
 
 def weights_status(info: ModelInfo) -> str:
-    """``none needed``, ``bundled``, ``missing (bundled)``, ``cached``, ``HF hub`` or ``not downloaded``."""
+    """``none needed``, ``bundled``, ``missing (bundled)``, ``cached``, ``not downloaded``, and for
+    weights on the Hugging Face Hub ``HF cache`` or ``not downloaded (HF hub)``."""
     if info.bundled:
         return "bundled" if bundled_weights(info) else "missing (bundled)"
     if info.url:
         from gcl_bench.download import weights_path
 
         return "cached" if weights_path(info.url).is_file() else "not downloaded"
-    if info.hf_name:
-        return "HF hub"
+    from gcl_bench.models.hub import hub_weights_status, is_hub_entry
+
+    if is_hub_entry(info):
+        return hub_weights_status(info)
     return "none needed" if info.family == "bm25" else "-"
