@@ -304,9 +304,9 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
     otherwise ``settings.model`` names it. Returns None on torchrun ranks other than 0, which
     only help encoding.
     """
-    from gcl_bench.metrics import DEFAULT_METRICS
+    from gcl_bench.metrics import DEFAULT_METRICS, canonical_metric_names
 
-    metrics = list(settings.metrics or DEFAULT_METRICS)
+    metrics = canonical_metric_names(settings.metrics or DEFAULT_METRICS)  # outputs use these names
     if settings.top_k < 1:
         raise GclBenchError(f"--top-k must be at least 1, got {settings.top_k}")
     timer = StageTimer()

@@ -27,7 +27,8 @@ Modules: :mod:`.entries` (reading), :mod:`.tables` (grouping, cells, bold, optio
 :mod:`.checks` (same-data checks), :mod:`.significance`, :mod:`.notes`, :mod:`.render`
 (Markdown, CSV), :mod:`.latex`, :mod:`.plots`, :mod:`.labels`.
 
-May import: gcl_bench.results, gcl_bench.stats, gcl_bench.data.splits, gcl_bench.io, gcl_bench.errors.
+May import: gcl_bench.results, gcl_bench.stats, gcl_bench.metrics.names, gcl_bench.data.splits, gcl_bench.io,
+gcl_bench.errors.
 """
 from __future__ import annotations
 

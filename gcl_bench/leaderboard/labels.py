@@ -20,7 +20,10 @@ _METRIC_LABELS = {
     "recall": "R",
     "precision": "P",
     "err_chapelle": "ERR-C",
+    "err_gdeval": "ERR-gdeval",
     "rbp_binary": "RBP-bin",
+    "accuracy": "Acc",
+    "hole": "Hole",
 }
 
 
