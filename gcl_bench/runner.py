@@ -31,6 +31,8 @@ from gcl_bench.results import (
     default_output_dir,
     per_query_csv,
     run_to_dict,
+    trec_qrels,
+    trec_query_ids,
     trec_run,
     write_outputs,
 )
@@ -367,9 +369,13 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
         ranked = (split.query_ids, split.doc_ids, retrieval.scores, retrieval.indices)
         run = run_to_dict(*ranked)
         table = per_query_csv(scored.query_ids, scored.per_query, metrics)
-        trec = trec_run(*ranked, str(model_info["name"])) if settings.trec else None
+        trec, trec_judgements = None, None
+        if settings.trec:  # run.trec and qrels.trec share one query-id numbering
+            trec_ids = trec_query_ids([*split.query_ids, *split.qrels])
+            trec = (trec_run(*ranked, str(model_info["name"]), trec_ids)[0], {t: k for k, t in trec_ids.items()})
+            trec_judgements = trec_qrels(split.qrels, trec_ids)
         results["timings"] = {name: round(value, 4) for name, value in timer.seconds.items()}
-        write_outputs(output_dir, results, run, table, trec)
+        write_outputs(output_dir, results, run, table, trec, trec_judgements)
     results["timings"] = {name: round(value, 4) for name, value in timer.seconds.items()}
     results["output_dir"] = str(output_dir)
     return results
