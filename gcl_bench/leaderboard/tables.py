@@ -108,12 +108,7 @@ class Table:
         if setting.get("top_k") is not None:
             parts.append(f"top-{setting['top_k']} retrieved")
         if setting.get("sampled"):
-            extra = ", ".join(
-                f"{key.removeprefix('judgements_').replace('_', '-')} {setting[key]}"
-                for key in ("judgements_seed", "judgements_top_q", "judgements_top_k")
-                if setting.get(key) is not None
-            )
-            parts.append("judgements sampled from the triplets" + (f" ({extra})" if extra else ""))
+            parts.append(sampled_judgements(setting))
         elif setting.get("sampled") is False:
             parts.append("full judgement files")
         return ", ".join(parts)
@@ -121,6 +116,16 @@ class Table:
     @property
     def columns(self) -> list[tuple[str, str]]:
         return [(split, metric) for split in self.splits for metric in self.metrics]
+
+
+def sampled_judgements(setting: dict[str, Any]) -> str:
+    """``judgements sampled from the triplets (seed 1, top-q 2000, top-k 1000)`` for a setting."""
+    extra = ", ".join(
+        f"{key.removeprefix('judgements_').replace('_', '-')} {setting[key]}"
+        for key in ("judgements_seed", "judgements_top_q", "judgements_top_k")
+        if setting.get(key) is not None
+    )
+    return "judgements sampled from the triplets" + (f" ({extra})" if extra else "")
 
 
 def split_sort_key(split: str) -> tuple[int, str]:
