@@ -29,7 +29,7 @@ def _parse_labels(values: tuple[str, ...]) -> dict[str, str]:
 @click.argument("results", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["markdown", "latex", "csv"]), default="markdown",
               show_default=True, help="Output format.")
-@click.option("--metrics", default=None, help="Comma-separated metrics  [default: ndcg@10,err,rbp@0.9]")
+@click.option("--metrics", default=None, help="Comma-separated metrics, any accepted spelling (NDCG@10, ndcg_cut_10...)  [default: ndcg@10,err,rbp@0.9]")
 @click.option("--splits", default=None, help="Comma-separated splits to show (shown in paper order).")
 @click.option("--baseline", default=None, help="Model name to test every other model against.")
 @click.option("--test", type=click.Choice(["ttest", "randomization"]), default="ttest", show_default=True,
