@@ -31,6 +31,8 @@ from gcl_bench.results import (
     default_output_dir,
     per_query_csv,
     run_to_dict,
+    trec_qrels,
+    trec_query_ids,
     trec_run,
     write_outputs,
 )
@@ -304,9 +306,9 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
     otherwise ``settings.model`` names it. Returns None on torchrun ranks other than 0, which
     only help encoding.
     """
-    from gcl_bench.metrics import DEFAULT_METRICS
+    from gcl_bench.metrics import DEFAULT_METRICS, canonical_metric_names
 
-    metrics = list(settings.metrics or DEFAULT_METRICS)
+    metrics = canonical_metric_names(settings.metrics or DEFAULT_METRICS)  # outputs use these names
     if settings.top_k < 1:
         raise GclBenchError(f"--top-k must be at least 1, got {settings.top_k}")
     timer = StageTimer()
@@ -369,9 +371,13 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
         ranked = (split.query_ids, split.doc_ids, retrieval.scores, retrieval.indices)
         run = run_to_dict(*ranked)
         table = per_query_csv(scored.query_ids, scored.per_query, metrics)
-        trec = trec_run(*ranked, str(model_info["name"])) if settings.trec else None
+        trec, trec_judgements = None, None
+        if settings.trec:  # run.trec and qrels.trec share one query-id numbering
+            trec_ids = trec_query_ids([*split.query_ids, *split.qrels])
+            trec = (trec_run(*ranked, str(model_info["name"]), trec_ids)[0], {t: k for k, t in trec_ids.items()})
+            trec_judgements = trec_qrels(split.qrels, trec_ids)
         results["timings"] = {name: round(value, 4) for name, value in timer.seconds.items()}
-        write_outputs(output_dir, results, run, table, trec)
+        write_outputs(output_dir, results, run, table, trec, trec_judgements)
     results["timings"] = {name: round(value, 4) for name, value in timer.seconds.items()}
     results["output_dir"] = str(output_dir)
     return results

@@ -10,7 +10,6 @@ import io
 import json
 import re
 import shutil
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -196,8 +195,13 @@ def test_bold_marks_the_best_per_column_including_ties(tmp_path: Path) -> None:
     # 0.500 and 0.5001 both print as 0.500: both bold, as a reader would expect
     assert bold == {("a", "ndcg@10"): True, ("b", "ndcg@10"): False, ("c", "ndcg@10"): True,
                     ("a", "err"): False, ("b", "err"): True, ("c", "err"): False}
-    md = lb.render_markdown([table])
+    md = re.sub(r" +", " ", lb.render_markdown([table]))  # columns are padded to one width
     assert "| b | 0.400 | **0.300** |" in md
+
+
+def headings_of(markdown: str) -> int:
+    """The number of tables (one ``###`` heading each) in a Markdown leaderboard."""
+    return sum(line.startswith("### ") for line in markdown.splitlines())
 
 
 class _TableParser(HTMLParser):
@@ -239,66 +243,29 @@ def test_markdown_renders_as_a_table_with_the_right_cells(results_dir: Path) -> 
 
     code, out, err = run_cli(["leaderboard", str(results_dir), "--baseline", "base"])
     assert code == 0, err
+    assert "<br>" not in out
     html = MarkdownIt("commonmark", {"html": True}).enable("table").render(out)
+    assert re.findall(r"<h4>(.*?)</h4>", html) == ["In-domain", "Zero-shot"]  # one table per split
     parser = _TableParser()
     parser.feed(html)
-    (table,) = parser.tables
-    header = [text for _, text in table[0]]
-    assert header[0] == "Model"
-    assert header[1:4] == ["In-domain / nDCG@10", "In-domain / ERR", "In-domain / RBP@0.9"]
-    assert header[4:] == ["Zero-shot / nDCG@10", "Zero-shot / ERR", "Zero-shot / RBP@0.9"]
-    body = table[1:]
-    assert len(body) == 4 and all(len(row) == 7 for row in body)
-    assert all(tag == "td" for row in body for tag, _ in row)
-    by_model = {row[0][1]: [text for _, text in row[1:]] for row in body}
-    assert set(by_model) == {"base (baseline)", "strong", "weak", "same"}
-    assert all(re.fullmatch(r"0\.\d{3}", v) for v in by_model["base (baseline)"])
-    assert all(v.endswith(lb.UP) for v in by_model["strong"])
+    assert len(parser.tables) == 2
+    for table in parser.tables:
+        assert [text for _, text in table[0]] == ["Model", "nDCG@10", "ERR", "RBP@0.9"]
+        body = table[1:]
+        assert len(body) == 4 and all(len(row) == 4 for row in body)
+        assert all(tag == "td" for row in body for tag, _ in row)
+        by_model = {row[0][1]: [text for _, text in row[1:]] for row in body}
+        assert set(by_model) == {"base (baseline)", "strong", "weak", "same"}
+        assert all(re.fullmatch(r"0\.\d{3}", v) for v in by_model["base (baseline)"])
+        assert all(v.endswith(lb.UP) for v in by_model["strong"])
     assert parser.strong_cells == 6  # one bold value per column: 'strong' wins everywhere
     assert "<h3>" in html and "gs_test" in html
-    notes = html.split("</table>", 1)[1]
+    notes = html.rsplit("</table>", 1)[1]
     assert "paired two-sided t-test" in notes and "\u03b1 = 0.05" in notes
     assert f"In-domain {N_QUERIES}" in notes and "Holm" in notes
-
-
-def test_latex_structure_and_escaping(tmp_path: Path) -> None:
-    rng = np.random.default_rng(1)
-    runs = make_runs(rng)
-    for split in SPLITS:
-        write_result(tmp_path, "base", split, runs["base"])
-        write_result(tmp_path, "my_model&co", split, runs["strong"])
-    code, out, err = run_cli(["leaderboard", str(tmp_path), "--format", "latex", "--baseline", "base"])
-    assert code == 0, err
-    assert out.count("\\begin{tabular}") == 1 and "\\toprule" in out and "\\bottomrule" in out
-    assert "\\begin{tabular}{l" + "@{\\hspace{1em}}rrr" * 4 + "}" in out
-    for label in ("In-domain", "Novel query", "Novel document", "Zero-shot"):
-        assert f"\\multicolumn{{3}}{{c}}{{{label}}}" in out
-    assert "\\cmidrule(lr){2-4} \\cmidrule(lr){5-7} \\cmidrule(lr){8-10} \\cmidrule(lr){11-13}" in out
-    assert "my\\_model\\&co & " in out and "my_model&co" not in out
-    body = out.split("\\midrule", 1)[1].split("\\bottomrule", 1)[0]
-    rows = [line for line in body.strip().splitlines() if line.endswith("\\\\")]
-    assert len(rows) == 2 and all(line.count(" & ") == 12 for line in rows)
-    assert "\\textbf{" in out and "$^{\\uparrow}$" in out and "$\\alpha$ = 0.05" in out
-
-
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
-def test_latex_compiles(tmp_path: Path) -> None:
-    rng = np.random.default_rng(2)
-    runs = make_runs(rng)
-    for split in SPLITS:
-        for model in ("base", "strong", "we_ird%name#1"):
-            write_result(tmp_path / "r", model, split, runs["strong" if model == "strong" else "base"])
-    table = tmp_path / "table.tex"
-    code, _, err = run_cli(["leaderboard", str(tmp_path / "r"), "--format", "latex", "--baseline", "base",
-                            "--out", str(table), "--include-reported"])
-    assert code == 0, err
-    doc = tmp_path / "doc.tex"
-    doc.write_text("\\documentclass{article}\n\\usepackage{booktabs}\n\\usepackage[margin=1cm,landscape]{geometry}\n"
-                   "\\begin{document}\n\\input{table.tex}\n\\end{document}\n")
-    proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stdout[-2000:]
-    assert (tmp_path / "doc.pdf").stat().st_size > 1000
+    # plain text: every line of a table has the same length, so its columns line up
+    lines = [line for line in out.splitlines() if line.startswith("|")]
+    assert len({len(line) for line in lines[:6]}) == 1
 
 
 def test_csv_is_tidy(results_dir: Path) -> None:
@@ -324,7 +291,8 @@ def test_csv_is_tidy(results_dir: Path) -> None:
 def test_metrics_and_splits_options(results_dir: Path) -> None:
     code, out, _ = run_cli(["leaderboard", str(results_dir), "--metrics", "err", "--splits", "zero-shot"])
     assert code == 0
-    assert "Zero-shot<br>ERR" in out and "In-domain" not in out.split("\n\n")[1] and "nDCG" not in out
+    assert "#### Zero-shot" in out and "In-domain" not in out and "nDCG" not in out
+    assert re.search(r"^\| Model +\| +ERR \|$", out, re.MULTILINE)
 
 
 def test_out_file_and_stdout_agree(results_dir: Path, tmp_path: Path) -> None:
@@ -353,7 +321,7 @@ def test_different_eval_sets_and_top_k_become_separate_tables(tmp_path: Path) ->
         "gs_test, test judgements, top-1000 retrieved, full judgement files",
     ]
     md = lb.render_markdown(tables)
-    assert md.count("### ") == 3
+    assert headings_of(md) == 3
 
 
 def test_sampled_judgements_are_grouped_apart_and_named(tmp_path: Path) -> None:
@@ -436,11 +404,12 @@ def test_include_reported_adds_marked_rows_to_the_matching_dataset(tmp_path: Pat
     write_result(tmp_path, "strong", "in_domain", runs["strong"], dataset=gs)
     code, out, err = run_cli(["leaderboard", str(tmp_path), "--include-reported", "--baseline", "base"])
     assert code == 0, err
-    assert out.count("### ") == 1
+    assert headings_of(out) == 1
     line = next(row for row in out.splitlines() if row.startswith("| gcl-vitb32 (reported)"))
     # GS-Full in-domain, published for a model fine-tuned on GS-Full's training split: not zero-shot
-    assert line == "| gcl-vitb32 (reported) \u2020 | 0.577 | 0.554 | 0.446 |"
-    assert next(row for row in out.splitlines() if row.startswith("| bm25 (reported)")).startswith("| bm25 (reported) |")
+    assert re.sub(r" +", " ", line) == "| gcl-vitb32 (reported) \u2020 | 0.577 | 0.554 | 0.446 |"
+    bm25 = next(row for row in out.splitlines() if row.startswith("| bm25 (reported)"))
+    assert re.sub(r" +", " ", bm25).startswith("| bm25 (reported) |")
     assert "marqo-ai/GCL README.md" in out and "not re-computed" in out
     (table,) = lb.build_tables(lb.load_entries(lb.discover([tmp_path])), baseline="base",
                                reported=lb.load_reported())
@@ -465,8 +434,8 @@ def test_the_hugging_face_export_is_never_mixed_with_the_release_folders(tmp_pat
 def test_reported_rows_of_another_dataset_get_their_own_table(results_dir: Path) -> None:
     code, out, _ = run_cli(["leaderboard", str(results_dir), "--include-reported"])
     assert code == 0
-    assert out.count("### ") == 2 and "### marqo_gs_full_10m: published numbers" in out
-    first_table = out.split("### ")[1]
+    assert headings_of(out) == 2 and "### marqo_gs_full_10m: published numbers" in out
+    first_table = out.split("\n### ")[0]
     assert "(reported)" not in first_table
 
 

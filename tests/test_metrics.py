@@ -254,7 +254,7 @@ def test_from_arrays_equals_from_dicts(seed):
     qids = [q for q in run if q != "not_judged"] + ["not_judged"]
     indices, scores = to_arrays(run, qids, doc_ids, rng)
     names = ["ndcg@10", "ndcg", "err", "rbp@0.9", "map", "mrr@10", "recall@10", "precision@5",
-             "err_chapelle@5", "rbp_binary@0.7"]
+             "err_chapelle@5", "rbp_binary@0.7", "hole@5", "hole@100", "accuracy@3"]
     from_arrays = JudgedRun.from_arrays(qrels, qids, doc_ids, indices, scores).compute(names)
     from_dicts = JudgedRun.from_dicts(qrels, run).compute(names)
     assert from_arrays.query_ids == from_dicts.query_ids
@@ -345,7 +345,7 @@ def test_integral_float_grades_are_accepted():
 # ---------------------------------------------------------------- errors
 @pytest.mark.parametrize(
     "name",
-    ["bleu", "NDCG@10", "ndcg@0", "ndcg@x", "ndcg@010", "ndcg@", "recall", "precision",
+    ["bleu", "ndcg@0", "ndcg@x", "ndcg@010", "ndcg@", "recall", "precision",
      "rbp", "rbp@1.5", "rbp@0", "rbp@1", "rbp@abc", "map@-1", "mrr@1.5", "err@@2", " ndcg", 3],
 )
 def test_bad_metric_names_are_refused(name):

@@ -15,13 +15,19 @@ from gcl_bench.results import (
     RUN_NAME,
     SCHEMA_VERSION,
     TREC_QIDS_NAME,
+    TREC_QRELS_NAME,
+    TREC_QRELS_QIDS_NAME,
     TREC_RUN_NAME,
+    missing_qid_map,
     per_query_csv,
+    per_query_trec,
     read_per_query,
     read_qrels,
     read_results,
     read_run,
     run_to_dict,
+    trec_qrels,
+    trec_query_ids,
     trec_run,
     write_outputs,
 )
@@ -174,10 +180,36 @@ def test_malformed_runs_name_the_file_and_line(tmp_path: Path) -> None:
         read_run(path)
     path.write_text("q1 Q0 007 1 0.5 tag\n")
     (tmp_path / TREC_QIDS_NAME).write_text(json.dumps({"q0": "red shoe"}))
-    with pytest.raises(GclBenchError, match="query id 'q1' of the run is not in the map") as err:
+    with pytest.raises(GclBenchError, match="query id 'q1' of run.trec is not in the map") as err:
         read_run(path)
     assert err.value.path == str(tmp_path / TREC_QIDS_NAME)
     path = tmp_path / "run.json"
     path.write_text(json.dumps({"q1": {"007": "high"}}))
     with pytest.raises(GclBenchError, match="a score of query 'q1' is not a number"):
         read_run(path)
+
+
+def test_trec_qrels_share_the_runs_query_ids_and_keep_every_grade(tmp_path: Path) -> None:
+    qrels = {"red shoe": {"9": 2, "007": 0}, "not searched": {"008": 1}}
+    trec_ids = trec_query_ids([*QUERY_IDS, *qrels])
+    assert trec_ids == {"red shoe": "q0", "blue hat _{!@#~}_": "q1", "q3": "q2", "not searched": "q3"}
+    text = trec_qrels(qrels, trec_ids)
+    assert text.splitlines() == ["q0 0 9 2", "q0 0 007 0", "q3 0 008 1"]
+    folder = tmp_path / "out"
+    run_text, _ = trec_run(QUERY_IDS, DOC_IDS, SCORES, INDICES, "m", trec_ids)
+    write_outputs(folder, results_record(), {}, "query_id\n", (run_text, {t: k for k, t in trec_ids.items()}), text)
+    assert (folder / TREC_QRELS_NAME).read_text() == text
+    assert read_qrels(folder / TREC_QRELS_NAME) == qrels  # the map beside it restores the keys
+    assert missing_qid_map(folder / TREC_QRELS_NAME) is None
+    (folder / TREC_QRELS_QIDS_NAME).unlink()
+    assert missing_qid_map(folder / TREC_QRELS_NAME) == folder / TREC_QRELS_QIDS_NAME
+    assert missing_qid_map(folder / RESULTS_NAME) is None  # JSON needs no map
+
+
+def test_trec_writers_refuse_what_the_format_cannot_hold() -> None:
+    with pytest.raises(GclBenchError, match="white space"):
+        trec_run(["q"], ["a b"], np.array([[1.0]]), np.array([[0]]), "m")
+    with pytest.raises(GclBenchError, match="white space"):
+        trec_qrels({"q": {"a\tb": 1}}, {"q": "q0"})
+    with pytest.raises(GclBenchError, match="tab or a line break"):
+        per_query_trec(["a\tb"], {"ndcg@10": np.array([0.5])}, {"ndcg@10": 0.5}, ["ndcg@10"])

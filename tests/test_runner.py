@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -168,3 +170,84 @@ def test_lexical_plugin_in_beir_form(tmp_path: Path) -> None:
     expected = np.mean([v["ndcg_cut_10"] for v in evaluator.evaluate(written).values()])
     assert results["metrics"]["ndcg@10"] == pytest.approx(expected, abs=1e-9)
     assert results["metrics"] == pytest.approx(evaluate(qrels, written, list(results["metrics"])), abs=1e-12)
+
+
+# ---------------------------------------------------------------- TREC both ways
+def per_query_rows(path: Path) -> dict[str, dict[str, float]]:
+    rows = list(csv.reader(path.open()))
+    return {row[0]: {name: float(v) for name, v in zip(rows[0][1:], row[1:])} for row in rows[1:]}
+
+
+TREC_MEASURES = {"ndcg@10": "ndcg_cut_10", "map@1000": "map_cut_1000", "recall@100": "recall_100",
+                 "precision@10": "P_10"}
+
+
+def test_trec_qrels_and_run_are_what_trec_eval_reads(bm25_zero_shot: Path) -> None:
+    """qrels.trec + run.trec, parsed as trec_eval parses them, score like gcl-bench (per query)."""
+    qrels_path, run_path = bm25_zero_shot / "qrels.trec", bm25_zero_shot / "run.trec"
+    qid_map = json.loads((bm25_zero_shot / "run.trec.qids.json").read_text())
+    assert json.loads((bm25_zero_shot / "qrels.trec.qids.json").read_text()) == qid_map
+    with qrels_path.open() as handle:
+        trec_qrels = pytrec_eval.parse_qrel(handle)
+    with run_path.open() as handle:
+        trec_run = pytrec_eval.parse_run(handle)
+    results = json.loads((bm25_zero_shot / "results.json").read_text())
+    gt = json.loads(Path(results["dataset"]["judgements"]).read_text())
+    assert {qid_map[q]: docs for q, docs in trec_qrels.items()} == gt  # every grade, 0 included
+    scores = pytrec_eval.RelevanceEvaluator(trec_qrels, {"ndcg_cut.10", "map_cut.1000", "recall.100", "P.10"}).evaluate(trec_run)
+    mine = per_query_rows(bm25_zero_shot / "per_query.csv")
+    assert len(scores) == results["num_queries"]
+    for trec_qid, values in scores.items():
+        for name, measure in TREC_MEASURES.items():
+            assert mine[qid_map[trec_qid]][name] == pytest.approx(values[measure], abs=1e-9), (trec_qid, name)
+    binary = shutil.which("trec_eval")
+    if binary is not None:  # the reference binary too, when it is installed (4 decimals)
+        out = subprocess.run([binary, "-q", "-m", "ndcg_cut.10", "-m", "P.10", str(qrels_path), str(run_path)],
+                             capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            measure, trec_qid, value = line.split()
+            if trec_qid != "all":
+                name = {"ndcg_cut_10": "ndcg@10", "P_10": "precision@10"}[measure]
+                assert mine[qid_map[trec_qid]][name] == pytest.approx(float(value), abs=5e-5)
+
+
+def test_evaluate_reads_the_trec_pair_back(bm25_zero_shot: Path, tmp_path: Path) -> None:
+    out = tmp_path / "scores.json"
+    args = ["evaluate", "--qrels", str(bm25_zero_shot / "qrels.trec"), "--run", str(bm25_zero_shot / "run.trec"),
+            "--output", str(out)]
+    assert run_cli(args) == 0
+    results = json.loads((bm25_zero_shot / "results.json").read_text())
+    for name, value in json.loads(out.read_text())["metrics"].items():
+        assert value == pytest.approx(results["metrics"][name], abs=1e-12), name
+
+
+@pytest.mark.parametrize("copied", ["run.trec", "qrels.trec"])
+def test_a_trec_file_copied_without_its_map_is_named(
+    copied: str, bm25_zero_shot: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = {name: bm25_zero_shot / name for name in ("run.trec", "qrels.trec")}
+    files[copied] = tmp_path / copied
+    shutil.copy(bm25_zero_shot / copied, files[copied])  # without its .qids.json
+    assert run_cli(["evaluate", "--qrels", str(files["qrels.trec"]), "--run", str(files["run.trec"])]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{tmp_path / copied}.qids.json is missing" in err[0]
+
+
+def test_per_query_in_trec_eval_layout_and_metric_spellings(bm25_zero_shot: Path, tmp_path: Path) -> None:
+    results = json.loads((bm25_zero_shot / "results.json").read_text())
+    gt = results["dataset"]["judgements"]
+    table, out = tmp_path / "per_query.txt", tmp_path / "scores.json"
+    assert run_cli(["evaluate", "--qrels", gt, "--run", str(bm25_zero_shot / "run.json"),
+                    "--metrics", "ndcg_cut_10,P@10,Recall@100", "--output", str(out),
+                    "--per-query", str(table), "--per-query-format", "trec"]) == 0
+    assert list(json.loads(out.read_text())["metrics"]) == ["ndcg@10", "precision@10", "recall@100"]
+    mine = per_query_rows(bm25_zero_shot / "per_query.csv")
+    lines = [line.split("\t") for line in table.read_text().splitlines()]
+    assert all(len(fields) == 3 for fields in lines)
+    per_query = [f for f in lines if f[1] != "all"]
+    assert len(per_query) == 3 * results["num_queries"]
+    for measure, qid, value in per_query:
+        assert float(value) == mine[qid][measure]
+    assert [(m, q) for m, q, _ in lines[-3:]] == [("ndcg@10", "all"), ("precision@10", "all"), ("recall@100", "all")]
+    for measure, _, value in lines[-3:]:
+        assert float(value) == pytest.approx(results["metrics"][measure], abs=1e-12)

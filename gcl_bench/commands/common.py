@@ -7,17 +7,16 @@ from gcl_bench.errors import GclBenchError
 
 
 def parse_metric_list(text: str | None) -> list[str] | None:
-    """``"ndcg@10, err"`` -> ``["ndcg@10", "err"]`` (validated by the metrics layer)."""
+    """``"nDCG@10, err"`` -> ``["ndcg@10", "err"]``: canonical names, validated by the metrics
+    layer (which accepts trec_eval, ir_measures, BEIR and MTEB spellings)."""
     if text is None:
         return None
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names:
         raise GclBenchError("--metrics is empty")
-    from gcl_bench.metrics import parse_metric
+    from gcl_bench.metrics import canonical_metric_names
 
-    for name in names:
-        parse_metric(name)
-    return names
+    return canonical_metric_names(names)
 
 
 def metrics_table(title: str, columns: dict[str, dict[str, float]], metrics: list[str]) -> object:

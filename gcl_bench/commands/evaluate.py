@@ -9,26 +9,33 @@ from gcl_bench.commands.common import metrics_table, parse_metric_list
 @click.command("evaluate")
 @click.option("--qrels", required=True, type=click.Path(dir_okay=False, path_type=str), help="Judgements: gt JSON, TREC qrels or BEIR TSV.")
 @click.option("--run", "run_path", required=True, type=click.Path(dir_okay=False, path_type=str), help="Run: BEIR JSON or TREC run file.")
-@click.option("--metrics", default=None, help="Comma-separated metric names (default: as `gcl-bench run`).")
+@click.option("--metrics", default=None, help="Comma-separated metric names, in gcl_bench's or trec_eval/ir_measures/BEIR/MTEB spelling (default: as `gcl-bench run`).")
 @click.option("--top-k", type=int, default=None, help="Score only each query's top K documents.")
 @click.option("--output", default=None, type=click.Path(dir_okay=False, path_type=str), help="Also write the means (and counts) as JSON.")
-@click.option("--per-query", default=None, type=click.Path(dir_okay=False, path_type=str), help="Also write per-query values as CSV.")
-def command(qrels: str, run_path: str, metrics: str | None, top_k: int | None, output: str | None, per_query: str | None) -> None:
+@click.option("--per-query", default=None, type=click.Path(dir_okay=False, path_type=str), help="Also write per-query values to this file.")
+@click.option("--per-query-format", type=click.Choice(["csv", "trec"]), default="csv", show_default=True,
+              help="csv: query_id then one column per metric; trec: trec_eval -q lines 'metric<TAB>query<TAB>value', then the 'all' means.")
+def command(
+    qrels: str, run_path: str, metrics: str | None, top_k: int | None, output: str | None,
+    per_query: str | None, per_query_format: str,
+) -> None:
     """Score RUN against QRELS with the same metrics and ranking order as `gcl-bench run`."""
     from rich.console import Console
 
-    from gcl_bench.errors import GclBenchError
     from gcl_bench.io import write_json, write_text
     from gcl_bench.metrics import DEFAULT_METRICS, JudgedRun
-    from gcl_bench.results import per_query_csv, read_qrels, read_run
+    from gcl_bench.results import per_query_csv, per_query_trec, read_qrels, read_run
 
     judgements = read_qrels(qrels)
     run = read_run(run_path)
-    if not set(judgements) & set(run):
-        example = next(iter(judgements))
-        raise GclBenchError(f"no query of the run is in the judgements {qrels} (e.g. judged query {example!r})", run_path)
+    _check_queries_match(judgements, run, qrels, run_path)
     names = parse_metric_list(metrics) or list(DEFAULT_METRICS)
     result = JudgedRun.from_dicts(judgements, run, top_k=top_k).compute(names)
+    if per_query:  # built before anything is written: a query id it cannot hold is refused first
+        if per_query_format == "trec":
+            table = per_query_trec(result.query_ids, result.per_query, result.means, names)
+        else:
+            table = per_query_csv(result.query_ids, result.per_query, names)
     console = Console()
     console.print(metrics_table(f"{run_path} ({result.num_queries} queries)", {"": result.means}, names))
     if result.missing_from_run:
@@ -45,4 +52,24 @@ def command(qrels: str, run_path: str, metrics: str | None, top_k: int | None, o
             "run": run_path,
         })
     if per_query:
-        write_text(per_query, per_query_csv(result.query_ids, result.per_query, names))
+        write_text(per_query, table)
+
+
+def _check_queries_match(judgements: dict, run: dict, qrels_path: str, run_path: str) -> None:
+    """One clear error when no query of the run is judged, naming a TREC query-id map that is missing."""
+    from gcl_bench.errors import GclBenchError
+    from gcl_bench.results import missing_qid_map
+
+    if set(judgements) & set(run):
+        return
+    examples = f"e.g. judged {next(iter(judgements))!r}, in the run {next(iter(run), '')!r}"
+    for path, what in ((run_path, "run"), (qrels_path, "judgements")):
+        missing = missing_qid_map(path)
+        if missing is not None:
+            raise GclBenchError(
+                f"no query of the run is in the judgements {qrels_path} ({examples}); the TREC {what} "
+                f"file has no query-id map beside it: {missing} is missing (gcl-bench run --trec writes "
+                f"it next to the file; copy it along to map the ids back to the judgement keys)",
+                path,
+            )
+    raise GclBenchError(f"no query of the run is in the judgements {qrels_path} ({examples})", run_path)

@@ -29,7 +29,7 @@ def _parse_labels(values: tuple[str, ...]) -> dict[str, str]:
 @click.argument("results", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["markdown", "latex", "csv"]), default="markdown",
               show_default=True, help="Output format.")
-@click.option("--metrics", default=None, help="Comma-separated metrics  [default: ndcg@10,err,rbp@0.9]")
+@click.option("--metrics", default=None, help="Comma-separated metrics, any accepted spelling (NDCG@10, ndcg_cut_10...)  [default: ndcg@10,err,rbp@0.9]")
 @click.option("--splits", default=None, help="Comma-separated splits to show (shown in paper order).")
 @click.option("--baseline", default=None, help="Model name to test every other model against.")
 @click.option("--test", type=click.Choice(["ttest", "randomization"]), default="ttest", show_default=True,
@@ -45,9 +45,18 @@ def _parse_labels(values: tuple[str, ...]) -> dict[str, str]:
               help="Use another file of published numbers.")
 @click.option("--label", "labels", multiple=True, metavar="PATH=NAME",
               help="Row name for a results file or any folder above it (repeatable).")
+@click.option("--caption", default=None,
+              help="LaTeX caption, inserted as written (default: what the numbers are, how bold and marks are chosen).")
+@click.option("--latex-label", default="tab:leaderboard", show_default=True,
+              help="LaTeX \\label of the table (later tables get -2, -3, ...); '' for none.")
+@click.option("--latex-layout", type=click.Choice(["auto", "column", "full-width", "per-split"]), default="auto",
+              show_default=True,
+              help="column: a table, splits as column groups; full-width: the same as table*; per-split: "
+                   "metrics as columns, a block of rows per split; auto: column if it fits a column, else "
+                   "full-width if it fits the page, else per-split.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write here instead of stdout.")
 @click.option("--plot", type=click.Path(path_type=Path), default=None,
-              help="Also draw nDCG@k and recall@k curves into this PNG (one file per table).")
+              help="Also draw nDCG@k and recall@k curves into this file; .pdf, .svg or .png (one file per table).")
 def command(
     results: tuple[Path, ...],
     fmt: str,
@@ -61,6 +70,9 @@ def command(
     include_reported: bool,
     reported_file: Path | None,
     labels: tuple[str, ...],
+    caption: str | None,
+    latex_label: str,
+    latex_layout: str,
     out: Path | None,
     plot: Path | None,
 ) -> None:
@@ -74,6 +86,8 @@ def command(
     from gcl_bench import leaderboard as lb
     from gcl_bench.io import write_text
 
+    if plot is not None:
+        lb.check_plot_path(plot)  # before anything is written
     options = lb.TableOptions(
         metrics=_split_list(metrics) or lb.DEFAULT_METRICS,
         splits=_split_list(splits),
@@ -86,7 +100,7 @@ def command(
     entries = lb.load_entries(lb.discover(results), labels=_parse_labels(labels))
     reported = lb.load_reported(reported_file) if include_reported or reported_file else []
     tables = lb.build_tables(entries, options, reported=reported)
-    text = lb.render(tables, fmt)
+    text = lb.render(tables, fmt, lb.LatexOptions(caption=caption, label=latex_label or None, layout=latex_layout))
     if out is None:
         click.echo(text, nl=False)
     else:

@@ -38,7 +38,7 @@ from gcl_bench.commands.common import (
 @click.option("--trust-checkpoint", is_flag=True, help="Allow checkpoints that need full unpickling (only for files you trust).")
 @click.option("--metrics", default=None, help="Comma-separated metric names (default: nDCG@10, ERR, RBP@p, MAP, MRR, recall, P).")
 @click.option("--output-dir", "-o", default=None, help="Where to write results (default results/<dataset>/<split>/<model>/); with several splits, one sub-folder per split.")
-@click.option("--trec", is_flag=True, help="Also write run.trec (whitespace-free query ids) and its query-id map.")
+@click.option("--trec", is_flag=True, help="Also write run.trec and qrels.trec (whitespace-free query ids, for trec_eval qrels.trec run.trec) with their query-id maps.")
 @click.option("--weight-column", default="score_linear", show_default=True, help="CSV column graded judgements are built from when no gt file exists.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the metrics table.")
 def command(

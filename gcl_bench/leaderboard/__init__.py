@@ -20,6 +20,7 @@ Pipeline (each step usable on its own)::
     entries = load_entries(paths)
     tables = build_tables(entries, TableOptions(metrics=["ndcg@10", "err"], baseline="bm25"))
     print(render_markdown(tables))
+    print(render_latex(tables, LatexOptions(caption=None, label="tab:main", layout="auto")))
 
 or in one call: ``leaderboard(["results/"], fmt="latex", baseline="bm25")``.
 
@@ -27,7 +28,8 @@ Modules: :mod:`.entries` (reading), :mod:`.tables` (grouping, cells, bold, optio
 :mod:`.checks` (same-data checks), :mod:`.significance`, :mod:`.notes`, :mod:`.render`
 (Markdown, CSV), :mod:`.latex`, :mod:`.plots`, :mod:`.labels`.
 
-May import: gcl_bench.results, gcl_bench.stats, gcl_bench.data.splits, gcl_bench.io, gcl_bench.errors.
+May import: gcl_bench.results, gcl_bench.stats, gcl_bench.metrics.names, gcl_bench.data.splits, gcl_bench.io,
+gcl_bench.errors.
 """
 from __future__ import annotations
 
@@ -45,9 +47,9 @@ from gcl_bench.leaderboard.entries import (
     per_query_values,
 )
 from gcl_bench.leaderboard.labels import metric_label, split_label
-from gcl_bench.leaderboard.latex import latex_escape, render_latex
-from gcl_bench.leaderboard.notes import DOWN, UP, notes
-from gcl_bench.leaderboard.plots import CURVE_LABELS, plot_curves
+from gcl_bench.leaderboard.latex import LATEX_LAYOUTS, LatexOptions, latex_escape, render_latex
+from gcl_bench.leaderboard.notes import DOWN, UP, describe, key_notes, notes
+from gcl_bench.leaderboard.plots import CURVE_LABELS, PLOT_FORMATS, check_plot_path, plot_curves
 from gcl_bench.leaderboard.render import (
     CSV_COLUMNS,
     markdown_escape,
@@ -71,17 +73,23 @@ __all__ = [
     "DEFAULT_METRICS",
     "DEFAULT_REPORTED",
     "DOWN",
+    "LATEX_LAYOUTS",
     "PER_QUERY_NAME",
+    "PLOT_FORMATS",
     "RESULTS_NAME",
     "SCHEMA_VERSION",
     "UP",
     "Cell",
     "Entry",
+    "LatexOptions",
     "Row",
     "Table",
     "TableOptions",
     "build_tables",
+    "check_plot_path",
+    "describe",
     "discover",
+    "key_notes",
     "latex_escape",
     "leaderboard",
     "load_entries",
@@ -106,13 +114,14 @@ def leaderboard(
     options: TableOptions | None = None,
     include_reported: bool = False,
     labels: Mapping[str, str] | None = None,
+    latex: LatexOptions | None = None,
     **overrides: Any,
 ) -> str:
     """The whole ``gcl-bench leaderboard`` in one call: results files or folders in, text out.
 
     ``options`` (and ``overrides``, its fields by name: ``baseline="bm25"``) as for
-    :func:`build_tables`.
+    :func:`build_tables`; ``latex`` (caption, label, layout) as for :func:`render_latex`.
     """
     entries = load_entries(discover(results), labels=labels)
     reported = load_reported() if include_reported else ()
-    return render(build_tables(entries, options, reported=reported, **overrides), fmt)
+    return render(build_tables(entries, options, reported=reported, **overrides), fmt, latex)

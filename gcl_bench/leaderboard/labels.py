@@ -20,7 +20,10 @@ _METRIC_LABELS = {
     "recall": "R",
     "precision": "P",
     "err_chapelle": "ERR-C",
+    "err_gdeval": "ERR-gdeval",
     "rbp_binary": "RBP-bin",
+    "accuracy": "Acc",
+    "hole": "Hole",
 }
 
 
@@ -49,8 +52,10 @@ def seen_splits(row: Row) -> list[str]:
     return [split for split, entry in row.entries.items() if (entry.training or {}).get("status") == "seen"]
 
 
-def training_mark(row: Row, fmt: str = "markdown") -> str:
-    """The mark after a row label: a dagger when its model is not zero-shot on a split of the table."""
-    if not seen_splits(row):
+def training_mark(row: Row, fmt: str = "markdown", split: str | None = None) -> str:
+    """The mark after a row label: a dagger when its model is not zero-shot on a split of the table
+    (on ``split`` when given: a layout with one block of rows per split marks each block alone)."""
+    seen = seen_splits(row)
+    if not seen or (split is not None and split not in seen):
         return ""
     return "$^\\dagger$" if fmt == "latex" else " " + DAGGER

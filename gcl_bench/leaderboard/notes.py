@@ -1,17 +1,19 @@
 """What every leaderboard format states the same way: the text of a cell and the notes under a table.
 
 A cell is its metric mean to 3 decimals, bold when best in its column, with an arrow (up/down)
-when it differs significantly from the baseline. The notes say how bold is chosen, which test at
-which alpha (or that none was run), the number of queries per split, which rows are not zero-shot
-(a dagger on the row: the model saw a split's queries or documents in training), data notes and
-the sources of published rows.
+when it differs significantly from the baseline. :func:`describe` says in one sentence what the
+numbers are (metrics, dataset, judgements, retrieval depth); the notes (:func:`notes`) say how
+bold is chosen, which test at which alpha (or that none was run) -- these two are
+:func:`key_notes`, which a LaTeX caption carries -- then the number of queries per split, which
+rows are not zero-shot (a dagger on the row: the model saw a split's queries or documents in
+training), data notes and the sources of published rows.
 
 May import: gcl_bench.leaderboard (tables, labels), gcl_bench.stats.
 """
 from __future__ import annotations
 
-from gcl_bench.leaderboard.labels import DAGGER, seen_splits, split_label
-from gcl_bench.leaderboard.tables import Cell, Table
+from gcl_bench.leaderboard.labels import DAGGER, metric_label, seen_splits, split_label
+from gcl_bench.leaderboard.tables import Cell, Table, sampled_judgements
 
 UP, DOWN = "\u2191", "\u2193"
 
@@ -25,8 +27,28 @@ def _queries_text(table: Table) -> str:
     return "Queries per split: " + ", ".join(parts) + "." if parts else ""
 
 
-def notes(table: Table, fmt: str = "markdown") -> list[str]:
-    """Plain-text notes stated under a table (test, alpha, number of queries, sources)."""
+def _spoken_list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def describe(table: Table) -> str:
+    """One sentence for a reader: which metrics, on which data, judged and retrieved how."""
+    setting = table.setting
+    metrics = _spoken_list([metric_label(m) for m in table.metrics])
+    dataset = str(setting.get("dataset"))
+    if setting.get("reported_only"):
+        return f"{metrics} per split as published for {dataset}."
+    judged = f"{setting['eval_set']} judgements" if setting.get("eval_set") else "judgements"
+    if setting.get("sampled"):
+        judged = f"{setting.get('eval_set') or ''} {sampled_judgements(setting)}".strip()
+    parts = [judged]
+    if setting.get("top_k") is not None:
+        parts.append(f"top {setting['top_k']} documents retrieved per query")
+    return f"{metrics} per split on {dataset} ({'; '.join(parts)})."
+
+
+def key_notes(table: Table, fmt: str = "markdown") -> list[str]:
+    """The notes a reader needs to read the cells: how bold is chosen, the test and its alpha."""
     from gcl_bench.stats import TEST_NAMES
 
     alpha_symbol = "$\\alpha$" if fmt == "latex" else "\u03b1"
@@ -50,6 +72,12 @@ def notes(table: Table, fmt: str = "markdown") -> list[str]:
         )
     elif not table.setting.get("reported_only"):
         lines.append("No significance test (no baseline chosen).")
+    return lines
+
+
+def notes(table: Table, fmt: str = "markdown") -> list[str]:
+    """Plain-text notes stated under a table: :func:`key_notes`, then queries, data notes, sources."""
+    lines = key_notes(table, fmt)
     queries = _queries_text(table)
     if queries:
         lines.append(queries)
@@ -97,7 +125,7 @@ def format_value(cell: Cell, fmt: str) -> str:
         text = f"**{text}**" if fmt == "markdown" else f"\\textbf{{{text}}}"
     if cell.significant:
         arrow = UP if cell.direction > 0 else DOWN
-        if fmt == "latex":
-            arrow = "$^{\\uparrow}$" if cell.direction > 0 else "$^{\\downarrow}$"
+        if fmt == "latex":  # in a box of no width, so the numbers of a column stay aligned
+            arrow = "\\rlap{$^{\\uparrow}$}" if cell.direction > 0 else "\\rlap{$^{\\downarrow}$}"
         text += arrow
     return text

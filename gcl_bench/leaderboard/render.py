@@ -1,7 +1,11 @@
-"""Rendering leaderboard tables: GitHub Markdown and a tidy CSV; :func:`render` picks the format.
+"""Rendering leaderboard tables: Markdown and a tidy CSV; :func:`render` picks the format.
 
-LaTeX is :mod:`~gcl_bench.leaderboard.latex`; the cell text and the notes under a table, shared
-by every format, are :mod:`~gcl_bench.leaderboard.notes`.
+Markdown is written to read well both on GitHub and as plain text: a heading per table
+(setting), then one small table per split (a ``####`` heading with the split's name, columns
+Model and the metrics), each column padded to one width, so no header needs a line break
+(``<br>``) and the text lines up in a terminal. LaTeX is :mod:`~gcl_bench.leaderboard.latex`;
+the cell text and the notes under a table, shared by every format, are
+:mod:`~gcl_bench.leaderboard.notes`.
 
 May import: gcl_bench.leaderboard (tables, labels, notes, latex), gcl_bench.errors.
 """
@@ -14,7 +18,7 @@ from collections.abc import Sequence
 
 from gcl_bench.errors import GclBenchError
 from gcl_bench.leaderboard.labels import metric_label, row_label, split_label, training_mark
-from gcl_bench.leaderboard.latex import render_latex
+from gcl_bench.leaderboard.latex import LatexOptions, render_latex
 from gcl_bench.leaderboard.notes import format_value, notes
 from gcl_bench.leaderboard.tables import Table
 
@@ -29,23 +33,37 @@ def markdown_escape(text: str) -> str:
 
 
 def render_markdown(tables: Sequence[Table]) -> str:
-    """GitHub-flavoured Markdown: a heading, a table and its notes per setting."""
+    """Markdown: per table a heading, one table per split, then the notes."""
     out: list[str] = []
     for table in tables:
         out.append(f"### {markdown_escape(table.heading)}")
         out.append("")
-        header = ["Model"] + [f"{split_label(s)}<br>{metric_label(m)}" for s, m in table.columns]
-        out.append("| " + " | ".join(header) + " |")
-        out.append("|:---|" + "---:|" * len(table.columns))
-        for row in table.rows:
-            cells = [markdown_escape(row_label(row)) + training_mark(row)]
-            cells += [format_value(row.cells[c], "markdown") for c in table.columns]
-            out.append("| " + " | ".join(cells) + " |")
-        out.append("")
+        for split in table.splits:
+            rows = [row for row in table.rows if split in row.entries]
+            out.append(f"#### {markdown_escape(split_label(split))}")
+            out.append("")
+            header = ["Model", *(metric_label(m) for m in table.metrics)]
+            body = [[markdown_escape(row_label(row)) + training_mark(row, split=split),
+                     *(format_value(row.cells[(split, m)], "markdown")
+                                                      for m in table.metrics)] for row in rows]
+            out.extend(_padded_grid(header, body))
+            out.append("")
         for line in notes(table, "markdown"):
             out.append(line)
             out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _padded_grid(header: list[str], body: list[list[str]]) -> list[str]:
+    """A pipe table whose columns have one width each: the first left-aligned, the rest right."""
+    widths = [max(len(cell) for cell in column) for column in zip(header, *body)]
+
+    def line(cells: list[str]) -> str:
+        padded = [cells[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(cells[1:], widths[1:]))]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = "|:" + "-" * (widths[0] + 1) + "|" + "".join("-" * (w + 1) + ":|" for w in widths[1:])
+    return [line(header), rule, *(line(cells) for cells in body)]
 
 
 CSV_COLUMNS = (
@@ -86,9 +104,9 @@ def render_csv(tables: Sequence[Table]) -> str:
     return buffer.getvalue()
 
 
-def render(tables: Sequence[Table], fmt: str) -> str:
-    """Dispatch on ``fmt`` ("markdown", "latex" or "csv")."""
-    renderers = {"markdown": render_markdown, "latex": render_latex, "csv": render_csv}
+def render(tables: Sequence[Table], fmt: str, latex: LatexOptions | None = None) -> str:
+    """Dispatch on ``fmt`` ("markdown", "latex" or "csv"); ``latex`` sets the LaTeX layout."""
+    renderers = {"markdown": render_markdown, "latex": lambda t: render_latex(t, latex), "csv": render_csv}
     if fmt not in renderers:
         raise GclBenchError(f"unknown format {fmt!r}; choose one of {', '.join(renderers)}")
     return renderers[fmt](tables)

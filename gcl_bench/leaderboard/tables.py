@@ -7,7 +7,7 @@ significance against a baseline (:mod:`~gcl_bench.leaderboard.significance`) and
 value per column. What it shows and how it tests is one :class:`TableOptions`.
 
 May import: gcl_bench.leaderboard (entries, checks, significance), gcl_bench.stats,
-gcl_bench.data.splits, gcl_bench.errors.
+gcl_bench.metrics.names, gcl_bench.data.splits, gcl_bench.errors.
 """
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ DEFAULT_METRICS = ("ndcg@10", "err", "rbp@0.9")
 class TableOptions:
     """What the tables show and how they test (the options of ``gcl-bench leaderboard``).
 
-    ``metrics``: the cells of each split; ``splits``: which splits (None: every split present);
+    ``metrics``: the cells of each split (any spelling :mod:`gcl_bench.metrics.names` accepts,
+    shown under its canonical name); ``splits``: which splits (None: every split present);
     ``baseline``: the model every other is tested against (None: no test); ``test``: ``ttest``
     or ``randomization`` (:mod:`gcl_bench.stats`), with ``permutations`` and ``seed``;
     ``alpha``: the level after Holm correction.
@@ -41,16 +42,17 @@ class TableOptions:
     seed: int = 0
 
     def checked(self) -> TableOptions:
-        """These options validated, metrics without repeats and split names canonical."""
+        """These options validated, metric and split names canonical, metrics without repeats."""
+        from gcl_bench.metrics.names import canonical_metric_names
         from gcl_bench.stats import TESTS
 
         if self.test not in TESTS:
             raise GclBenchError(f"unknown test {self.test!r}; choose one of {', '.join(TESTS)}")
         if not 0 < self.alpha < 1:
             raise GclBenchError(f"alpha must be between 0 and 1, got {self.alpha}")
-        metrics = tuple(dict.fromkeys(self.metrics))
-        if not metrics:
+        if not self.metrics:
             raise GclBenchError("no metrics chosen")
+        metrics = tuple(canonical_metric_names(self.metrics))
         splits = None if self.splits is None else tuple(canonical_split(s) for s in self.splits)
         return replace(self, metrics=metrics, splits=splits)
 
@@ -106,12 +108,7 @@ class Table:
         if setting.get("top_k") is not None:
             parts.append(f"top-{setting['top_k']} retrieved")
         if setting.get("sampled"):
-            extra = ", ".join(
-                f"{key.removeprefix('judgements_').replace('_', '-')} {setting[key]}"
-                for key in ("judgements_seed", "judgements_top_q", "judgements_top_k")
-                if setting.get(key) is not None
-            )
-            parts.append("judgements sampled from the triplets" + (f" ({extra})" if extra else ""))
+            parts.append(sampled_judgements(setting))
         elif setting.get("sampled") is False:
             parts.append("full judgement files")
         return ", ".join(parts)
@@ -119,6 +116,16 @@ class Table:
     @property
     def columns(self) -> list[tuple[str, str]]:
         return [(split, metric) for split in self.splits for metric in self.metrics]
+
+
+def sampled_judgements(setting: dict[str, Any]) -> str:
+    """``judgements sampled from the triplets (seed 1, top-q 2000, top-k 1000)`` for a setting."""
+    extra = ", ".join(
+        f"{key.removeprefix('judgements_').replace('_', '-')} {setting[key]}"
+        for key in ("judgements_seed", "judgements_top_q", "judgements_top_k")
+        if setting.get(key) is not None
+    )
+    return "judgements sampled from the triplets" + (f" ({extra})" if extra else "")
 
 
 def split_sort_key(split: str) -> tuple[int, str]:

@@ -7,20 +7,30 @@
   several runs or searches;
 - one module per metric family, each with array functions whose docstrings state the formula:
   :mod:`~gcl_bench.metrics.ndcg`, :mod:`~gcl_bench.metrics.err`, :mod:`~gcl_bench.metrics.rbp`,
-  :mod:`~gcl_bench.metrics.classic` (map, mrr, recall, precision);
-- metric names (``"ndcg@10"``, ``"err"``, ``"rbp@0.8"``...) in :mod:`~gcl_bench.metrics.names`.
+  :mod:`~gcl_bench.metrics.classic` (map, mrr, recall, precision, accuracy),
+  :mod:`~gcl_bench.metrics.hole` (BEIR's hole);
+- metric names (``"ndcg@10"``, ``"err"``, ``"rbp@0.8"``...) in :mod:`~gcl_bench.metrics.names`,
+  the spellings of trec_eval, ir_measures, BEIR and MTEB in :mod:`~gcl_bench.metrics.aliases`.
 
 Ranking order, tie handling and which queries are averaged: see :mod:`gcl_bench.metrics.judged`.
 """
 from __future__ import annotations
 
-from gcl_bench.metrics.classic import average_precision, precision, recall, reciprocal_rank
-from gcl_bench.metrics.err import err, err_chapelle
+from gcl_bench.metrics.classic import (
+    accuracy,
+    average_precision,
+    precision,
+    recall,
+    reciprocal_rank,
+)
+from gcl_bench.metrics.err import err, err_chapelle, err_gdeval
+from gcl_bench.metrics.hole import hole
 from gcl_bench.metrics.judged import JudgedRun, Judgements, MetricResult, evaluate
 from gcl_bench.metrics.names import (
     CURVE_CUTOFFS,
     DEFAULT_METRICS,
     MetricSpec,
+    canonical_metric_names,
     parse_metric,
     parse_metrics,
 )
@@ -34,11 +44,15 @@ __all__ = [
     "Judgements",
     "MetricResult",
     "MetricSpec",
+    "accuracy",
     "average_precision",
+    "canonical_metric_names",
     "dcg",
     "err",
     "err_chapelle",
+    "err_gdeval",
     "evaluate",
+    "hole",
     "ndcg",
     "parse_metric",
     "parse_metrics",

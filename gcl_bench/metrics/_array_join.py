@@ -4,13 +4,14 @@ The judged documents are located in the corpus once (:meth:`Judgements.corpus_ro
 :func:`~gcl_bench.metrics._kernels.judged_cells` walks the search output row by row and finds
 the cells that hold a positively judged document, and
 :func:`~gcl_bench.metrics._ranking.rank_hits` ranks them. Corpus ids are read only where scores
-tie with a judged document's (the tie break needs them).
+tie with a judged document's (the tie break needs them). The documents judged with any grade
+(for ``hole@k``) are ranked the same way, only when asked for.
 
 Imports numpy and the metrics layer's private modules.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import repeat
 
 import numpy as np
@@ -42,9 +43,10 @@ def join_arrays(
     doc_ids: Sequence[str] | ArrayLike,
     indices: ArrayLike,
     scores: ArrayLike,
-) -> tuple[Hits, dict[str, int]]:
-    """The hits of the search output (rows in judgement order) and the counts
-    ``missing_from_run``, ``tied_lists`` and ``ignored_run_queries``."""
+) -> tuple[Hits, dict[str, int], Callable[[], tuple[Hits, np.ndarray]]]:
+    """The hits of the search output (rows in judgement order), the counts ``missing_from_run``,
+    ``tied_lists`` and ``ignored_run_queries``, and the function that ranks the judged documents
+    (any grade) with the lengths of the lists, for ``hole@k``."""
     indices, scores, query_ids = np.asarray(indices), np.asarray(scores), list(query_ids)
     _check_search_output(indices, scores, query_ids)
     row_of = dict(zip(query_ids, range(len(query_ids))))
@@ -77,25 +79,50 @@ def join_arrays(
                                              judgements.positive_grades, n_docs)
     if twice >= 0:
         raise GclBenchError("a judged document appears twice in one query's search results")
-    judged_docs = sub_indices[rows, cols]
-
-    # the run in list form: the documents of each row, padding left out
-    lengths = valid.sum(axis=1) if padded else np.full(sub_indices.shape[0], sub_indices.shape[1])
-    offsets = np.concatenate(([0], np.cumsum(lengths)))
-    listed_cells = np.flatnonzero(valid) if padded else None
-
-    def judged_names(which: np.ndarray) -> list[str]:
-        return [doc_ids[j] for j in judged_docs[which].tolist()]
-
-    def names_at(_rows: np.ndarray, positions: np.ndarray) -> list[str]:
-        cells = positions if listed_cells is None else listed_cells[positions]
-        return [doc_ids[j] for j in sub_indices.ravel()[cells].tolist()]
-
-    sub_hits, tied_lists = rank_hits(
-        float32_scores(sub_scores[valid] if padded else sub_scores.ravel()), offsets, rows,
-        float32_scores(sub_scores[rows, cols]), grades, judged_names, names_at,
-        int(lengths.max(initial=0)),
-    )
+    lists = _SearchLists(sub_indices, sub_scores, valid, padded, doc_ids)
+    sub_hits, tied_lists = lists.rank_cells(rows, cols, grades)
     counts = {"missing_from_run": int(len(judgements.query_ids) - present.size),
               "tied_lists": tied_lists, "ignored_run_queries": ignored}
-    return sub_hits.take_rows(present, len(judgements.query_ids)), counts
+    n_rows = len(judgements.query_ids)
+
+    def judged_ranks() -> tuple[Hits, np.ndarray]:
+        judged_rows = judgements.judged_corpus_rows(doc_ids)
+        is_judged = np.zeros(n_docs, dtype=bool)
+        is_judged[judged_rows] = True
+        cell_rows, cell_cols = np.nonzero(is_judged[np.where(valid, sub_indices, 0)] & valid)
+        hits, _ = lists.rank_cells(cell_rows, cell_cols, np.ones(cell_rows.size, dtype=np.int64))
+        lengths = np.zeros(n_rows, dtype=np.int64)
+        lengths[present] = lists.lengths
+        return hits.take_rows(present, n_rows), lengths
+
+    return sub_hits.take_rows(present, n_rows), counts, judged_ranks
+
+
+class _SearchLists:
+    """Search output rows in list form (padding left out), ready to rank cells of them."""
+
+    def __init__(self, indices: np.ndarray, scores: np.ndarray, valid: np.ndarray, padded: bool,
+                 doc_ids: Sequence[str] | np.ndarray) -> None:
+        self.indices, self.scores, self.valid, self.padded, self.doc_ids = indices, scores, valid, padded, doc_ids
+        self.lengths = valid.sum(axis=1) if padded else np.full(indices.shape[0], indices.shape[1])
+        self.offsets = np.concatenate(([0], np.cumsum(self.lengths)))
+        self.listed_cells = np.flatnonzero(valid) if padded else None
+
+    def rank_cells(self, rows: np.ndarray, cols: np.ndarray, grades: np.ndarray) -> tuple[Hits, int]:
+        """Rank the documents at cells ``(rows, cols)`` (rows non-decreasing) in their lists."""
+        indices, doc_ids = self.indices, self.doc_ids
+        cell_docs = indices[rows, cols]
+
+        def judged_names(which: np.ndarray) -> list[str]:
+            return [doc_ids[j] for j in cell_docs[which].tolist()]
+
+        def names_at(_rows: np.ndarray, positions: np.ndarray) -> list[str]:
+            cells = positions if self.listed_cells is None else self.listed_cells[positions]
+            return [doc_ids[j] for j in indices.ravel()[cells].tolist()]
+
+        scores = self.scores
+        return rank_hits(
+            float32_scores(scores[self.valid] if self.padded else scores.ravel()), self.offsets, rows,
+            float32_scores(scores[rows, cols]), grades, judged_names, names_at,
+            int(self.lengths.max(initial=0)),
+        )

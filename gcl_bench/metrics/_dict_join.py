@@ -5,11 +5,14 @@ A run is never sorted document by document in Python: its scores are read once i
 ``dict.get``, and :func:`~gcl_bench.metrics._ranking.rank_hits` ranks them. Document ids of the
 run are read only where scores tie with a judged document's (the tie break needs them).
 
+The ranks of every retrieved document with a judgement of any grade (for ``hole@k``) are
+ranked the same way, but only when asked for: :func:`join_dicts` returns a function for them.
+
 Imports numpy and the metrics layer's private modules.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from itertools import chain, islice, repeat
 
 import numpy as np
@@ -22,6 +25,10 @@ from gcl_bench.metrics.judgements import Judgements
 
 Run = Mapping[str, Mapping[str, float]]
 
+#: ``() -> (hits, lengths)``: the ranks of the retrieved documents that have a judgement of any
+#: grade, as hits of grade 1, and the length of each kept list (the joins return one)
+JudgedRanks = Callable[[], tuple[Hits, np.ndarray]]
+
 
 def check_top_k(top_k: int | None) -> int | None:
     """None (keep whole lists) or a positive integer."""
@@ -32,9 +39,9 @@ def check_top_k(top_k: int | None) -> int | None:
     return int(top_k)
 
 
-def join_dicts(judgements: Judgements, run: Run, top_k: int | None) -> tuple[Hits, dict[str, int]]:
-    """The hits of ``run`` (rows in judgement order) and the counts ``missing_from_run``,
-    ``tied_lists`` and ``ignored_run_queries``."""
+def join_dicts(judgements: Judgements, run: Run, top_k: int | None) -> tuple[Hits, dict[str, int], JudgedRanks]:
+    """The hits of ``run`` (rows in judgement order), the counts ``missing_from_run``,
+    ``tied_lists`` and ``ignored_run_queries``, and the function that ranks the judged documents."""
     if not isinstance(run, Mapping):
         raise GclBenchError(f"the run must be a mapping query_id -> {{doc_id: score}}, got {type(run).__name__}")
     lists = list(map(run.get, judgements.query_ids))
@@ -46,12 +53,7 @@ def join_dicts(judgements: Judgements, run: Run, top_k: int | None) -> tuple[Hit
     check_keys(judgements.query_ids, lists, "run")
     ignored = sum(1 for qid in run if qid not in judgements.judged_ids)
 
-    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    offsets = np.concatenate(([0], np.cumsum(lengths)))
-    try:
-        scores = np.fromiter(chain.from_iterable(map(dict.values, lists)), dtype=np.float64, count=int(offsets[-1]))
-    except (TypeError, ValueError) as exc:
-        raise GclBenchError(f"the run contains a score that is not a number ({exc})") from None
+    lengths, offsets, scores = _list_form(lists)
     nan = np.isnan(scores)
     if nan.any():
         row = int(np.searchsorted(offsets, int(np.argmax(nan)), side="right")) - 1
@@ -70,12 +72,45 @@ def join_dicts(judgements: Judgements, run: Run, top_k: int | None) -> tuple[Hit
         return _dict_keys_at(lists, offsets, rows, positions)
 
     longest = int(lengths.max(initial=0))
+    keep = longest if top_k is None else min(top_k, longest)
     hits, tied_lists = rank_hits(
         float32_scores(scores), offsets, judgements.positive_rows[retrieved],
         float32_scores(judged_scores[retrieved]), judgements.positive_grades[retrieved],
-        judged_names, names_at, longest if top_k is None else min(top_k, longest),
+        judged_names, names_at, keep,
     )
-    return hits, {"missing_from_run": missing, "tied_lists": tied_lists, "ignored_run_queries": ignored}
+    counts = {"missing_from_run": missing, "tied_lists": tied_lists, "ignored_run_queries": ignored}
+    return hits, counts, lambda: _judged_ranks(judgements, lists, keep)
+
+
+def _list_form(lists: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lengths, offsets and float64 scores of the run's lists laid end to end."""
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    offsets = np.concatenate(([0], np.cumsum(lengths)))
+    try:
+        scores = np.fromiter(chain.from_iterable(map(dict.values, lists)), dtype=np.float64, count=int(offsets[-1]))
+    except (TypeError, ValueError) as exc:
+        raise GclBenchError(f"the run contains a score that is not a number ({exc})") from None
+    return lengths, offsets, scores
+
+
+def _judged_ranks(judgements: Judgements, lists: list[dict], keep: int) -> tuple[Hits, np.ndarray]:
+    """Ranks of the retrieved documents judged with any grade, and the kept list lengths."""
+    lengths, offsets, scores = _list_form(lists)
+    names = list(chain.from_iterable(lists))
+    positions = np.flatnonzero(np.fromiter(map(judgements.judged_doc_ids().__contains__, names),
+                                           dtype=bool, count=len(names)))
+    rows = np.searchsorted(offsets, positions, side="right") - 1
+    run_scores = float32_scores(scores)
+
+    def judged_names(which: np.ndarray) -> list[str]:
+        return [names[i] for i in positions[which].tolist()]
+
+    def names_at(_rows: np.ndarray, at: np.ndarray) -> list[str]:
+        return [names[i] for i in at.tolist()]
+
+    hits, _ = rank_hits(run_scores, offsets, rows, run_scores[positions],
+                        np.ones(positions.size, dtype=np.int64), judged_names, names_at, keep)
+    return hits, np.minimum(lengths, keep)
 
 
 def _dict_keys_at(lists: list[dict], offsets: np.ndarray, rows: np.ndarray, positions: np.ndarray) -> list[str]:

@@ -13,15 +13,18 @@ from collections.abc import Callable
 
 import numpy as np
 
+from gcl_bench.errors import GclBenchError
 from gcl_bench.metrics._arrays import Hits
 from gcl_bench.metrics.classic import (
+    _accuracy,
     _average_precision,
     _precision,
     _precision_at_hits,
     _recall,
     _reciprocal_rank,
 )
-from gcl_bench.metrics.err import _err_terms
+from gcl_bench.metrics.err import GDEVAL_MAX_GRADE, _check_gdeval_scale, _err_terms
+from gcl_bench.metrics.hole import _hole
 from gcl_bench.metrics.judgements import Judgements
 from gcl_bench.metrics.names import MetricSpec
 from gcl_bench.metrics.ndcg import _dcg_terms, _ndcg
@@ -33,8 +36,16 @@ __all__ = ["METRIC_FAMILIES", "HitTables"]
 class HitTables:
     """The hits of a judged run with the tables that metrics at any cutoff share."""
 
-    def __init__(self, hits: Hits, judgements: Judgements, specs: list[MetricSpec]) -> None:
+    def __init__(
+        self,
+        hits: Hits,
+        judgements: Judgements,
+        specs: list[MetricSpec],
+        judged_ranks: Callable[[], tuple[Hits, np.ndarray]] | None = None,
+    ) -> None:
         self.hits = hits
+        self._judged_ranks = judged_ranks
+        self._judged: tuple[Hits, np.ndarray] | None = None
         self.judgements = judgements
         self.num_relevant = judgements.num_relevant
         self.max_grades = judgements.max_grades
@@ -48,6 +59,15 @@ class HitTables:
         if name not in self._running:
             self._running[name] = self.hits.running(terms(self.hits))
         return self._running[name]
+
+    def judged(self) -> tuple[Hits, np.ndarray]:
+        """The ranks of the retrieved documents judged with any grade (as hits of grade 1) and
+        the length of each retrieved list, computed by the join on the first call."""
+        if self._judged is None:
+            if self._judged_ranks is None:
+                raise GclBenchError("hole@k needs the run itself, not only its relevant hits")
+            self._judged = self._judged_ranks()
+        return self._judged
 
     def ideal(self) -> tuple[Hits, np.ndarray]:
         """Each query's judgements in the ideal order, as hits, with their running DCG."""
@@ -86,6 +106,12 @@ def _rbp_binary_values(tables: HitTables, spec: MetricSpec) -> np.ndarray:
     return _rbp(tables.hits, np.ones(tables.hits.rows.size), spec.p)
 
 
+def _err_gdeval_values(tables: HitTables, spec: MetricSpec) -> np.ndarray:
+    _check_gdeval_scale(tables.judgements.collection_max_grade)
+    top = np.full(tables.hits.n_rows, GDEVAL_MAX_GRADE, dtype=np.int64)
+    return tables.hits.at(tables.running("err_gdeval", lambda hits: _err_terms(hits, top)), spec.k)
+
+
 def _map_values(tables: HitTables, spec: MetricSpec) -> np.ndarray:
     running = tables.running("map", _precision_at_hits)
     return _average_precision(tables.hits, running, tables.num_relevant, spec.k)
@@ -103,6 +129,15 @@ def _precision_values(tables: HitTables, spec: MetricSpec) -> np.ndarray:
     return _precision(tables.hits, spec.k)
 
 
+def _accuracy_values(tables: HitTables, spec: MetricSpec) -> np.ndarray:
+    return _accuracy(tables.hits, spec.k)
+
+
+def _hole_values(tables: HitTables, spec: MetricSpec) -> np.ndarray:
+    judged, lengths = tables.judged()
+    return _hole(judged, lengths, spec.k)
+
+
 #: metric family (see :mod:`~gcl_bench.metrics.names`) -> ``(tables, spec) -> per-query values``
 METRIC_FAMILIES: dict[str, Callable[[HitTables, MetricSpec], np.ndarray]] = {
     "ndcg": _ndcg_values,
@@ -114,4 +149,7 @@ METRIC_FAMILIES: dict[str, Callable[[HitTables, MetricSpec], np.ndarray]] = {
     "mrr": _mrr_values,
     "recall": _recall_values,
     "precision": _precision_values,
+    "accuracy": _accuracy_values,
+    "hole": _hole_values,
+    "err_gdeval": _err_gdeval_values,
 }

@@ -10,7 +10,9 @@ k the cutoff (the whole list when omitted):
   ``1 / r*`` with r* the rank of the first relevant document within the cutoff, 0 if none;
 - recall (``recall@k`` = trec_eval ``recall.k``): ``sum_{r<=k} rel_r / R``;
 - precision (``precision@k`` = trec_eval ``P.k``): ``sum_{r<=k} rel_r / k``, divided by k even
-  when fewer than k documents were retrieved.
+  when fewer than k documents were retrieved;
+- top-k accuracy (``accuracy@k`` = BEIR ``Accuracy@k``, trec_eval ``success.k``, ir_measures
+  ``Success@k``): 1 if a relevant document is within the top k, else 0.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from numpy.typing import ArrayLike
 from gcl_bench.errors import GclBenchError
 from gcl_bench.metrics._arrays import Hits, as_hits, as_query_vector, check_cutoff, safe_divide
 
-__all__ = ["average_precision", "reciprocal_rank", "recall", "precision"]
+__all__ = ["accuracy", "average_precision", "reciprocal_rank", "recall", "precision"]
 
 
 def _precision_at_hits(hits: Hits) -> np.ndarray:
@@ -47,6 +49,10 @@ def _recall(hits: Hits, num_relevant: np.ndarray, k: int | None) -> np.ndarray:
 
 def _precision(hits: Hits, k: int) -> np.ndarray:
     return hits.above(k) / k
+
+
+def _accuracy(hits: Hits, k: int) -> np.ndarray:
+    return (hits.above(k) > 0).astype(np.float64)
 
 
 def average_precision(gains: ArrayLike, num_relevant: ArrayLike, k: int | None = None) -> np.ndarray:
@@ -110,3 +116,21 @@ def precision(gains: ArrayLike, k: int) -> np.ndarray:
     if k is None:
         raise GclBenchError("precision needs a rank cutoff k")
     return _precision(as_hits(gains), k)
+
+
+def accuracy(gains: ArrayLike, k: int) -> np.ndarray:
+    """Top-k accuracy per query: 1 if a relevant document is within the top k, else 0.
+
+    BEIR's ``Accuracy@k`` (``top_k_accuracy``), trec_eval's ``success.k``.
+
+    Args:
+        gains: (Q, K) ranked gain matrix, best first; a grade >= 1 is relevant.
+        k: rank cutoff.
+
+    Returns:
+        (Q,) float64 of 0.0 and 1.0.
+    """
+    k = check_cutoff(k)
+    if k is None:
+        raise GclBenchError("accuracy needs a rank cutoff k")
+    return _accuracy(as_hits(gains), k)

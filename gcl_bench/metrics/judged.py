@@ -5,6 +5,8 @@
 - the *hits*: for each query, the ranks and grades of its retrieved documents with a positive
   grade (the non-zero entries of the ranked gain matrix ``gains[q, r]``; see
   :mod:`gcl_bench.metrics._arrays`), rows in the order of the judgements;
+- on demand (only ``hole@k`` asks): the ranks of the retrieved documents with a judgement of
+  any grade, for any query, and the length of each list;
 - ``max_grades[q]`` (g_max(q)), ``num_relevant[q]`` (grades >= 1) and each query's ideal
   ordering of its judged grades (for nDCG), from :class:`~gcl_bench.metrics.judgements.Judgements`.
 
@@ -33,7 +35,7 @@ from numpy.typing import ArrayLike
 
 from gcl_bench.metrics._array_join import join_arrays
 from gcl_bench.metrics._arrays import Hits
-from gcl_bench.metrics._dict_join import Run, check_top_k, join_dicts
+from gcl_bench.metrics._dict_join import JudgedRanks, Run, check_top_k, join_dicts
 from gcl_bench.metrics._families import METRIC_FAMILIES, HitTables
 from gcl_bench.metrics.judgements import Judgements, Qrels, read_judgements
 from gcl_bench.metrics.names import DEFAULT_METRICS, parse_metrics
@@ -91,10 +93,13 @@ class JudgedRun:
         missing_from_run: int,
         tied_lists: int,
         ignored_run_queries: int,
+        judged_ranks: JudgedRanks | None = None,
     ) -> None:
         self._judgements = judgements
         self.query_ids = judgements.query_ids
         self._hits = hits
+        # computed on the first hole@k, then kept for later compute() calls
+        self._judged_ranks = None if judged_ranks is None else functools.cache(judged_ranks)
         self.max_grades = judgements.max_grades
         self.num_relevant = judgements.num_relevant
         self.collection_max_grade = judgements.collection_max_grade
@@ -125,8 +130,8 @@ class JudgedRun:
         """
         top_k = check_top_k(top_k)
         judgements = read_judgements(qrels)
-        hits, counts = join_dicts(judgements, run, top_k)
-        return cls(judgements, hits, **counts)
+        hits, counts, judged_ranks = join_dicts(judgements, run, top_k)
+        return cls(judgements, hits, judged_ranks=judged_ranks, **counts)
 
     @classmethod
     @_pausing_gc
@@ -152,14 +157,14 @@ class JudgedRun:
         judged document twice in one row is an error.
         """
         judgements = read_judgements(qrels)
-        hits, counts = join_arrays(judgements, query_ids, doc_ids, indices, scores)
-        return cls(judgements, hits, **counts)
+        hits, counts, judged_ranks = join_arrays(judgements, query_ids, doc_ids, indices, scores)
+        return cls(judgements, hits, judged_ranks=judged_ranks, **counts)
 
     # ------------------------------------------------------------------ metrics
     def compute(self, metrics: str | Sequence[str] = DEFAULT_METRICS) -> MetricResult:
         """Compute the named metrics (see :mod:`gcl_bench.metrics.names`) for every query."""
         specs = parse_metrics(metrics)
-        tables = HitTables(self._hits, self._judgements, specs)
+        tables = HitTables(self._hits, self._judgements, specs, self._judged_ranks)
         per_query = {spec.name: METRIC_FAMILIES[spec.family](tables, spec) for spec in specs}
         means = {name: float(values.mean()) for name, values in per_query.items()}
         return MetricResult(

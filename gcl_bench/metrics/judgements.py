@@ -47,6 +47,8 @@ class Judgements:
             best first (the ideal ordering), and the position of each in its query's ordering.
         collection_max_grade, judged, without_positive: as in :class:`MetricResult`.
         judged_ids: every judged query id (with or without a positive grade).
+        all_dicts: the ``{doc_id: grade}`` dicts of every judged query, with or without a
+            positive grade (BEIR's annotated corpus, for ``hole@k``, is all their documents).
     """
 
     query_ids: list[str]
@@ -62,7 +64,10 @@ class Judgements:
     judged: int
     without_positive: int
     judged_ids: set = field(default_factory=set)
+    all_dicts: list[dict] = field(default_factory=list, repr=False)
     _corpus: tuple[Any, int, np.ndarray] | None = field(default=None, repr=False)
+    _judged_docs: set | None = field(default=None, repr=False)
+    _judged_corpus: tuple[Any, int, np.ndarray] | None = field(default=None, repr=False)
 
     @classmethod
     def from_dict(cls, qrels: Qrels | Judgements, doc_ids: Sequence[str] | None = None) -> Judgements:
@@ -78,14 +83,25 @@ class Judgements:
         the last corpus object seen. Raises GclBenchError if the corpus ids are not unique."""
         if self._corpus is not None and self._corpus[0] is doc_ids and self._corpus[1] == len(doc_ids):
             return self._corpus[2]
-        ids = doc_ids.tolist() if isinstance(doc_ids, np.ndarray) else doc_ids
-        position = dict(zip(ids, range(len(ids))))
-        if len(position) != len(ids):
-            seen: set = set()
-            duplicate = next(d for d in ids if d in seen or seen.add(d))
-            raise GclBenchError(f"document ids are not unique: {duplicate!r} occurs more than once")
-        rows = np.array(list(map(position.get, self.positive_doc_ids(), repeat(-1))), dtype=np.int64)
+        rows = _rows_in_corpus(doc_ids, self.positive_doc_ids())
         self._corpus = (doc_ids, len(doc_ids), rows)
+        return rows
+
+    def judged_doc_ids(self) -> set:
+        """Every document with a judgement, of any grade (0 included), for any judged query."""
+        if self._judged_docs is None:
+            self._judged_docs = set(chain.from_iterable(self.all_dicts))
+        return self._judged_docs
+
+    def judged_corpus_rows(self, doc_ids: Sequence[str] | np.ndarray) -> np.ndarray:
+        """Rows in ``doc_ids`` of :meth:`judged_doc_ids` that are in the corpus (cached like
+        :meth:`corpus_rows`)."""
+        cached = self._judged_corpus
+        if cached is not None and cached[0] is doc_ids and cached[1] == len(doc_ids):
+            return cached[2]
+        rows = _rows_in_corpus(doc_ids, list(self.judged_doc_ids()))
+        rows = np.sort(rows[rows >= 0])
+        self._judged_corpus = (doc_ids, len(doc_ids), rows)
         return rows
 
     def positive_doc_ids(self) -> list[str]:
@@ -93,6 +109,17 @@ class Judgements:
         if self.positive_mask.all():
             return list(chain.from_iterable(self.dicts))
         return list(compress(chain.from_iterable(self.dicts), self.positive_mask.tolist()))
+
+
+def _rows_in_corpus(doc_ids: Sequence[str] | np.ndarray, wanted: list[str]) -> np.ndarray:
+    """Row in ``doc_ids`` of each of ``wanted`` (-1 if absent); the corpus ids must be unique."""
+    ids = doc_ids.tolist() if isinstance(doc_ids, np.ndarray) else doc_ids
+    position = dict(zip(ids, range(len(ids))))
+    if len(position) != len(ids):
+        seen: set = set()
+        duplicate = next(d for d in ids if d in seen or seen.add(d))
+        raise GclBenchError(f"document ids are not unique: {duplicate!r} occurs more than once")
+    return np.array(list(map(position.get, wanted, repeat(-1))), dtype=np.int64)
 
 
 def _bad_grade(value: Any) -> bool:
@@ -171,4 +198,5 @@ def read_judgements(qrels: Qrels | Judgements) -> Judgements:
         judged=len(all_ids),
         without_positive=len(all_ids) - int(keep.size),
         judged_ids=set(all_ids),
+        all_dicts=all_dicts,
     )

@@ -14,10 +14,18 @@ API). A name is a family, optionally followed by ``@`` and a parameter:
 ``mrr``, ``mrr@k``        reciprocal rank of the first relevant document
 ``recall@k``              relevant retrieved in the top k / relevant judged
 ``precision@k``           relevant retrieved in the top k / k
+``accuracy@k``            1 if a relevant document is in the top k (BEIR ``Accuracy@k``)
+``hole@k``                share of the top k without any judgement (BEIR ``Hole@k``)
+``err_gdeval@k``          gdeval's ERR, grades 0..4 on a fixed scale (ir_measures ``ERR@k``)
 ========================  ======================================================
 
 ``k`` is a positive integer written without leading zeros; ``p`` a decimal such as ``0.8``.
-Anything else raises :class:`~gcl_bench.errors.GclBenchError` listing the valid forms.
+These are the *canonical* names, the only ones written in outputs (results.json,
+per_query.csv, tables). The spellings of trec_eval, ir_measures, BEIR and MTEB (``ndcg_cut_10``,
+``nDCG@10``, ``NDCG@10``, ``ndcg_at_10``...) are accepted too, case-insensitively, and mapped
+to these by :mod:`~gcl_bench.metrics.aliases`, which refuses, with the reason, a spelling whose
+formula differs from every metric here. Anything else raises
+:class:`~gcl_bench.errors.GclBenchError` with close matches and the valid forms.
 """
 from __future__ import annotations
 
@@ -31,6 +39,7 @@ __all__ = [
     "CURVE_CUTOFFS",
     "DEFAULT_METRICS",
     "MetricSpec",
+    "canonical_metric_names",
     "parse_metric",
     "parse_metrics",
 ]
@@ -65,6 +74,9 @@ _FAMILIES: dict[str, tuple[str, bool]] = {
     "precision": ("k", True),
     "rbp": ("p", True),
     "rbp_binary": ("p", True),
+    "accuracy": ("k", True),
+    "hole": ("k", True),
+    "err_gdeval": ("k", False),
 }
 
 _NAME = re.compile(r"(?P<family>[a-z_]+)(?:@(?P<param>[^@]*))?")
@@ -72,8 +84,9 @@ _K = re.compile(r"[1-9][0-9]*")
 _P = re.compile(r"0?\.[0-9]+")
 
 _VALID_FORMS = (
-    "ndcg, ndcg@k, err, err@k, err_chapelle@k, rbp@p, rbp_binary@p, map, map@k, mrr, mrr@k, "
-    "recall@k, precision@k (k a positive integer, 0 < p < 1)"
+    "ndcg, ndcg@k, err, err@k, err_chapelle@k, err_gdeval@k, rbp@p, rbp_binary@p, map, map@k, "
+    "mrr, mrr@k, recall@k, precision@k, accuracy@k, hole@k (k a positive integer, 0 < p < 1), "
+    "or their trec_eval, ir_measures, BEIR and MTEB spellings"
 )
 
 
@@ -82,48 +95,75 @@ class MetricSpec:
     """A parsed metric name.
 
     Attributes:
-        name: the name exactly as given (results are keyed by it).
-        family: ``"ndcg"``, ``"err"``, ``"err_chapelle"``, ``"rbp"``, ``"rbp_binary"``,
-            ``"map"``, ``"mrr"``, ``"recall"`` or ``"precision"``.
+        name: the canonical name (results are keyed by it), e.g. ``"ndcg@10"`` for ``"nDCG@10"``.
+        family: a key of the family table (``"ndcg"``, ``"err"``, ``"rbp"``, ``"map"``...).
         k: the rank cutoff, or None for the whole retrieved list.
         p: the RBP persistence, or None for other families.
+        given: the name as the user wrote it (equal to ``name`` for a canonical name).
     """
 
     name: str
     family: str
     k: int | None = None
     p: float | None = None
+    given: str = ""
 
 
 def parse_metric(name: str) -> MetricSpec:
-    """Parse one metric name; raise GclBenchError if it is unknown or malformed."""
+    """Parse one metric name in any accepted spelling; raise GclBenchError if it is unknown,
+    malformed, or a spelling whose formula no metric here has (the error says why)."""
     if not isinstance(name, str):
         raise GclBenchError(f"a metric name must be a string, got {name!r}; valid: {_VALID_FORMS}")
     match = _NAME.fullmatch(name)
+    if match is not None and match.group("family") in _FAMILIES:
+        return _parse_canonical(name, name)
+    from gcl_bench.metrics.aliases import resolve_alias, suggestions
+
+    canonical = resolve_alias(name)
+    if canonical is None:
+        hint = suggestions(name, _canonical_examples(), list(_FAMILIES))
+        raise GclBenchError(f"unknown metric {name!r}{f' ({hint})' if hint else ''}; valid: {_VALID_FORMS}")
+    return _parse_canonical(canonical, name)
+
+
+def _canonical_examples() -> list[str]:
+    examples = []
+    for family, (kind, required) in _FAMILIES.items():
+        if not required:
+            examples.append(family)
+        examples.append(f"{family}@10" if kind == "k" else f"{family}@0.8")
+    return examples
+
+
+def _parse_canonical(name: str, given: str) -> MetricSpec:
+    """Parse a canonical name; errors quote ``given`` (the user's spelling)."""
+    quoted = repr(given) if given == name else f"{given!r} ({name})"
+    match = _NAME.fullmatch(name)
     if match is None or match.group("family") not in _FAMILIES:
-        raise GclBenchError(f"unknown metric {name!r}; valid: {_VALID_FORMS}")
+        raise GclBenchError(f"unknown metric {quoted}; valid: {_VALID_FORMS}")
     family, param = match.group("family"), match.group("param")
     kind, required = _FAMILIES[family]
     if param is None:
         if required:
             form = f"{family}@k" if kind == "k" else f"{family}@p"
-            raise GclBenchError(f"metric {name!r} needs a parameter: write {form}")
-        return MetricSpec(name, family)
+            raise GclBenchError(f"metric {quoted} needs a parameter: write {form}")
+        return MetricSpec(name, family, given=given)
     if kind == "k":
         if not _K.fullmatch(param):
             raise GclBenchError(
-                f"metric {name!r}: the cutoff after '@' must be a positive integer, like {family}@10"
+                f"metric {quoted}: the cutoff after '@' must be a positive integer, like {family}@10"
             )
-        return MetricSpec(name, family, k=int(param))
+        return MetricSpec(name, family, k=int(param), given=given)
     if not _P.fullmatch(param) or not 0.0 < float(param) < 1.0:
         raise GclBenchError(
-            f"metric {name!r}: the persistence after '@' must be a decimal 0 < p < 1, like {family}@0.8"
+            f"metric {quoted}: the persistence after '@' must be a decimal 0 < p < 1, like {family}@0.8"
         )
-    return MetricSpec(name, family, p=float(param))
+    return MetricSpec(name, family, p=float(param), given=given)
 
 
 def parse_metrics(names: str | Iterable[str]) -> list[MetricSpec]:
-    """Parse several metric names (a single string is one name); duplicates are dropped."""
+    """Parse several metric names (a single string is one name); names that mean the same
+    metric (``ndcg@10`` and ``NDCG@10``) are kept once, under the canonical name."""
     if isinstance(names, str):
         names = [names]
     specs: list[MetricSpec] = []
@@ -136,3 +176,8 @@ def parse_metrics(names: str | Iterable[str]) -> list[MetricSpec]:
     if not specs:
         raise GclBenchError(f"no metric named; valid: {_VALID_FORMS}")
     return specs
+
+
+def canonical_metric_names(names: str | Iterable[str]) -> list[str]:
+    """The canonical names of ``names`` (any accepted spelling), in order, without repeats."""
+    return [spec.name for spec in parse_metrics(names)]

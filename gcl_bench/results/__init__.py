@@ -2,11 +2,13 @@
 
 - :mod:`~gcl_bench.results.files`: the file names, :data:`SCHEMA_VERSION`, the default folder;
 - :mod:`~gcl_bench.results.write`: the run in BEIR (:func:`run_to_dict`) and TREC
-  (:func:`trec_run`) form, :func:`per_query_csv`, and :func:`write_outputs` (all files as one unit);
+  (:func:`trec_run`) form, the judgements as TREC qrels (:func:`trec_qrels`, with the ids of
+  :func:`trec_query_ids`), per-query values as CSV (:func:`per_query_csv`) or in trec_eval's
+  ``-q`` layout (:func:`per_query_trec`), and :func:`write_outputs` (all files as one unit);
 - :mod:`~gcl_bench.results.read`: :func:`read_results` (results.json, schema checked) and
   :func:`read_per_query` (per_query.csv);
 - :mod:`~gcl_bench.results.runs`: judgement (:func:`read_qrels`) and run (:func:`read_run`) files
-  in JSON, TREC and BEIR form, as ``gcl-bench evaluate`` takes them.
+  in JSON, TREC and BEIR form, as ``gcl-bench evaluate`` takes them; :func:`missing_qid_map`.
 
 May import: gcl_bench.io, gcl_bench.errors, gcl_bench.data (split names, judgement readers).
 Imported by: the runner, the leaderboard, ``gcl-bench evaluate``.
@@ -19,13 +21,23 @@ from gcl_bench.results.files import (
     RUN_NAME,
     SCHEMA_VERSION,
     TREC_QIDS_NAME,
+    TREC_QRELS_NAME,
+    TREC_QRELS_QIDS_NAME,
     TREC_RUN_NAME,
     default_output_dir,
     trec_qids_path,
 )
 from gcl_bench.results.read import PerQueryTable, ResultsFile, read_per_query, read_results
-from gcl_bench.results.runs import read_qrels, read_run
-from gcl_bench.results.write import per_query_csv, run_to_dict, trec_run, write_outputs
+from gcl_bench.results.runs import missing_qid_map, read_qrels, read_run
+from gcl_bench.results.write import (
+    per_query_csv,
+    per_query_trec,
+    run_to_dict,
+    trec_qrels,
+    trec_query_ids,
+    trec_run,
+    write_outputs,
+)
 
 __all__ = [
     "PER_QUERY_NAME",
@@ -33,17 +45,23 @@ __all__ = [
     "RUN_NAME",
     "SCHEMA_VERSION",
     "TREC_QIDS_NAME",
+    "TREC_QRELS_NAME",
+    "TREC_QRELS_QIDS_NAME",
     "TREC_RUN_NAME",
     "PerQueryTable",
     "ResultsFile",
     "default_output_dir",
+    "missing_qid_map",
     "per_query_csv",
+    "per_query_trec",
     "read_per_query",
     "read_qrels",
     "read_results",
     "read_run",
     "run_to_dict",
     "trec_qids_path",
+    "trec_qrels",
+    "trec_query_ids",
     "trec_run",
     "write_outputs",
 ]

@@ -6,8 +6,11 @@
   its ``schema_version`` is :data:`SCHEMA_VERSION`, and readers refuse any other;
 - ``run.json`` (:data:`RUN_NAME`): the retrieved lists ``{query_key: {doc_id: score}}``;
 - ``per_query.csv`` (:data:`PER_QUERY_NAME`): ``query_id`` then one column per metric;
-- with ``--trec``: ``run.trec`` (:data:`TREC_RUN_NAME`) and its query-id map
-  ``run.trec.qids.json`` (:data:`TREC_QIDS_NAME`; beside any TREC run, see :func:`trec_qids_path`).
+- with ``--trec``: ``run.trec`` (:data:`TREC_RUN_NAME`) and ``qrels.trec`` (:data:`TREC_QRELS_NAME`,
+  the judgements the run was scored on), with whitespace-free query ids (``q001``...), so
+  ``trec_eval qrels.trec run.trec`` works; beside each, its query-id map back to the judgement
+  keys, ``<file>.qids.json`` (:data:`TREC_QIDS_NAME`, :data:`TREC_QRELS_QIDS_NAME`; see
+  :func:`trec_qids_path`).
 
 May import: gcl_bench.data (the Split type only).
 """
@@ -27,12 +30,15 @@ RESULTS_NAME = "results.json"
 RUN_NAME = "run.json"
 PER_QUERY_NAME = "per_query.csv"
 TREC_RUN_NAME = "run.trec"
+TREC_QRELS_NAME = "qrels.trec"
 _TREC_QIDS_SUFFIX = ".qids.json"
 TREC_QIDS_NAME = TREC_RUN_NAME + _TREC_QIDS_SUFFIX
+TREC_QRELS_QIDS_NAME = TREC_QRELS_NAME + _TREC_QIDS_SUFFIX
 
 
 def trec_qids_path(run_path: str | Path) -> Path:
-    """The map from whitespace-free TREC query ids back to judgement keys: ``<run>.qids.json``."""
+    """The map from whitespace-free TREC query ids back to judgement keys: ``<file>.qids.json``
+    beside a TREC run or qrels file."""
     run_path = Path(run_path)
     return run_path.with_name(run_path.name + _TREC_QIDS_SUFFIX)
 

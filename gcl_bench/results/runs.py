@@ -6,9 +6,11 @@ as gt files are, by :func:`gcl_bench.data.judgements.read_gt`), TREC qrels
 layer's BEIR reader :func:`gcl_bench.data.beir.read_qrels`). A text file whose first line has
 four fields is TREC qrels, any other is BEIR TSV.
 Runs (:func:`read_run`): BEIR JSON (``{query: {doc_id: score}}``) and TREC runs
-(``qid Q0 docno rank score tag``); a TREC run written by ``gcl-bench run --trec`` has a
-``<run>.qids.json`` map beside it that turns its whitespace-free query ids back into the
-judgement keys. Every malformed line is an error naming the file and the line.
+(``qid Q0 docno rank score tag``). A TREC run or qrels file written by ``gcl-bench run --trec``
+has a ``<file>.qids.json`` map beside it that turns its whitespace-free query ids back into the
+judgement keys; both readers apply it when it is there, and :func:`missing_qid_map` names the
+map a TREC file lacks (for the error when a run's query ids match no judgement). Every
+malformed line is an error naming the file and the line.
 
 May import: gcl_bench.io, gcl_bench.errors, gcl_bench.data (beir, judgements), gcl_bench.results.files.
 """
@@ -40,8 +42,35 @@ def read_qrels(path: str | os.PathLike[str]) -> dict[str, dict[str, int]]:
     if _is_json(path):
         return read_gt(path)
     if _first_line_fields(path) == 4:
-        return _read_trec_qrels(path)
+        return _map_query_ids(_read_trec_qrels(path), path)
     return read_beir_qrels(path)
+
+
+def missing_qid_map(path: str | os.PathLike[str]) -> Path | None:
+    """The ``<file>.qids.json`` a TREC file (run or qrels) would have beside it, when it is absent;
+    None for a JSON or BEIR TSV file, or when the map is there."""
+    path = Path(path)
+    if not path.is_file() or _is_json(path):
+        return None
+    fields = _first_line_fields(path)
+    if fields not in (4, 6):
+        return None
+    map_path = trec_qids_path(path)
+    return None if map_path.is_file() else map_path
+
+
+def _map_query_ids(data: dict, path: Path) -> dict:
+    """Apply the query-id map beside a TREC file, if there is one."""
+    map_path = trec_qids_path(path)
+    if not map_path.is_file():
+        return data
+    qid_map = read_json(map_path)
+    if not isinstance(qid_map, dict):
+        raise GclBenchError("a query-id map must be a JSON object {trec_qid: query key}", map_path)
+    unknown = [qid for qid in data if qid not in qid_map]
+    if unknown:
+        raise GclBenchError(f"query id {unknown[0]!r} of {path.name} is not in the map", map_path)
+    return {qid_map[qid]: docs for qid, docs in data.items()}
 
 
 def _first_line_fields(path: Path) -> int:
@@ -105,11 +134,4 @@ def read_run(path: str | os.PathLike[str]) -> dict[str, dict[str, float]]:
                 run.setdefault(qid, {})[doc] = float(score)
             except ValueError:
                 raise GclBenchError(f"line {number}: score {score!r} is not a number", path) from None
-    map_path = trec_qids_path(path)
-    if map_path.is_file():
-        qid_map = read_json(map_path)
-        unknown = [qid for qid in run if qid not in qid_map]
-        if unknown:
-            raise GclBenchError(f"query id {unknown[0]!r} of the run is not in the map", map_path)
-        run = {qid_map[qid]: docs for qid, docs in run.items()}
-    return run
+    return _map_query_ids(run, path)

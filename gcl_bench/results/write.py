@@ -1,29 +1,38 @@
-"""Writing the output set of one evaluation: the run in BEIR and TREC form, per-query values,
-and all files of a run folder as one unit.
+"""Writing the output set of one evaluation: the run in BEIR and TREC form, the judgements as
+TREC qrels, per-query values (CSV, or trec_eval's ``-q`` layout), and all files of a run folder
+as one unit.
 
 Ranked lists come in as the runner's arrays: best-first ``scores`` (Q, K) and row ``indices``
-(Q, K) into ``doc_ids`` (-1 = no document), one row per entry of ``query_ids``.
+(Q, K) into ``doc_ids`` (-1 = no document), one row per entry of ``query_ids``. TREC files hold
+white-space separated fields, so their query ids are ``q0``, ``q1``... (:func:`trec_query_ids`,
+one numbering for the run and the qrels of one folder) and a document id with white space in it
+is refused.
 
-May import: gcl_bench.io, gcl_bench.results.files.
+May import: gcl_bench.io, gcl_bench.errors, gcl_bench.results.files.
 """
 from __future__ import annotations
 
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from gcl_bench.errors import GclBenchError
 from gcl_bench.results.files import (
     PER_QUERY_NAME,
     RESULTS_NAME,
     RUN_NAME,
     TREC_QIDS_NAME,
+    TREC_QRELS_NAME,
+    TREC_QRELS_QIDS_NAME,
     TREC_RUN_NAME,
 )
+
+_WHITE_SPACE = re.compile(r"\s")
 
 
 def run_to_dict(
@@ -36,26 +45,70 @@ def run_to_dict(
     return run
 
 
+def trec_query_ids(keys: Sequence[str]) -> dict[str, str]:
+    """Whitespace-free TREC query ids ``q0``, ``q1``... (zero-padded) for judgement keys, in order."""
+    unique = list(dict.fromkeys(keys))
+    width = len(str(len(unique)))
+    return {key: f"q{number:0{width}d}" for number, key in enumerate(unique)}
+
+
+def _trec_doc_id(doc_id: str) -> str:
+    if not doc_id or _WHITE_SPACE.search(doc_id):
+        raise GclBenchError(f"document id {doc_id!r} is empty or holds white space, which a TREC file cannot hold")
+    return doc_id
+
+
 def trec_run(
-    query_ids: Sequence[str], doc_ids: Sequence[str], scores: np.ndarray, indices: np.ndarray, tag: str
+    query_ids: Sequence[str],
+    doc_ids: Sequence[str],
+    scores: np.ndarray,
+    indices: np.ndarray,
+    tag: str,
+    trec_ids: Mapping[str, str] | None = None,
 ) -> tuple[str, dict[str, str]]:
-    """A TREC run file (``qid Q0 docno rank score tag``) with whitespace-free query ids, and their map."""
+    """A TREC run file (``qid Q0 docno rank score tag``) and its map ``{trec qid: query key}``.
+
+    ``trec_ids`` (query key -> TREC id, from :func:`trec_query_ids`) numbers the queries; by
+    default they are numbered in the order of ``query_ids``.
+    """
+    trec_ids = trec_query_ids(query_ids) if trec_ids is None else trec_ids
     lines = []
     qid_map: dict[str, str] = {}
-    width = len(str(len(query_ids)))
     safe_tag = re.sub(r"\s+", "_", tag) or "gcl_bench"
-    for q, (qid, row_scores, row_indices) in enumerate(
-        zip(query_ids, scores.tolist(), indices.tolist(), strict=False)
-    ):
-        trec_qid = f"q{q:0{width}d}"
+    for qid, row_scores, row_indices in zip(query_ids, scores.tolist(), indices.tolist(), strict=False):
+        trec_qid = trec_ids[qid]
         qid_map[trec_qid] = qid
         rank = 0
         for score, index in zip(row_scores, row_indices, strict=False):
             if index < 0:
                 continue
             rank += 1
-            lines.append(f"{trec_qid} Q0 {doc_ids[index]} {rank} {score!r} {safe_tag}")
+            lines.append(f"{trec_qid} Q0 {_trec_doc_id(doc_ids[index])} {rank} {score!r} {safe_tag}")
     return "\n".join(lines) + ("\n" if lines else ""), qid_map
+
+
+def trec_qrels(qrels: Mapping[str, Mapping[str, int]], trec_ids: Mapping[str, str]) -> str:
+    """TREC qrels (``qid 0 docno grade``) of judgements ``{query key: {doc_id: grade}}``, every
+    grade kept (0 = judged non-relevant), queries named by ``trec_ids`` (query key -> TREC id)."""
+    lines = []
+    for key, docs in qrels.items():
+        trec_qid = trec_ids[key]
+        lines.extend(f"{trec_qid} 0 {_trec_doc_id(doc)} {int(grade)}" for doc, grade in docs.items())
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def per_query_trec(
+    query_ids: Sequence[str], per_query: dict[str, np.ndarray], means: Mapping[str, float], metrics: Sequence[str]
+) -> str:
+    """trec_eval ``-q`` layout: ``metric<TAB>query<TAB>value`` per query and metric, query by query,
+    then ``metric<TAB>all<TAB>mean`` per metric; values at full precision."""
+    for qid in query_ids:
+        if "\t" in qid or "\n" in qid or "\r" in qid:
+            raise GclBenchError(f"query id {qid!r} holds a tab or a line break; write the per-query values as CSV")
+    lines = [f"{name}\t{qid}\t{float(per_query[name][row])!r}"
+             for row, qid in enumerate(query_ids) for name in metrics]
+    lines += [f"{name}\tall\t{float(means[name])!r}" for name in metrics]
+    return "\n".join(lines) + "\n"
 
 
 def per_query_csv(query_ids: Sequence[str], per_query: dict[str, np.ndarray], metrics: Sequence[str]) -> str:
@@ -75,13 +128,15 @@ def write_outputs(
     run: dict[str, dict[str, float]],
     per_query: str,
     trec: tuple[str, dict[str, str]] | None = None,
+    trec_judgements: str | None = None,
 ) -> dict[str, Path]:
-    """Write results.json, run.json, per_query.csv (and run.trec + its query-id map) atomically.
+    """Write results.json, run.json, per_query.csv (and the TREC files) atomically.
 
     Each file is first written under a temporary name; only when every file is complete are
     they renamed into place, results.json last, so an interrupted run never leaves a mixed set
     behind. ``per_query`` is the text of :func:`per_query_csv`, ``trec`` what :func:`trec_run`
-    returns.
+    returns (run.trec and its query-id map), ``trec_judgements`` the text of :func:`trec_qrels`
+    (qrels.trec, with the same query-id map beside it; its ids must be in that map).
     """
     from gcl_bench.io import dumps_json, write_files
 
@@ -92,5 +147,8 @@ def write_outputs(
     if trec is not None:
         payloads[TREC_RUN_NAME] = trec[0].encode("utf-8")
         payloads[TREC_QIDS_NAME] = dumps_json(trec[1])
+        if trec_judgements is not None:
+            payloads[TREC_QRELS_NAME] = trec_judgements.encode("utf-8")
+            payloads[TREC_QRELS_QIDS_NAME] = dumps_json(trec[1])
     payloads[RESULTS_NAME] = dumps_json(results)
     return write_files(Path(output_dir), payloads)
