@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from gcl_bench.commands.common import metrics_table, parse_metric_list
+from gcl_bench.commands.common import metrics_table, parse_metric_list, quiet_option
 
 
 @click.command("evaluate")
@@ -11,9 +11,11 @@ from gcl_bench.commands.common import metrics_table, parse_metric_list
 @click.option("--run", "run_path", required=True, type=click.Path(dir_okay=False, path_type=str), help="Run: BEIR JSON or TREC run file.")
 @click.option("--metrics", default=None, help="Comma-separated metric names (default: as `gcl-bench run`).")
 @click.option("--top-k", type=int, default=None, help="Score only each query's top K documents.")
-@click.option("--output", default=None, type=click.Path(dir_okay=False, path_type=str), help="Also write the means (and counts) as JSON.")
+@click.option("--output", "-o", default=None, type=click.Path(dir_okay=False, path_type=str), help="Also write the means (and counts) as JSON.")
 @click.option("--per-query", default=None, type=click.Path(dir_okay=False, path_type=str), help="Also write per-query values as CSV.")
-def command(qrels: str, run_path: str, metrics: str | None, top_k: int | None, output: str | None, per_query: str | None) -> None:
+@quiet_option("Print only the metrics table (no notes).")
+def command(qrels: str, run_path: str, metrics: str | None, top_k: int | None, output: str | None, per_query: str | None,
+            quiet: bool) -> None:
     """Score RUN against QRELS with the same metrics and ranking order as `gcl-bench run`."""
     from rich.console import Console
 
@@ -29,8 +31,8 @@ def command(qrels: str, run_path: str, metrics: str | None, top_k: int | None, o
         raise GclBenchError(f"no query of the run is in the judgements {qrels} (e.g. judged query {example!r})", run_path)
     names = parse_metric_list(metrics) or list(DEFAULT_METRICS)
     result = JudgedRun.from_dicts(judgements, run, top_k=top_k).compute(names)
-    console = Console()
-    console.print(metrics_table(f"{run_path} ({result.num_queries} queries)", {"": result.means}, names))
+    Console().print(metrics_table(f"{run_path} ({result.num_queries} queries)", {"": result.means}, names))
+    console = Console(quiet=quiet)
     if result.missing_from_run:
         console.print(f"[yellow]note[/]: {result.missing_from_run} judged queries are missing from the run and score 0")
     if result.tied_lists:

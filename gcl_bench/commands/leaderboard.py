@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from gcl_bench.commands.common import output_option, quiet_option
 from gcl_bench.errors import GclBenchError
 
 
@@ -45,9 +46,11 @@ def _parse_labels(values: tuple[str, ...]) -> dict[str, str]:
               help="Use another file of published numbers.")
 @click.option("--label", "labels", multiple=True, metavar="PATH=NAME",
               help="Row name for a results file or any folder above it (repeatable).")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write here instead of stdout.")
+@output_option("--output", "-o", dest="out", old=("--out",), file=True, path_type=Path,
+               help="Write the table to this file instead of stdout.")
 @click.option("--plot", type=click.Path(path_type=Path), default=None,
               help="Also draw nDCG@k and recall@k curves into this PNG (one file per table).")
+@quiet_option("Print only the table (no 'wrote FILE' lines).")
 def command(
     results: tuple[Path, ...],
     fmt: str,
@@ -63,6 +66,7 @@ def command(
     labels: tuple[str, ...],
     out: Path | None,
     plot: Path | None,
+    quiet: bool,
 ) -> None:
     """Build a leaderboard from RESULTS (results.json files or folders searched recursively).
 
@@ -91,10 +95,12 @@ def command(
         click.echo(text, nl=False)
     else:
         write_text(out, text)
-        click.echo(f"wrote {out}", err=True)
+        if not quiet:
+            click.echo(f"wrote {out}", err=True)
     if plot is not None:
         plotted = [t for t in tables if not t.setting.get("reported_only")]
         for index, table in enumerate(plotted):
             target = plot if index == 0 else plot.with_name(f"{plot.stem}-{index + 1}{plot.suffix}")
             lb.plot_curves(table, target)
-            click.echo(f"wrote {target}", err=True)
+            if not quiet:
+                click.echo(f"wrote {target}", err=True)

@@ -11,6 +11,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from gcl_bench.config import cache_dir
@@ -69,8 +70,10 @@ def write_sample(
     return final
 
 
-def default_sample_dir() -> Path:
+def default_sample_dir(progress: Callable[[str, int, int], None] | None = None) -> Path:
     """The bundled default sample, built on first use under ``cache_dir()/sample/<version>``.
+
+    ``progress(step, done, total)`` follows the build (see :func:`generate`).
 
     Built in a temporary folder and renamed into place, so a half-built sample is never seen;
     when two processes race, the first rename wins and the other's copy is discarded.
@@ -80,7 +83,7 @@ def default_sample_dir() -> Path:
         return final
     staging = _staging_dir(final)
     try:
-        generate(staging, DEFAULT_PRODUCTS, DEFAULT_QUERIES, DEFAULT_SEED, DEFAULT_IMAGE_SIZE)
+        generate(staging, DEFAULT_PRODUCTS, DEFAULT_QUERIES, DEFAULT_SEED, DEFAULT_IMAGE_SIZE, progress)
         staging.chmod(0o755)
         try:
             os.rename(staging, final)
