@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "download": ("gcl_bench.commands.download", "Download the dataset archives or model weights."),
     "train": ("gcl_bench.commands.train", "Train a GCL model on a split's triplets."),
     "leaderboard": ("gcl_bench.commands.leaderboard", "Build Markdown/LaTeX/CSV tables from results."),
+    "cache": ("gcl_bench.commands.cache", "Show or clear the caches (datasets, embeddings, weights ...)."),
 }
 
 

@@ -143,13 +143,14 @@ def lexical_retrieve(model: Any, split: Split, top_k: int, progress: ProgressCal
     ``progress(step, done, total)`` goes to a ``search_arrays`` that takes a ``progress`` keyword.
 
     BEIR's form is ``search(corpus, queries, top_k)`` with ``corpus = {doc_id: {"title", "text"}}``
-    and ``queries = {query_id: text}``, returning ``{query_id: {doc_id: score}}``.
+    and ``queries = {query_id: text}``, returning ``{query_id: {doc_id: score}}``. The array form
+    gets :attr:`Split.doc_search_texts` (the title, or BEIR's ``title + " " + text``).
     """
     if has_search_arrays(model):
         extra = {"progress": progress} if progress is not None and accepts_progress(model.search_arrays) else {}
-        scores, indices = model.search_arrays(split.doc_titles, split.query_texts, top_k, **extra)
+        scores, indices = model.search_arrays(split.doc_search_texts, split.query_texts, top_k, **extra)
         return Retrieval(np.asarray(scores, dtype=np.float32), np.asarray(indices, dtype=np.int64))
-    corpus = {doc_id: {"title": title, "text": ""} for doc_id, title in zip(split.doc_ids, split.doc_titles)}
+    corpus = {doc["id"]: {"title": doc["title"], "text": doc["text"]} for doc in split.corpus_dicts}
     queries = dict(zip(split.query_ids, split.query_texts))
     run = model.search(corpus, queries, top_k)
     name = getattr(model, "name", type(model).__name__)

@@ -16,11 +16,11 @@ from gcl_bench.commands.common import (
 
 @click.command("run")
 @click.option("--model", "-m", required=True, help="Registry name (see `gcl-bench models`), open_clip:ARCH, e5:NAME, or a plug-in file.py:Class / package.module:Class.")
-@click.option("--split", "-s", "splits", default="zero_shot", show_default=True, help="in_domain, novel_query, novel_document, zero_shot (file stems and aliases accepted), a comma list, or 'all'.")
+@click.option("--split", "-s", "splits", default=None, help="in_domain, novel_query, novel_document, zero_shot (file stems and aliases accepted), a comma list, or 'all'  [default: zero_shot]. A BEIR folder: its qrels file, test, dev or train  [default: test]; 'all' = all but train.")
 @data_dir_option
 @subset_option
 @image_root_option
-@click.option("--eval-set", type=click.Choice(["test", "dev"]), default="test", show_default=True, help="Which judgements to score against (gt_test or gt_dev).")
+@click.option("--eval-set", type=click.Choice(["test", "dev"]), default="test", show_default=True, help="Which judgements to score against (gt_test or gt_dev); in a BEIR folder --split names the qrels file instead.")
 @click.option("--pretrained", default=None, help="Checkpoint path (or open_clip pretrained tag) for open_clip:/e5: models.")
 @click.option("--model-arg", "model_args", multiple=True, metavar="KEY=VALUE", help="Passed to the model's constructor; repeatable.")
 @click.option("--query-fields", default=None, help="Query fields and weights, e.g. text:1.")
@@ -46,7 +46,7 @@ from gcl_bench.commands.common import (
 @click.option("--similarity", type=click.Choice(["cos", "dot"]), default=None, help="Plug-in encoders: score by cosine or dot product (BEIR's score_function); default: the model's `similarity` attribute, else cos.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the metrics table.")
 def command(
-    model: str, splits: str, data_dir: str | None, subset: str | None, image_root: str | None,
+    model: str, splits: str | None, data_dir: str | None, subset: str | None, image_root: str | None,
     eval_set: str, pretrained: str | None, model_args: tuple[str, ...], query_fields: str | None,
     doc_fields: str | None, context_length: int | None, top_k: int, index: str, index_recall: bool,
     batch_size: int, num_workers: int, device: str, precision: str, dtype: str, no_cache: bool,
@@ -69,14 +69,11 @@ def command(
     reporter = make_reporter(not quiet)  # a spinner is on stderr before anything heavy is imported
     try:
         with reporter.status("loading gcl_bench"):
-            from gcl_bench.data import SPLITS, canonical_split
+            from gcl_bench.data import split_names
             from gcl_bench.metrics import DEFAULT_METRICS
             from gcl_bench.models import parse_model_args
 
-        if splits.strip().lower() == "all":
-            names = list(SPLITS)
-        else:
-            names = [canonical_split(part.strip()) for part in splits.split(",") if part.strip()]
+        names = split_names(data_dir, splits, subset)
         metric_names = parse_metric_list(metrics) or list(DEFAULT_METRICS)
         shared = dict(
             model=model, data_dir=data_dir, subset=subset, eval_set=eval_set, image_root=image_root,

@@ -267,21 +267,30 @@ def _parse_in_two(data: mmap.mmap, start: int, end: int, path: Path, chunk_bytes
     return table
 
 
+BEIR_DOC_SCHEMA = pa.schema([("doc_id", pa.string()), ("title", pa.string()), ("text", pa.string()),
+                             ("image_raw", pa.string())])
+"""BEIR documents keep both of their text fields: ``title`` and ``text`` (the body)."""
+
+
 def read_corpus_jsonl(path: str | os.PathLike[str]) -> pa.Table:
     """Read a BEIR ``corpus.jsonl`` (``_id``, ``title``, ``text``, optional ``image``) into doc columns.
 
-    The title is the ``title`` field, or the ``text`` field when the title is empty.
+    ``title`` and ``text`` are kept apart, as BEIR keeps them (a missing one is empty); models
+    and BM25 decide how to combine them (BEIR's BM25 and SentenceBERT use ``title + " " + text``).
     """
     path = Path(path)
     ids: list[Any] = []
     titles: list[Any] = []
+    texts: list[Any] = []
     images: list[Any] = []
     for _, row in iter_records(path, "corpus file"):
         ids.append(row["_id"])
-        titles.append(row.get("title") or row.get("text") or "")
+        titles.append(row.get("title") or "")
+        texts.append(row.get("text") or "")
         images.append(next((row[k] for k in IMAGE_KEYS if row.get(k)), None))
     id_strings = [str(i) for i in ids]
-    return pa.table([_str_array(id_strings), _str_array(titles), _str_array(images)], schema=DOC_SCHEMA)
+    columns = [_str_array(id_strings), _str_array(titles), _str_array(texts), _str_array(images)]
+    return pa.table(columns, schema=BEIR_DOC_SCHEMA)
 
 
 def check_unique_ids(ids: pa.Array | pa.ChunkedArray, path: Path, what: str = "product id") -> None:

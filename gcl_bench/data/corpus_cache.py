@@ -34,7 +34,8 @@ PathLike = str | os.PathLike[str]
 
 @dataclass
 class Corpus:
-    """Documents as Arrow columns (``doc_id``, ``title``, ``image``, ``image_raw``) plus counts."""
+    """Documents as Arrow columns (``doc_id``, ``title``, ``image``, ``image_raw``, and ``text``
+    for BEIR folders) plus counts."""
 
     table: pa.Table
     info: dict[str, Any]
@@ -51,6 +52,8 @@ class CorpusSource:
     base_dir: Path
     label: Path
     ids_checked: bool = False
+    columns: str | None = None
+    """Names the reader's columns in the cache key when they differ from Marqo-GS's (BEIR: ``title+text``)."""
 
 
 def marqo_corpus(files: MarqoFiles) -> CorpusSource:
@@ -67,7 +70,7 @@ def hf_corpus(folder: Path, parquet: list[Path], rows: Callable[[], pa.Table]) -
 def beir_corpus(files: BeirFiles) -> CorpusSource:
     """The ``corpus.jsonl`` of a BEIR folder."""
     path = files.corpus
-    return CorpusSource([path], lambda: read_corpus_jsonl(path), files.folder, path)
+    return CorpusSource([path], lambda: read_corpus_jsonl(path), files.folder, path, columns="title+text")
 
 
 def image_root_key(image_root: PathLike | None) -> str | None:
@@ -83,8 +86,13 @@ def _finish_corpus(raw: pa.Table, base_dir: Path, image_root: PathLike | None, l
     images = resolve_images(raw["image_raw"], base_dir, image_root)
     titles = pc.fill_null(raw["title"], "")
     empty = pc.equal(pc.utf8_trim_whitespace(titles), "")
-    no_fields = pc.filter(raw["doc_id"], pc.and_(empty, pc.is_null(images.paths)))
-    table = pa.table({"doc_id": raw["doc_id"], "title": titles, "image": images.paths, "image_raw": raw["image_raw"]})
+    columns = {"doc_id": raw["doc_id"], "title": titles}
+    no_text = empty
+    if "text" in raw.column_names:  # BEIR documents have a body beside the title
+        columns["text"] = pc.fill_null(raw["text"], "")
+        no_text = pc.and_(empty, pc.equal(pc.utf8_trim_whitespace(columns["text"]), ""))
+    no_fields = pc.filter(raw["doc_id"], pc.and_(no_text, pc.is_null(images.paths)))
+    table = pa.table({**columns, "image": images.paths, "image_raw": raw["image_raw"]})
     info = {
         "num_documents": table.num_rows,
         "missing_images": images.missing,
@@ -106,6 +114,7 @@ def load_corpus(source: CorpusSource, image_root: PathLike | None, use_cache: bo
         files=[cache.file_identity(p) for p in source.files],
         image_root=image_root_key(image_root),
         base=str(source.base_dir.resolve()),
+        **({"columns": source.columns} if source.columns else {}),
     )
     entry = cache.entry_dir("corpus", key)
     if use_cache:
@@ -115,7 +124,7 @@ def load_corpus(source: CorpusSource, image_root: PathLike | None, use_cache: bo
             if not dir_state_changed(info["dir_state"]):
                 info["cache"] = "hit"
                 return Corpus(table, info)
-            raw = table.select(["doc_id", "title", "image_raw"])
+            raw = table.select([c for c in ("doc_id", "title", "text", "image_raw") if c in table.column_names])
             corpus = _finish_corpus(raw, source.base_dir, image_root, source.label, check_ids=False)
             return _store_corpus(entry, corpus, status="images_rechecked")
     corpus = _finish_corpus(source.reader(), source.base_dir, image_root, source.label, check_ids=not source.ids_checked)

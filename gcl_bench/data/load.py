@@ -24,10 +24,10 @@ from gcl_bench.data import cache
 from gcl_bench.data.columns import StrColumn
 from gcl_bench.data.corpus_cache import Corpus, PathLike, image_root_key, load_corpus
 from gcl_bench.data.judged import Judged
-from gcl_bench.data.layout import detect
+from gcl_bench.data.layout import BEIR, DEFAULT_SPLIT, beir_split, beir_splits, detect
 from gcl_bench.data.plans import Plan, plan_split
 from gcl_bench.data.split import LoadReport, Split
-from gcl_bench.data.splits import canonical_split, check_eval_set
+from gcl_bench.data.splits import SPLITS, canonical_split, check_eval_set
 
 
 def data_folder(data_dir: PathLike | None) -> Path:
@@ -41,7 +41,7 @@ def data_folder(data_dir: PathLike | None) -> Path:
 
 def load_split(
     data_dir: PathLike | None = None,
-    split: str = "zero_shot",
+    split: str | None = None,
     eval_set: str = "test",
     image_root: PathLike | None = None,
     subset: str | None = None,
@@ -54,16 +54,20 @@ def load_split(
 
     ``data_dir`` is a Marqo-GS sub-dataset folder, a root holding sub-dataset folders (``subset``
     picks one; default ``marqo_gs_full_10m`` or the only one), a Hugging Face parquet export or a
-    BEIR folder; None means the bundled sample. ``split`` is a name, alias or file stem.
-    ``eval_set`` picks ``_gt_test.json`` or ``_gt_dev.json``; without one, judgements are
+    BEIR folder; None means the bundled sample. ``split`` is a name, alias or file stem (None:
+    ``zero_shot``); in a BEIR folder it names the qrels file (``test``, ``dev``, ``train``; None:
+    ``eval_set``), as BEIR does. ``eval_set`` picks ``_gt_test.json`` or ``_gt_dev.json``; without one, judgements are
     sampled from the split CSV as the GCL reference does (``weight_column``, ``top_q``,
     ``top_k``; recorded in ``meta``). ``image_root`` remaps image paths. The result is cached
     (see :mod:`gcl_bench.data.cache`); ``use_cache=False`` reads the files again.
     """
-    split = canonical_split(split)
-    eval_set = check_eval_set(eval_set)
     data_path = data_folder(data_dir)
     layout = detect(data_path, subset, split)
+    if layout.kind == BEIR and not layout.per_split:  # BEIR: the split names the qrels file
+        split = eval_set = beir_split(layout.folder, split, eval_set)
+    else:
+        split = canonical_split(split or DEFAULT_SPLIT)
+        eval_set = check_eval_set(eval_set)
     plan = plan_split(layout, split, eval_set, weight_column, top_q, top_k)
     fingerprint = cache.fingerprint(plan.inputs)
     root = image_root_key(image_root)
@@ -92,6 +96,26 @@ def load_split(
     else:
         split_cache = "hit"
     return _assemble(split, stored, corpus, split_cache)
+
+
+def split_names(data_dir: PathLike | None, spec: str | None, subset: str | None = None) -> list[str]:
+    """The splits a ``--split`` value names: ``all``, a comma list, or None (the default split).
+
+    Marqo-GS and Hugging Face folders: the four splits (names, aliases, stems); a BEIR folder:
+    its qrels files, ``all`` meaning every one but ``train``.
+    """
+    parts = [part.strip() for part in (spec or "").split(",") if part.strip()]
+    beir_folder = None
+    if data_dir is not None:
+        layout = detect(data_folder(data_dir), subset, None if parts == ["all"] or not parts else parts[0])
+        beir_folder = layout.folder if layout.kind == BEIR and not layout.per_split else None
+    if beir_folder is not None:
+        if parts == ["all"]:
+            return [name for name in beir_splits(beir_folder) if name != "train"] or beir_splits(beir_folder)
+        return [beir_split(beir_folder, part, "test") for part in parts] or [beir_split(beir_folder, None, "test")]
+    if parts == ["all"]:
+        return list(SPLITS)
+    return [canonical_split(part) for part in parts] or [DEFAULT_SPLIT]
 
 
 def _load_parts(plan: Plan, image_root: PathLike | None, use_cache: bool, judge: bool) -> tuple[Corpus, Judged | None]:
@@ -163,4 +187,5 @@ def _assemble(split: str, stored: dict[str, Any], corpus: Corpus, split_cache: s
         qrels=stored["qrels"],
         meta=meta,
         report=report,
+        doc_texts=StrColumn(table["text"]) if "text" in table.column_names else None,
     )

@@ -80,7 +80,7 @@ class Plan:
 
     ``mode``: ``"fields"`` or ``"beir"``; ``similarity``: ``"cos"`` or ``"dot"``; ``fingerprint``:
     the model's, or None for a plug-in without one (then nothing is cached). ``empty_titles`` /
-    ``missing_images``: documents without that field (field adapters that use it; else 0).
+    ``empty_texts`` / ``missing_images``: documents without that field (field adapters that use it; else 0).
     ``docs_without_fields``: for plug-ins, the ids of documents with neither a title nor an image
     (field adapters learn theirs only when fusing, so None).
     """
@@ -90,6 +90,7 @@ class Plan:
     fingerprint: str | None
     jobs: list[Job]
     empty_titles: int = 0
+    empty_texts: int = 0
     missing_images: int = 0
     docs_without_fields: list[str] | None = None
 
@@ -148,7 +149,7 @@ def in_batches(
 
 
 def _titles_present(titles: Sequence[Any]) -> np.ndarray:
-    """(n,) bool: which titles are usable (not None, NaN or blank)."""
+    """(n,) bool: which titles (or other texts) are usable (not None, NaN or blank)."""
     return np.fromiter((not is_missing_text(title) for title in titles), dtype=bool, count=len(titles))
 
 
@@ -206,6 +207,12 @@ def _field_plan(model: Any, split: Any, dtype: str, batch_size: int) -> Plan:
             values = [t for t, ok in zip(split.doc_titles, present) if ok]
             plan.empty_titles = int((~present).sum())
             add("doc", "title", weight, values, hash_texts(values), present)
+        elif field_name == "text":  # a BEIR document's body; Marqo-GS products have none
+            texts = split.doc_texts if split.doc_texts is not None else [None] * split.num_docs
+            present = _titles_present(texts)
+            values = [t for t, ok in zip(texts, present) if ok]
+            plan.empty_texts = int((~present).sum())
+            add("doc", "text", weight, values, hash_texts(values), present)
         else:
             stamps = _image_stamps(split.doc_images)
             present = np.fromiter((s is not None for s in stamps), dtype=bool, count=split.num_docs)
@@ -224,11 +231,14 @@ def _plugin_plan(model: Any, split: Any, dtype: str, batch_size: int, similarity
         for title, image, stamp in zip(split.doc_titles, split.doc_images, stamps)
     ]
     has_field = _titles_present(split.doc_titles) | np.array([s is not None for s in stamps], dtype=bool)
+    if split.doc_texts is not None:  # BEIR documents: their body is part of what is encoded
+        doc_items = [f"{item}\0{text or ''}" for item, text in zip(doc_items, split.doc_texts)]
+        has_field |= _titles_present(split.doc_texts)
     settings = {"protocol": "beir", "similarity": similarity}
     jobs = []
     for side, field_name, items, items_hash, method in (
-        ("query", "text", split.query_dicts(), hash_texts(split.query_texts), "encode_queries"),
-        ("doc", "corpus", split.corpus_dicts(), hash_texts(doc_items), "encode_corpus"),
+        ("query", "text", split.query_dicts, hash_texts(split.query_texts), "encode_queries"),
+        ("doc", "corpus", split.corpus_dicts, hash_texts(doc_items), "encode_corpus"),
     ):
         key = cache_key(model=fingerprint or "", side=side, field=field_name,
                         settings={**settings, "method": method}, dtype=dtype, count=len(items),
