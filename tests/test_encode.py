@@ -415,3 +415,13 @@ def test_cached_entries_report_no_progress(tmp_path: Path, cache_root: Path) -> 
     encode_split(FakeAdapter(), split, batch_size=2, cache_root=cache_root, shard_size=5,
                  progress=lambda *args: reports.append(args))
     assert reports == []
+
+
+def test_similarity_dot_is_refused_for_field_adapters_and_overrides_plugins(tmp_path: Path, cache_root: Path) -> None:
+    split = make_split(tmp_path)
+    with pytest.raises(GclBenchError, match="--similarity dot applies to plug-in encoders"):
+        run(FakeAdapter(), split, cache_root, similarity="dot")
+    assert run(FakeAdapter(), split, cache_root, similarity="cos").info["similarity"] == "cos"
+    dot = run(Plugin(similarity="cos"), split, cache_root, similarity="dot")
+    assert dot.info["similarity"] == "dot"
+    np.testing.assert_allclose(np.linalg.norm(dot.query_embeddings, axis=1), 3.0, rtol=1e-5)  # not normalised
