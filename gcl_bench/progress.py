@@ -53,7 +53,7 @@ class Reporter(SilentReporter):
         self.console = console or Console(stderr=True)
         self._progress = Progress(
             SpinnerColumn(), TextColumn("{task.description}"), _BarColumn(bar_width=30),
-            _CountColumn(), _RateColumn(), _RemainingColumn(), TimeElapsedColumn(),
+            _CountColumn(), RateColumn(), _RemainingColumn(), TimeElapsedColumn(),
             console=self.console, transient=True, refresh_per_second=8,
         )
         self._tasks: dict[str, Any] = {}
@@ -146,14 +146,18 @@ class _CountColumn(ProgressColumn):
         return Text(f"{int(task.completed):,}/{int(task.total):,}", style="progress.download")
 
 
-class _RateColumn(ProgressColumn):
-    """Items per second over the recent batches."""
+class RateColumn(ProgressColumn):
+    """Items (or ``unit``) per second over the recent updates."""
+
+    def __init__(self, unit: str = "") -> None:
+        super().__init__()
+        self.unit = f" {unit}" if unit else ""
 
     def render(self, task: Any) -> Text:
         speed = task.finished_speed or task.speed
         if task.total is None or not speed:
             return Text("")
-        return Text(f"{format_rate(speed)}/s", style="progress.data.speed")
+        return Text(f"{format_rate(speed)}{self.unit}/s", style="progress.data.speed")
 
 
 class _RemainingColumn(ProgressColumn):
