@@ -100,8 +100,9 @@ class StageTimer:
 
 
 # -- stage: load ---------------------------------------------------------------------------
-def load_stage(settings: RunSettings) -> Split:
-    """Load the split named by ``settings`` (the bundled sample when no data dir is given)."""
+def load_stage(settings: RunSettings, progress: ProgressCallback | None = None) -> Split:
+    """Load the split named by ``settings`` (the bundled sample when no data dir is given);
+    ``progress`` follows the parse of a large corpus file."""
     from gcl_bench.data import load_split
 
     return load_split(
@@ -114,6 +115,7 @@ def load_stage(settings: RunSettings) -> Split:
         top_q=settings.top_q,
         top_k=settings.judged_top_k,
         use_cache=settings.use_cache,
+        progress=progress,
     )
 
 
@@ -313,7 +315,7 @@ def run_evaluation(
 
                 default_sample_dir(step_callback(reporter, "build the bundled sample (first use):"))
             with reporter.status(f"load {settings.split}"):
-                split = load_stage(settings)
+                split = load_stage(settings, step_callback(reporter, "load"))
             if settings.data_dir is None:
                 split.meta["bundled_sample"] = True
         if model is None:

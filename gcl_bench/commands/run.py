@@ -106,7 +106,7 @@ def _run_splits(
 
     from rich.console import Console
 
-    from gcl_bench.commands.summary import index_recall_line, stage_table
+    from gcl_bench.commands.summary import field_notes, index_recall_line, stage_table
     from gcl_bench.runner import RunSettings, model_stage, run_evaluation
 
     rows: dict[str, dict[str, float]] = {}
@@ -134,7 +134,7 @@ def _run_splits(
         recall = index_recall_line(results)
         if recall:
             reporter.log(f"  {recall}")
-        for remark in _remarks(results):
+        for remark in _remarks(results) + field_notes(results):
             reporter.log(f"  [yellow]note[/]: {remark}")
     if runs:
         reporter.log(stage_table(runs))

@@ -36,9 +36,14 @@ def command(out_dir: Path, products: int, queries: int, seed: int, image_size: i
             force: bool, quiet: bool) -> None:
     """Write a synthetic benchmark in the Marqo-GS layout (graded relevance, images included)."""
     from gcl_bench.io import read_json
+    from gcl_bench.progress import make_reporter, step_callback
 
-    path = write_sample(out_dir, products=products, queries=queries, seed=seed,
-                        image_size=image_size, overwrite=force)
+    reporter = make_reporter(not quiet)
+    try:
+        path = write_sample(out_dir, products=products, queries=queries, seed=seed, image_size=image_size,
+                            overwrite=force, progress=step_callback(reporter, "draw"))
+    finally:
+        reporter.close()
     if quiet:
         click.echo(str(path))
         return

@@ -12,6 +12,7 @@ May import: :mod:`~gcl_bench.data.plans`, :mod:`~gcl_bench.data.corpus_cache`,
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ def load_split(
     top_q: int = 2000,
     top_k: int = 1000,
     use_cache: bool = True,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Split:
     """Load one split of a dataset folder into a :class:`Split`.
 
@@ -60,6 +62,7 @@ def load_split(
     sampled from the split CSV as the GCL reference does (``weight_column``, ``top_q``,
     ``top_k``; recorded in ``meta``). ``image_root`` remaps image paths. The result is cached
     (see :mod:`gcl_bench.data.cache`); ``use_cache=False`` reads the files again.
+    ``progress(step, done, total)`` follows the parse of a large corpus file.
     """
     data_path = data_folder(data_dir)
     layout = detect(data_path, subset, split)
@@ -77,7 +80,7 @@ def load_split(
     )
     entry = cache.entry_dir("split", key)
     stored = cache.read_entry_json(entry / "split.json") if use_cache else None
-    corpus, judged = _load_parts(plan, image_root, use_cache, judge=stored is None)
+    corpus, judged = _load_parts(plan, image_root, use_cache, judge=stored is None, progress=progress)
     if stored is None:
         assert judged is not None
         meta = {
@@ -118,7 +121,10 @@ def split_names(data_dir: PathLike | None, spec: str | None, subset: str | None 
     return [canonical_split(part) for part in parts] or [DEFAULT_SPLIT]
 
 
-def _load_parts(plan: Plan, image_root: PathLike | None, use_cache: bool, judge: bool) -> tuple[Corpus, Judged | None]:
+def _load_parts(
+    plan: Plan, image_root: PathLike | None, use_cache: bool, judge: bool,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> tuple[Corpus, Judged | None]:
     """The corpus and (when ``judge``) the judgements of ``plan``.
 
     Judgements from a gt file are built in a thread while this thread parses the corpus
@@ -128,7 +134,7 @@ def _load_parts(plan: Plan, image_root: PathLike | None, use_cache: bool, judge:
     judged = plan.judge() if judge and plan.reads_rows else None
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(plan.judge) if judge and judged is None else None
-        corpus = load_corpus(plan.corpus, image_root, use_cache)
+        corpus = load_corpus(plan.corpus, image_root, use_cache, progress)
         if pending is not None:
             judged = pending.result()
     return corpus, judged

@@ -37,13 +37,14 @@ def write_sample(
     image_size: int = DEFAULT_IMAGE_SIZE,
     *,
     overwrite: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Path:
     """Write one sample sub-dataset folder (Marqo-GS layout) at ``out_dir`` and return its path.
 
     The folder is built under a temporary name next to ``out_dir`` and renamed into place, so it
     is either complete or absent. An existing non-empty ``out_dir`` is refused
     (:class:`GclBenchError`) unless ``overwrite`` is true, in which case it is replaced.
-    Same arguments, same bytes.
+    Same arguments, same bytes. ``progress(step, done, total)`` follows the build.
     """
     final = Path(out_dir)
     check_sizes(products, queries, image_size)
@@ -54,7 +55,7 @@ def write_sample(
 
     staging = _staging_dir(final)
     try:
-        generate(staging, products, queries, seed, image_size)
+        generate(staging, products, queries, seed, image_size, progress)
         staging.chmod(0o755)
         if final.is_dir() and any(final.iterdir()):
             trash = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old",
