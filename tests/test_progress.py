@@ -76,6 +76,7 @@ def test_sample_build_reports_its_images(tmp_path: Path) -> None:
     seen = Recorder()
     write_sample(tmp_path / "s", products=100, queries=20, image_size=8, progress=seen.update)
     assert_steady(seen.of("images"), 100, at_least=4)
+    assert_steady(seen.of("files"), 6, at_least=6)  # corpora, rankings, four splits
 
 
 def test_reporter_draws_bars_and_removes_finished_ones() -> None:
@@ -111,10 +112,12 @@ def test_stage_cells_time_rate_and_cache_hits() -> None:
     cells = stage_cells(RESULTS)
     assert cells["load"] == "3.35" and cells["encode"] == "7.85" and cells["search"] == "8.18"
     assert cells["encoded"] == "2,190 at 279/s"  # 2190 / 7.85 s
-    assert cells["cache hits"] == "dataset miss, 1/3 fields"
+    assert cells["cache hits"] == "1/3 fields"
     cached = dict(RESULTS, cache={"dataset": {"split": "hit", "corpus": "hit"},
                                   "embeddings": {"enabled": True, "items_encoded": 0}})
-    assert stage_cells(cached)["encoded"] == "0" and stage_cells(cached)["cache hits"].startswith("dataset hit")
+    assert stage_cells(cached)["encoded"] == "0" and stage_cells(cached)["cache hits"] == "split, corpus, 1/3 fields"
+    nothing = dict(RESULTS, retrieval={}, cache={"dataset": {"split": "miss", "corpus": "miss"}})
+    assert stage_cells(nothing)["cache hits"] == "none"
 
 
 def test_stage_table_and_index_recall_line() -> None:

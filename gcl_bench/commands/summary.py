@@ -17,14 +17,9 @@ def _seconds(value: float) -> str:
     return f"{value:.2f}" if value < 10 else f"{value:.1f}" if value < 600 else f"{value / 60:.1f} min"
 
 
-def _cache_word(state: Any) -> str | None:
-    """``"hit"`` / ``"miss"`` / ``"off"`` as stored, or None when the stage has no cache."""
-    return state if isinstance(state, str) else None
-
-
 def stage_cells(results: dict[str, Any]) -> dict[str, str]:
     """The cells of one split's row in :func:`stage_table`: seconds per stage that ran, the items
-    encoded and their rate (``"2,190 at 156/s"``), and the cache hits (``"dataset hit, 2/3 fields"``)."""
+    encoded and their rate (``"2,190 at 156/s"``), and the cache hits (``"split, corpus, 2/3 fields"``)."""
     timings: dict[str, float] = results.get("timings", {})
     cells = {stage: _seconds(timings[stage]) for stage in
              [s for s in STAGE_ORDER if s in timings] + [s for s in timings if s not in STAGE_ORDER]}
@@ -35,11 +30,11 @@ def stage_cells(results: dict[str, Any]) -> dict[str, str]:
         seconds = timings["encode"]
         cells["encoded"] = f"{encoded:,}" + (f" at {format_rate(encoded / seconds)}/s" if encoded and seconds > 0 else "")
     dataset = cache.get("dataset") or {}
-    states = [_cache_word(dataset.get(part)) for part in ("split", "corpus")]
-    words = ["dataset " + ("hit" if states == ["hit", "hit"] else "off" if "off" in states else "miss")]
-    if entries:
-        words.append(f"{sum(1 for entry in entries.values() if entry.get('hit'))}/{len(entries)} fields")
-    cells["cache hits"] = ", ".join(words)
+    words = [part for part in ("split", "corpus") if dataset.get(part) == "hit"]
+    hits = sum(1 for entry in entries.values() if entry.get("hit"))
+    if hits:
+        words.append(f"{hits}/{len(entries)} fields")
+    cells["cache hits"] = ", ".join(words) or "none"
     return cells
 
 

@@ -101,21 +101,28 @@ def generate(out: Path, products: int, queries: int, seed: int, image_size: int,
              progress: Callable[[str, int, int], None] | None = None) -> dict:
     """Write every file of the sample into the existing empty folder ``out``; return the info.
 
-    ``progress("images", done, total)`` follows the drawing of the product images (most of the time).
+    ``progress("images", done, total)`` follows the drawing of the product images (most of the
+    time), then ``progress("files", done, total)`` the corpora, rankings and split files.
     """
+    report = progress or _no_progress
+    files_total = 2 + len(SPLITS)
     rng = np.random.default_rng([seed, 20240412])
     catalogue = make_products(rng, products)
     corpora = split_corpora(rng, products)
     empty_title, no_image = pick_odd_products(rng, catalogue, corpora)
     write_images(out, rng, catalogue, no_image, image_size, progress)
+    report("files", 0, files_total)
     write_corpora(out, catalogue, corpora)
+    report("files", 1, files_total)
     asked = make_queries(rng, queries)
     lists = rank_lists(rng, catalogue, corpora, asked)
     held_out = hold_out(rng, asked.sets)
+    report("files", 2, files_total)
     info_splits = {}
-    for split in SPLITS:
+    for done, split in enumerate(SPLITS, start=3):
         files = MarqoFiles(out, split)
         info_splits[files.stem] = write_split(files, catalogue, asked, lists, held_out)
+        report("files", done, files_total)
     info = {
         "generator": "gcl_bench.data.sample",
         "sample_version": SAMPLE_VERSION,
@@ -180,6 +187,10 @@ def pick_odd_products(rng: np.random.Generator, catalogue: Products,
     for i in empty_title:
         catalogue.titles[i] = ""
     return empty_title, no_image
+
+
+def _no_progress(step: str, done: int, total: int) -> None:
+    """The progress callback of a caller that wants none."""
 
 
 def write_images(out: Path, rng: np.random.Generator, catalogue: Products, no_image: set[int],
