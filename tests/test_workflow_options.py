@@ -151,3 +151,16 @@ def test_python_api_writes_where_the_command_line_does(tmp_path: Path, monkeypat
     results = run_evaluation(RunSettings(model="bm25", split="novel_query"))
     assert results is not None and Path(results["output_dir"]) == folder.relative_to(tmp_path)
     assert (folder / "run.json").read_bytes() == from_cli
+
+
+def test_index_recall_and_the_stage_table_are_printed(tmp_path: Path) -> None:
+    plugin = Path(__file__).resolve().parents[1] / "examples" / "custom_encoder.py"
+    result = run_cli(["run", "--model", f"{plugin}:HashingEncoder", "--split", "zero_shot", "--index", "hnsw",
+                      "--index-recall", "--top-k", "50", "-o", tmp_path / "out"])
+    assert result.code == 0, result.stderr
+    recall = read_results(tmp_path / "out")["retrieval"]["index_recall"]
+    assert f"index hnsw: recall@50 against exact search {recall['recall']:.4f}" in result.stderr
+    assert "stages (seconds)" in result.stderr and "zero_shot" in result.stderr
+    assert "ndcg@10" in result.stdout  # the metrics table is the result, on stdout
+    quiet = run_cli(["run", "--model", f"{plugin}:HashingEncoder", "--split", "zero_shot", "-q", "-o", tmp_path / "q"])
+    assert quiet.code == 0 and quiet.stderr == "" and "ndcg@10" in quiet.stdout
