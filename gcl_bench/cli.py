@@ -1,7 +1,8 @@
 """The ``gcl-bench`` command line.
 
 Each sub-command lives in ``gcl_bench/commands/<name>.py`` as a click command called ``command``
-and is imported only when it is used, so ``gcl-bench --help`` does not pay for torch.
+and is imported only when it is used, so ``gcl-bench --help`` does not pay for torch; on a
+terminal a spinner says so while a command module is imported.
 Expected failures (:class:`~gcl_bench.errors.GclBenchError`) print one line and exit with 2;
 ``--debug`` shows the traceback instead.
 """
@@ -27,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "download": ("gcl_bench.commands.download", "Download the dataset archives or model weights."),
     "train": ("gcl_bench.commands.train", "Train a GCL model on a split's triplets."),
     "leaderboard": ("gcl_bench.commands.leaderboard", "Build Markdown/LaTeX/CSV tables from results."),
+    "cache": ("gcl_bench.commands.cache", "Show or clear the caches (datasets, embeddings, weights ...)."),
 }
 
 
@@ -39,13 +41,24 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in COMMANDS or not _module_exists(COMMANDS[name][0]):
             return None
-        return importlib.import_module(COMMANDS[name][0]).command
+        module = COMMANDS[name][0]
+        if module in sys.modules or not _shows_progress():
+            return importlib.import_module(module).command
+        from gcl_bench.progress import loading
+
+        with loading(f"loading gcl-bench {name}"):  # e.g. train imports torch with its flags
+            return importlib.import_module(module).command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+
+def _shows_progress() -> bool:
+    """Whether a spinner may be drawn: stderr is a terminal and no ``-q``/``--quiet``/``--help``."""
+    return sys.stderr.isatty() and not set(sys.argv[1:]) & {"-q", "--quiet", "-h", "--help"}
 
 
 def _module_exists(module: str) -> bool:

@@ -1,7 +1,7 @@
 """Fields and field fusion: the one rule that turns per-field embeddings into a side's embedding.
 
 A *side* is ``query`` or ``doc``; each side has named *fields* (the query ``text``; a document's
-``title`` and ``image``), each encoded by a text or an image tower (:data:`SIDE_FIELDS`). A side's
+``title``, ``image`` and, for BEIR folders, ``text``), each encoded by a text or an image tower (:data:`SIDE_FIELDS`). A side's
 embedding is the weighted average of the embeddings of the fields an item has, the weights of the
 fields it lacks dropped and the rest renormalised, then L2-normalised::
 
@@ -31,9 +31,10 @@ SIDES: tuple[str, ...] = ("query", "doc")
 
 SIDE_FIELDS: dict[str, dict[str, str]] = {
     "query": {"text": "text"},
-    "doc": {"title": "text", "image": "image"},
+    "doc": {"title": "text", "image": "image", "text": "text"},
 }
-"""Fields each side may use, and the tower (``text`` or ``image``) that encodes each."""
+"""Fields each side may use, and the tower (``text`` or ``image``) that encodes each. A document's
+``text`` is a BEIR document's body; Marqo-GS products have none (the field is absent for them)."""
 
 DEFAULT_QUERY_FIELDS: dict[str, float] = {"text": 1.0}
 DEFAULT_DOC_FIELDS: dict[str, float] = {"image": 0.9, "title": 0.1}

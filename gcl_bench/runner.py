@@ -25,7 +25,8 @@ import numpy as np
 from gcl_bench import __version__
 from gcl_bench.data import Split
 from gcl_bench.errors import GclBenchError
-from gcl_bench.models.protocols import has_search_arrays, is_lexical
+from gcl_bench.models.protocols import accepts_progress, has_search_arrays, is_lexical
+from gcl_bench.progress import ProgressCallback, SilentReporter, make_reporter, step_callback
 from gcl_bench.results import (
     SCHEMA_VERSION,
     default_output_dir,
@@ -69,6 +70,10 @@ class RunSettings:
     weight_column: str = "score_linear"
     top_q: int = 2000
     judged_top_k: int = 1000
+    name: str | None = None
+    """Row name in results and leaderboards, and the default output folder (default: the model's name)."""
+    similarity: str | None = None
+    """``cos`` or ``dot`` for a plug-in encoder (BEIR's ``score_function``); None: its own ``similarity``."""
     show_progress: bool = False
 
 
@@ -97,8 +102,9 @@ class StageTimer:
 
 
 # -- stage: load ---------------------------------------------------------------------------
-def load_stage(settings: RunSettings) -> Split:
-    """Load the split named by ``settings`` (the bundled sample when no data dir is given)."""
+def load_stage(settings: RunSettings, progress: ProgressCallback | None = None) -> Split:
+    """Load the split named by ``settings`` (the bundled sample when no data dir is given);
+    ``progress`` follows the parse of a large corpus file."""
     from gcl_bench.data import load_split
 
     return load_split(
@@ -111,6 +117,7 @@ def load_stage(settings: RunSettings) -> Split:
         top_q=settings.top_q,
         top_k=settings.judged_top_k,
         use_cache=settings.use_cache,
+        progress=progress,
     )
 
 
@@ -134,16 +141,20 @@ def model_stage(settings: RunSettings) -> Any:
 
 
 # -- stage: retrieve (lexical) ---------------------------------------------------------------
-def lexical_retrieve(model: Any, split: Split, top_k: int) -> Retrieval:
+def lexical_retrieve(model: Any, split: Split, top_k: int, progress: ProgressCallback | None = None) -> Retrieval:
     """Retrieve with a lexical model: its array fast path, else BEIR's ``search`` dict form.
 
+    ``progress(step, done, total)`` goes to a ``search_arrays`` that takes a ``progress`` keyword.
+
     BEIR's form is ``search(corpus, queries, top_k)`` with ``corpus = {doc_id: {"title", "text"}}``
-    and ``queries = {query_id: text}``, returning ``{query_id: {doc_id: score}}``.
+    and ``queries = {query_id: text}``, returning ``{query_id: {doc_id: score}}``. The array form
+    gets :attr:`Split.doc_search_texts` (the title, or BEIR's ``title + " " + text``).
     """
     if has_search_arrays(model):
-        scores, indices = model.search_arrays(split.doc_titles, split.query_texts, top_k)
+        extra = {"progress": progress} if progress is not None and accepts_progress(model.search_arrays) else {}
+        scores, indices = model.search_arrays(split.doc_search_texts, split.query_texts, top_k, **extra)
         return Retrieval(np.asarray(scores, dtype=np.float32), np.asarray(indices, dtype=np.int64))
-    corpus = {doc_id: {"title": title, "text": ""} for doc_id, title in zip(split.doc_ids, split.doc_titles)}
+    corpus = {doc["id"]: {"title": doc["title"], "text": doc["text"]} for doc in split.corpus_dicts}
     queries = dict(zip(split.query_ids, split.query_texts))
     run = model.search(corpus, queries, top_k)
     name = getattr(model, "name", type(model).__name__)
@@ -198,13 +209,17 @@ class _neg_key:
 
 # -- stage: encode + index + search (dense) -------------------------------------------------
 def dense_retrieve(
-    model: Any, split: Split, settings: RunSettings, timer: StageTimer
+    model: Any, split: Split, settings: RunSettings, timer: StageTimer, reporter: SilentReporter | None = None,
 ) -> Retrieval | None:
-    """Encode (cached), index and search; returns None on torchrun ranks other than 0."""
+    """Encode (cached), index and search; returns None on torchrun ranks other than 0.
+
+    ``reporter`` shows a bar per encoded side and field and for the search (silent when None).
+    """
     from gcl_bench import index as faiss_index
     from gcl_bench.encode import encode_split
 
-    with timer.stage("encode"), _encode_progress(settings.show_progress) as progress:
+    reporter = reporter or SilentReporter()
+    with timer.stage("encode"), reporter.status(f"encode {split.name}: {split.num_queries:,} queries, {split.num_docs:,} documents"):
         encoded = encode_split(
             model,
             split,
@@ -212,17 +227,22 @@ def dense_retrieve(
             device=settings.device,
             cache=settings.use_cache,
             dtype=settings.dtype,
-            progress=progress,
+            progress=step_callback(reporter, "encode"),
+            similarity=settings.similarity,
         )
     if encoded is None:
         return None
-    with timer.stage("index"):
+    with timer.stage("index"), reporter.status(f"index {settings.index} ({len(encoded.doc_embeddings):,} documents)"):
         index = faiss_index.build_index(encoded.doc_embeddings, kind=settings.index, device=settings.device)
     with timer.stage("search"):
-        scores, indices = faiss_index.search(index, encoded.query_embeddings, settings.top_k)
+        search_progress = step_callback(reporter, "search")
+        scores, indices = faiss_index.search(
+            index, encoded.query_embeddings, settings.top_k,
+            progress=lambda done, total: search_progress("queries", done, total),
+        )
     info: dict[str, Any] = {"encode": encoded.info, "index": index.describe()}
     if settings.index_recall and settings.index != "flat":
-        with timer.stage("index_recall"):
+        with timer.stage("index_recall"), reporter.status("index recall against exact search"):
             info["index_recall"] = {
                 "k": settings.top_k,
                 "recall": faiss_index.index_recall(
@@ -231,34 +251,6 @@ def dense_retrieve(
             }
     # documents without any usable field are not in the index: map index rows to split rows
     return Retrieval(scores, encoded.to_split_rows(indices), info)
-
-
-@contextmanager
-def _encode_progress(show: bool) -> Iterator[Any]:
-    """A rich progress bar fed by encode_split's ``progress(label, done, total)`` callback."""
-    if not show:
-        yield None
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    tasks: dict[str, Any] = {}
-    with Progress(
-        TextColumn("encode {task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeRemainingColumn(), transient=True,
-    ) as bar:
-
-        def update(label: str, done: int, total: int) -> None:
-            if label not in tasks:
-                tasks[label] = bar.add_task(label, total=total)
-            bar.update(tasks[label], completed=done, total=total)
-
-        yield update
 
 
 # -- stage: score -----------------------------------------------------------------------------
@@ -299,13 +291,19 @@ def versions() -> dict[str, str | None]:
 
 
 # -- the whole run -----------------------------------------------------------------------------
-def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None = None) -> dict[str, Any] | None:
+def run_evaluation(
+    settings: RunSettings, model: Any = None, split: Split | None = None, reporter: SilentReporter | None = None,
+) -> dict[str, Any] | None:
     """Evaluate one model on one split and write the outputs; returns the results dict.
 
     ``model`` may be an already built retriever (any BEIR-protocol encoder or lexical searcher);
     otherwise ``settings.model`` names it. Returns None on torchrun ranks other than 0, which
-    only help encoding.
+    only help encoding. ``reporter`` draws the progress (default: bars on stderr when
+    ``settings.show_progress``, else nothing).
     """
+    if reporter is None:
+        with _own_reporter(settings.show_progress) as own:
+            return run_evaluation(settings, model, split, own)
     from gcl_bench.metrics import DEFAULT_METRICS, canonical_metric_names
 
     metrics = canonical_metric_names(settings.metrics or DEFAULT_METRICS)  # outputs use these names
@@ -314,11 +312,17 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
     timer = StageTimer()
     with timer.stage("load"):
         if split is None:
-            split = load_stage(settings)
+            if settings.data_dir is None:  # the bundled sample is built on first use: show it
+                from gcl_bench.data.sample import default_sample_dir
+
+                default_sample_dir(step_callback(reporter, "build the bundled sample (first use):"))
+            with reporter.status(f"load {settings.split}"):
+                split = load_stage(settings, step_callback(reporter, "load"))
             if settings.data_dir is None:
                 split.meta["bundled_sample"] = True
         if model is None:
-            model = model_stage(settings)
+            with reporter.status(f"load model {settings.model}"):
+                model = model_stage(settings)
     if split.num_docs == 0:
         raise GclBenchError("the corpus is empty", split.meta.get("path"))
     if not split.query_ids:
@@ -327,21 +331,26 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
     if is_lexical(model):  # BEIR's two protocols: a lexical model searches, a dense one encodes
         from gcl_bench.distributed import is_main_process
 
+        if settings.similarity is not None:
+            raise GclBenchError("--similarity applies to dense plug-in encoders, not to a lexical model")
         if not is_main_process():  # nothing to shard: under torchrun, rank 0 does it all
             return None
         with timer.stage("search"):
-            retrieval = lexical_retrieve(model, split, settings.top_k)
+            steps = step_callback(reporter, str(getattr(model, "name", None) or type(model).__name__))
+            retrieval = lexical_retrieve(model, split, settings.top_k, steps)
     else:
-        retrieval = dense_retrieve(model, split, settings, timer)
+        retrieval = dense_retrieve(model, split, settings, timer, reporter)
         if retrieval is None:
             return None
 
-    with timer.stage("score"):
+    with timer.stage("score"), reporter.status(f"score {split.num_queries:,} queries"):
         scored = score_stage(split, retrieval, metrics)
     from gcl_bench.models import describe_model
     from gcl_bench.models.training import training_overlap
 
     model_info = describe_model(model, settings.model, checkpoint=settings.pretrained)
+    if settings.name:  # the row name chosen by the user; the model's own name is kept beside it
+        model_info = {**model_info, "name": settings.name, "model_name": model_info.get("name")}
     results: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "metrics": {name: float(scored.means[name]) for name in metrics},
@@ -367,7 +376,7 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     output_dir = Path(settings.output_dir) if settings.output_dir else default_output_dir(split, str(model_info["name"]))
-    with timer.stage("write"):
+    with timer.stage("write"), reporter.status(f"write {output_dir}"):
         ranked = (split.query_ids, split.doc_ids, retrieval.scores, retrieval.indices)
         run = run_to_dict(*ranked)
         table = per_query_csv(scored.query_ids, scored.per_query, metrics)
@@ -381,6 +390,15 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
     results["timings"] = {name: round(value, 4) for name, value in timer.seconds.items()}
     results["output_dir"] = str(output_dir)
     return results
+
+
+@contextmanager
+def _own_reporter(show: bool) -> Iterator[SilentReporter]:
+    reporter = make_reporter(show)
+    try:
+        yield reporter
+    finally:
+        reporter.close()
 
 
 def _cache_summary(split: Split, retrieval: Retrieval) -> dict[str, Any]:

@@ -470,7 +470,7 @@ def test_document_columns_behave_like_lists(marqo: Path) -> None:
     assert plain[4] in ids and ids.index(plain[4]) == 4
     assert np.asarray(ids).tolist() == plain
     assert ids.arrow.to_pylist() == plain
-    assert [d["id"] for d in loaded.corpus_dicts()] == plain
+    assert [d["id"] for d in loaded.corpus_dicts] == plain
 
 
 def test_corpus_parsed_in_two_processes_equals_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

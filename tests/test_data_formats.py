@@ -138,8 +138,8 @@ def test_beir_folder(tmp_path: Path) -> None:
     assert loaded.qrels == {"q2": {"007": 2}, "q1": {"9": 1, "008": 0}}
     assert loaded.meta["format"] == "beir"
     assert load_split(folder, eval_set="dev").qrels == {"q1": {"007": 1}}
-    corpus = loaded.corpus_dicts()
-    assert corpus[0] == {"id": "007", "title": "doc 007", "text": "", "image": None}
+    corpus = loaded.corpus_dicts
+    assert corpus[0] == {"id": "007", "title": "doc 007", "text": "body", "image": None}
     assert dataset_info(folder)[0]["judgements_dev"] == 1
     nested = tmp_path / "root"
     write_beir(nested / "zero_shot")

@@ -46,11 +46,16 @@ class FakeAdapter:
         content = Path(value).read_bytes() if field == "image" else value
         return fake_vector(self._fingerprint, side, self.prefix, content)
 
-    def encode_field(self, side: str, field: str, values: list, batch_size: int) -> np.ndarray:
+    def encode_field(self, side: str, field: str, values: list, batch_size: int, progress=None) -> np.ndarray:
         if self.fail_after is not None and len(self.calls) >= self.fail_after:
             raise RuntimeError("interrupted")
         self.calls.append((side, field, len(values)))
-        return np.stack([self.vector(side, field, v) for v in values])
+        rows = []
+        for start in range(0, len(values), batch_size):  # one "forward pass" per batch
+            rows.extend(self.vector(side, field, v) for v in values[start:start + batch_size])
+            if progress is not None:
+                progress(len(values[start:start + batch_size]))
+        return np.stack(rows)
 
     def items(self, side: str | None = None, field: str | None = None) -> int:
         return sum(n for s, f, n in self.calls if side in (None, s) and field in (None, f))
@@ -327,7 +332,8 @@ def test_plugin_without_fingerprint_is_not_cached(tmp_path: Path, cache_root: Pa
     for _ in range(2):
         plugin = Plugin(fingerprint=None)
         encoded = run(plugin, split, cache_root)
-        assert plugin.calls == 2 + 5  # 9 queries and 23 documents in shards of 5
+        # called one batch (4) at a time: 9 queries in shards 5+4, 23 documents in 5+5+5+5+3
+        assert plugin.calls == (2 + 1) + (4 * 2 + 1)
     assert encoded.info["cache"]["enabled"] is False and not cache_root.exists()
 
 
@@ -370,3 +376,52 @@ def test_partial_nan_rows_and_unusable_queries_are_errors(
     value = split.doc_images[0] if broken == "image" else split.query_texts[3]
     with pytest.raises(GclBenchError, match=message):
         run(DecodeFailures({value}, partial=partial), split, cache_root)
+
+
+class NoProgressAdapter(FakeAdapter):
+    """A field adapter whose encode_field takes no ``progress``: the stage slices it by batch."""
+
+    def encode_field(self, side: str, field: str, values: list, batch_size: int) -> np.ndarray:
+        return super().encode_field(side, field, values, batch_size)
+
+
+@pytest.mark.parametrize("model", [FakeAdapter, NoProgressAdapter, Plugin])
+def test_progress_is_reported_after_every_batch_not_every_shard(tmp_path: Path, cache_root: Path, model: type) -> None:
+    split = make_split(tmp_path)
+    reports: list[tuple[str, int, int]] = []
+    encoded = encode_split(model(), split, batch_size=2, cache_root=cache_root, shard_size=5,
+                           progress=lambda label, done, total: reports.append((label, done, total)))
+    assert encoded is not None
+    by_label: dict[str, list[tuple[int, int]]] = {}
+    for label, done, total in reports:
+        by_label.setdefault(label, []).append((done, total))
+    for label, seen in by_label.items():
+        total = seen[0][1]
+        done = [d for d, _ in seen]
+        assert done == sorted(done) and done[-1] == total, (label, seen)
+        assert all(t == total for _, t in seen)
+        # batches of 2 inside shards of 5: every 2 items (and each shard's end) is reported
+        steps = {b - a for a, b in zip([0, *done], done)} - {0}
+        assert steps <= {1, 2}, (label, seen)
+        assert len(set(done)) >= -(-total // 2), (label, seen)
+    expected = {"query/text"} | ({"doc/corpus"} if model is Plugin else {"doc/image", "doc/title"})
+    assert set(by_label) == expected
+
+
+def test_cached_entries_report_no_progress(tmp_path: Path, cache_root: Path) -> None:
+    split = make_split(tmp_path)
+    run(FakeAdapter(), split, cache_root)
+    reports: list[tuple[str, int, int]] = []
+    encode_split(FakeAdapter(), split, batch_size=2, cache_root=cache_root, shard_size=5,
+                 progress=lambda *args: reports.append(args))
+    assert reports == []
+
+
+def test_similarity_dot_is_refused_for_field_adapters_and_overrides_plugins(tmp_path: Path, cache_root: Path) -> None:
+    split = make_split(tmp_path)
+    with pytest.raises(GclBenchError, match="--similarity dot applies to plug-in encoders"):
+        run(FakeAdapter(), split, cache_root, similarity="dot")
+    assert run(FakeAdapter(), split, cache_root, similarity="cos").info["similarity"] == "cos"
+    dot = run(Plugin(similarity="cos"), split, cache_root, similarity="dot")
+    assert dot.info["similarity"] == "dot"
+    np.testing.assert_allclose(np.linalg.norm(dot.query_embeddings, axis=1), 3.0, rtol=1e-5)  # not normalised

@@ -37,11 +37,11 @@ def test_encode_stage_matches_beir_methods(states_checkpoint):
                   full.query_ids, full.query_texts, full.qrels, dict(full.meta))
     model = load_model("open_clip:gcl-tiny", pretrained=states_checkpoint, device="cpu")
     encoded = encode_split(model, split, batch_size=64, cache=False)
-    np.testing.assert_allclose(encoded.query_embeddings, model.encode_queries(split.query_dicts(), 64),
+    np.testing.assert_allclose(encoded.query_embeddings, model.encode_queries(split.query_dicts, 64),
                                atol=1e-6)
     doc_rows = encoded.info.get("doc_rows")
     expected = model.encode_corpus(
-        [d for d in split.corpus_dicts() if (d["title"] or "").strip() or d["image"]], 64)
+        [d for d in split.corpus_dicts if (d["title"] or "").strip() or d["image"]], 64)
     assert doc_rows is None or len(doc_rows) == len(expected)
     np.testing.assert_allclose(np.asarray(encoded.doc_embeddings, dtype=np.float32), expected, atol=1e-6)
 

@@ -1,9 +1,15 @@
 """Option parsing shared by several sub-commands."""
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import click
 
 from gcl_bench.errors import GclBenchError
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def parse_metric_list(text: str | None) -> list[str] | None:
@@ -48,3 +54,44 @@ image_root_option = click.option(
 subset_option = click.option(
     "--subset", default=None, help="Sub-dataset folder, e.g. marqo_gs_full_10m (when --data-dir holds several)."
 )
+
+
+def quiet_option(help: str = "Print only results and errors (no progress, no notes).") -> Callable[[F], F]:
+    """``-q/--quiet``, the same flag on every command."""
+    return click.option("--quiet", "-q", is_flag=True, help=help)
+
+
+def output_option(
+    *decls: str, dest: str, old: tuple[str, ...] = (), help: str, required: bool = False,
+    path_type: type = str, file: bool = False,
+) -> Callable[[F], F]:
+    """An output option with earlier spellings kept as hidden aliases.
+
+    Folders are ``-o/--output-dir``, files ``-o/--output`` on every command; ``old`` names the
+    earlier spellings (``--out``, ``--to``), which still work but are not listed in ``--help``.
+    Giving two spellings with different values is a usage error, as is none when ``required``.
+    """
+    kind = click.Path(dir_okay=not file, file_okay=file, path_type=path_type)
+    aliases = [f"{dest}_alias_{index}" for index in range(len(old))]
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            value = kwargs.get(dest)
+            for spelling, alias in zip(old, aliases):
+                given = kwargs.pop(alias)
+                if given is None:
+                    continue
+                if value is not None and given != value:
+                    raise click.UsageError(f"{spelling} is another spelling of {decls[0]}: give one of them")
+                value = given
+            if value is None and required:
+                raise click.UsageError(f"Missing option {' / '.join(decls)}.")
+            kwargs[dest] = value
+            return func(*args, **kwargs)
+
+        for spelling, alias in zip(old, aliases):
+            wrapper = click.option(spelling, alias, type=kind, default=None, hidden=True)(wrapper)
+        return click.option(*decls, dest, type=kind, default=None, help=help)(wrapper)  # type: ignore[return-value]
+
+    return decorate

@@ -1,6 +1,6 @@
 """``gcl-bench download``: fetch the Marqo-GS-10M archives or a registry model's weights.
 
-``gcl-bench download dataset|images|wfash-images --to DIR`` downloads one release archive
+``gcl-bench download dataset|images|wfash-images -o DIR`` downloads one release archive
 (resumable, verified) and unpacks it safely into DIR; ``gcl-bench download model NAME`` puts a
 registry model's weights into the cache (``GCL_BENCH_CACHE``/weights).
 """
@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+from gcl_bench.commands.common import output_option, quiet_option
 
 TARGETS = ("dataset", "images", "wfash-images", "model")
 
@@ -40,11 +42,11 @@ def _progress_bar(label: str):  # noqa: ANN202 - returns a (callback, finish) pa
 @click.command("download")
 @click.argument("what", type=click.Choice(TARGETS))
 @click.argument("name", required=False)
-@click.option("--to", "to_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder to unpack a dataset archive into (required for dataset/images/wfash-images).")
+@output_option("--output-dir", "-o", dest="to_dir", old=("--to",), path_type=Path,
+               help="Folder to unpack a dataset archive into (required for dataset/images/wfash-images).")
 @click.option("--keep-archive", is_flag=True, help="Keep the downloaded .tar after unpacking it.")
 @click.option("--url", default=None, help="Download from this URL instead (a mirror).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@quiet_option("No progress bar; print only the result line.")
 def command(what: str, name: str | None, to_dir: Path | None, keep_archive: bool, url: str | None,
             quiet: bool) -> None:
     """Download WHAT: a dataset archive (dataset, images, wfash-images) or `model NAME`."""
@@ -55,7 +57,7 @@ def command(what: str, name: str | None, to_dir: Path | None, keep_archive: bool
     if what != "model" and name:
         raise GclBenchError(f"gcl-bench download {what} takes no NAME (got {name!r})")
     if what != "model" and to_dir is None:
-        raise GclBenchError(f"gcl-bench download {what} needs --to DIR")
+        raise GclBenchError(f"gcl-bench download {what} needs --output-dir DIR")
     if what == "model":
         from gcl_bench.models import get_model_info
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from gcl_bench.commands.common import metrics_table, parse_metric_list
+from gcl_bench.commands.common import metrics_table, parse_metric_list, quiet_option
 
 
 @click.command("evaluate")
@@ -11,13 +11,14 @@ from gcl_bench.commands.common import metrics_table, parse_metric_list
 @click.option("--run", "run_path", required=True, type=click.Path(dir_okay=False, path_type=str), help="Run: BEIR JSON or TREC run file.")
 @click.option("--metrics", default=None, help="Comma-separated metric names, in gcl_bench's or trec_eval/ir_measures/BEIR/MTEB spelling (default: as `gcl-bench run`).")
 @click.option("--top-k", type=int, default=None, help="Score only each query's top K documents.")
-@click.option("--output", default=None, type=click.Path(dir_okay=False, path_type=str), help="Also write the means (and counts) as JSON.")
+@click.option("--output", "-o", default=None, type=click.Path(dir_okay=False, path_type=str), help="Also write the means (and counts) as JSON.")
 @click.option("--per-query", default=None, type=click.Path(dir_okay=False, path_type=str), help="Also write per-query values to this file.")
 @click.option("--per-query-format", type=click.Choice(["csv", "trec"]), default="csv", show_default=True,
               help="csv: query_id then one column per metric; trec: trec_eval -q lines 'metric<TAB>query<TAB>value', then the 'all' means.")
+@quiet_option("Print only the metrics table (no notes).")
 def command(
     qrels: str, run_path: str, metrics: str | None, top_k: int | None, output: str | None,
-    per_query: str | None, per_query_format: str,
+    per_query: str | None, per_query_format: str, quiet: bool,
 ) -> None:
     """Score RUN against QRELS with the same metrics and ranking order as `gcl-bench run`."""
     from rich.console import Console
@@ -36,8 +37,8 @@ def command(
             table = per_query_trec(result.query_ids, result.per_query, result.means, names)
         else:
             table = per_query_csv(result.query_ids, result.per_query, names)
-    console = Console()
-    console.print(metrics_table(f"{run_path} ({result.num_queries} queries)", {"": result.means}, names))
+    Console().print(metrics_table(f"{run_path} ({result.num_queries} queries)", {"": result.means}, names))
+    console = Console(quiet=quiet)
     if result.missing_from_run:
         console.print(f"[yellow]note[/]: {result.missing_from_run} judged queries are missing from the run and score 0")
     if result.tied_lists:

@@ -3,21 +3,30 @@ from __future__ import annotations
 
 import click
 
-from gcl_bench.commands.common import data_dir_option, image_root_option, subset_option
+from gcl_bench.commands.common import (
+    data_dir_option,
+    image_root_option,
+    quiet_option,
+    subset_option,
+)
 
 
 @click.command("info")
 @data_dir_option
 @subset_option
 @image_root_option
-def command(data_dir: str | None, subset: str | None, image_root: str | None) -> None:
+@quiet_option("Print only the table (no progress).")
+def command(data_dir: str | None, subset: str | None, image_root: str | None, quiet: bool) -> None:
     """Show queries, documents, judgements and missing images for each split."""
     from rich.console import Console
     from rich.table import Table
 
-    from gcl_bench.data import dataset_info
+    from gcl_bench.progress import loading
 
-    rows = dataset_info(data_dir, image_root=image_root, subset=subset)
+    with loading(f"reading {data_dir or 'the bundled sample'}", show=not quiet):
+        from gcl_bench.data import dataset_info
+
+        rows = dataset_info(data_dir, image_root=image_root, subset=subset)
     columns = list(rows[0]) if rows else []
     formats = {row.get("format") for row in rows}
     title = f"{data_dir or 'bundled sample'}"

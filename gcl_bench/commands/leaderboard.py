@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from gcl_bench.commands.common import output_option, quiet_option
 from gcl_bench.errors import GclBenchError
 
 
@@ -54,9 +55,11 @@ def _parse_labels(values: tuple[str, ...]) -> dict[str, str]:
               help="column: a table, splits as column groups; full-width: the same as table*; per-split: "
                    "metrics as columns, a block of rows per split; auto: column if it fits a column, else "
                    "full-width if it fits the page, else per-split.")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write here instead of stdout.")
+@output_option("--output", "-o", dest="out", old=("--out",), file=True, path_type=Path,
+               help="Write the table to this file instead of stdout.")
 @click.option("--plot", type=click.Path(path_type=Path), default=None,
               help="Also draw nDCG@k and recall@k curves into this file; .pdf, .svg or .png (one file per table).")
+@quiet_option("Print only the table (no 'wrote FILE' lines).")
 def command(
     results: tuple[Path, ...],
     fmt: str,
@@ -75,6 +78,7 @@ def command(
     latex_layout: str,
     out: Path | None,
     plot: Path | None,
+    quiet: bool,
 ) -> None:
     """Build a leaderboard from RESULTS (results.json files or folders searched recursively).
 
@@ -105,10 +109,12 @@ def command(
         click.echo(text, nl=False)
     else:
         write_text(out, text)
-        click.echo(f"wrote {out}", err=True)
+        if not quiet:
+            click.echo(f"wrote {out}", err=True)
     if plot is not None:
         plotted = [t for t in tables if not t.setting.get("reported_only")]
         for index, table in enumerate(plotted):
             target = plot if index == 0 else plot.with_name(f"{plot.stem}-{index + 1}{plot.suffix}")
             lb.plot_curves(table, target)
-            click.echo(f"wrote {target}", err=True)
+            if not quiet:
+                click.echo(f"wrote {target}", err=True)

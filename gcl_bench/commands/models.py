@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import click
 
+from gcl_bench.commands.common import quiet_option
+
 
 @click.command("models")
 @click.option("--json", "as_json", is_flag=True, help="Print the registry as JSON instead of a table.")
 @click.option("--verbose", "-v", is_flag=True, help="Also show weights URLs and where settings come from.")
-def command(as_json: bool, verbose: bool) -> None:
+@quiet_option("Print only the names, one per line.")
+def command(as_json: bool, verbose: bool, quiet: bool) -> None:
     """List the registered models and whether their weights are available locally.
 
     Use a name with `gcl-bench run --model NAME`; any open_clip architecture works as
@@ -17,6 +20,10 @@ def command(as_json: bool, verbose: bool) -> None:
     from gcl_bench.fields import format_fields
     from gcl_bench.models import get_model_info, list_models, weights_status
 
+    if quiet and not as_json:
+        for name in list_models():
+            click.echo(name)
+        return
     rows = []
     for name in list_models():
         info = get_model_info(name)

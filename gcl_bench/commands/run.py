@@ -16,11 +16,11 @@ from gcl_bench.commands.common import (
 
 @click.command("run")
 @click.option("--model", "-m", required=True, help="Registry name (see `gcl-bench models`), open_clip:ARCH, e5:NAME, or a plug-in file.py:Class / package.module:Class.")
-@click.option("--split", "-s", "splits", default="zero_shot", show_default=True, help="in_domain, novel_query, novel_document, zero_shot (file stems and aliases accepted), a comma list, or 'all'.")
+@click.option("--split", "-s", "splits", default=None, help="in_domain, novel_query, novel_document, zero_shot (file stems and aliases accepted), a comma list, or 'all'  [default: zero_shot]. A BEIR folder: its qrels file, test, dev or train  [default: test]; 'all' = all but train.")
 @data_dir_option
 @subset_option
 @image_root_option
-@click.option("--eval-set", type=click.Choice(["test", "dev"]), default="test", show_default=True, help="Which judgements to score against (gt_test or gt_dev).")
+@click.option("--eval-set", type=click.Choice(["test", "dev"]), default="test", show_default=True, help="Which judgements to score against (gt_test or gt_dev); in a BEIR folder --split names the qrels file instead.")
 @click.option("--pretrained", default=None, help="Checkpoint path (or open_clip pretrained tag) for open_clip:/e5: models.")
 @click.option("--model-arg", "model_args", multiple=True, metavar="KEY=VALUE", help="Passed to the model's constructor; repeatable.")
 @click.option("--query-fields", default=None, help="Query fields and weights, e.g. text:1.")
@@ -40,14 +40,19 @@ from gcl_bench.commands.common import (
 @click.option("--output-dir", "-o", default=None, help="Where to write results (default results/<dataset>/<split>/<model>/); with several splits, one sub-folder per split.")
 @click.option("--trec", is_flag=True, help="Also write run.trec and qrels.trec (whitespace-free query ids, for trec_eval qrels.trec run.trec) with their query-id maps.")
 @click.option("--weight-column", default="score_linear", show_default=True, help="CSV column graded judgements are built from when no gt file exists.")
+@click.option("--top-q", type=click.IntRange(min=1), default=2000, show_default=True, help="Queries drawn when judgements are sampled from the split CSV (no gt file).")
+@click.option("--judged-top-k", type=click.IntRange(min=1), default=1000, show_default=True, help="Judged documents kept per sampled query (no gt file).")
+@click.option("--name", default=None, help="Row name in results and leaderboards, and the default output folder (default: the model's name).")
+@click.option("--similarity", type=click.Choice(["cos", "dot"]), default=None, help="Plug-in encoders: score by cosine or dot product (BEIR's score_function); default: the model's `similarity` attribute, else cos.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the metrics table.")
 def command(
-    model: str, splits: str, data_dir: str | None, subset: str | None, image_root: str | None,
+    model: str, splits: str | None, data_dir: str | None, subset: str | None, image_root: str | None,
     eval_set: str, pretrained: str | None, model_args: tuple[str, ...], query_fields: str | None,
     doc_fields: str | None, context_length: int | None, top_k: int, index: str, index_recall: bool,
     batch_size: int, num_workers: int, device: str, precision: str, dtype: str, no_cache: bool,
     trust_checkpoint: bool, metrics: str | None, output_dir: str | None, trec: bool,
-    weight_column: str, quiet: bool,
+    weight_column: str, top_q: int, judged_top_k: int, name: str | None, similarity: str | None,
+    quiet: bool,
 ) -> None:
     """Evaluate MODEL on a split: load -> encode (cached) -> index -> search -> score -> write.
 
@@ -59,30 +64,30 @@ def command(
       gcl-bench run --model my_encoder.py:MyEncoder --model-arg dim=256
     """
 
-    from rich.console import Console
+    from gcl_bench.progress import make_reporter
 
-    from gcl_bench.data import SPLITS, canonical_split
-    from gcl_bench.metrics import DEFAULT_METRICS
-    from gcl_bench.models import parse_model_args
-
-    console = Console(stderr=True, quiet=quiet)
-    if splits.strip().lower() == "all":
-        names = list(SPLITS)
-    else:
-        names = [canonical_split(name.strip()) for name in splits.split(",") if name.strip()]
-    metric_names = parse_metric_list(metrics) or list(DEFAULT_METRICS)
-    shared = dict(
-        model=model, data_dir=data_dir, subset=subset, eval_set=eval_set, image_root=image_root,
-        top_k=top_k, index=index, index_recall=index_recall, batch_size=batch_size,
-        device=device, precision=precision, dtype=dtype, pretrained=pretrained,
-        model_args=parse_model_args(model_args), query_fields=query_fields,
-        doc_fields=doc_fields, context_length=context_length, num_workers=num_workers,
-        use_cache=not no_cache, trust_checkpoint=trust_checkpoint, metrics=metric_names,
-        trec=trec, weight_column=weight_column, show_progress=not quiet,
-    )
+    reporter = make_reporter(not quiet)  # a spinner is on stderr before anything heavy is imported
     try:
-        _run_splits(console, names, shared, output_dir, eval_set, metric_names, model)
+        with reporter.status("loading gcl_bench"):
+            from gcl_bench.data import split_names
+            from gcl_bench.metrics import DEFAULT_METRICS
+            from gcl_bench.models import parse_model_args
+
+        names = split_names(data_dir, splits, subset)
+        metric_names = parse_metric_list(metrics) or list(DEFAULT_METRICS)
+        shared = dict(
+            model=model, data_dir=data_dir, subset=subset, eval_set=eval_set, image_root=image_root,
+            top_k=top_k, index=index, index_recall=index_recall, batch_size=batch_size,
+            device=device, precision=precision, dtype=dtype, pretrained=pretrained,
+            model_args=parse_model_args(model_args), query_fields=query_fields,
+            doc_fields=doc_fields, context_length=context_length, num_workers=num_workers,
+            use_cache=not no_cache, trust_checkpoint=trust_checkpoint, metrics=metric_names,
+            trec=trec, weight_column=weight_column, top_q=top_q, judged_top_k=judged_top_k,
+            name=name, similarity=similarity, show_progress=not quiet,
+        )
+        _run_splits(reporter, names, shared, output_dir, eval_set, metric_names, model)
     finally:
+        reporter.close()
         from gcl_bench import distributed
 
         if distributed.is_distributed():
@@ -90,17 +95,22 @@ def command(
 
 
 def _run_splits(
-    console: Any, names: list[str], shared: dict[str, Any], output_dir: str | None,
+    reporter: Any, names: list[str], shared: dict[str, Any], output_dir: str | None,
     eval_set: str, metric_names: list[str], model: str,
 ) -> None:
-    """Evaluate each split in turn, building the model once; print the metrics table."""
+    """Evaluate each split in turn, building the model once; print the metrics table.
+
+    After each split its line, its stage summary and the notes on its numbers stay on stderr.
+    """
     from pathlib import Path
 
     from rich.console import Console
 
+    from gcl_bench.commands.summary import field_notes, index_recall_line, stage_table
     from gcl_bench.runner import RunSettings, model_stage, run_evaluation
 
     rows: dict[str, dict[str, float]] = {}
+    runs: dict[str, dict[str, Any]] = {}
     built_model = None
     model_name = model
     for name in names:
@@ -109,18 +119,26 @@ def _run_splits(
             out = str(Path(output_dir) / name) if len(names) > 1 else output_dir
         settings = RunSettings(split=name, output_dir=out, **shared)
         if built_model is None:
-            built_model = model_stage(settings)
-        results = run_evaluation(settings, model=built_model)
+            with reporter.status(f"loading model {model}"):
+                built_model = model_stage(settings)
+        results = run_evaluation(settings, model=built_model, reporter=reporter)
         if results is None:  # a helper rank under torchrun: it only helps encode each split
             continue
         model_name = results["model"]["name"]
         rows[name] = results["metrics"]
-        console.print(
+        runs[name] = results
+        reporter.log(
             f"[green]{name}[/]: {results['num_queries']} queries, "
             f"{results['dataset'].get('num_docs', '?')} documents -> {results['output_dir']}"
         )
-        for remark in _remarks(results):
-            console.print(f"  [yellow]note[/]: {remark}")
+        recall = index_recall_line(results)
+        if recall:
+            reporter.log(f"  {recall}")
+        for remark in _remarks(results) + field_notes(results):
+            reporter.log(f"  [yellow]note[/]: {remark}")
+    if runs:
+        reporter.log(stage_table(runs))
+    reporter.close()
     if rows:
         Console().print(metrics_table(f"{model_name} ({eval_set})", rows, metric_names))
 

@@ -4,7 +4,8 @@
   Hugging Face parquet export or a BEIR folder; the bundled sample when no folder is given.
 - :func:`dataset_info` counts queries, documents, judgements and missing images per split.
 - :func:`read_triplets` gives the trainer a split's (query, product, score) rows.
-- :data:`SPLITS` and :func:`canonical_split` name the four splits (aliases and file stems accepted).
+- :data:`SPLITS` and :func:`canonical_split` name the four splits (aliases and file stems accepted);
+  :func:`split_names` resolves a ``--split`` value for a folder (a BEIR folder's splits are its qrels files).
 
 Modules: ``splits`` (split names, stems, corpora) and ``files`` (every file name of each layout);
 ``layout`` (which layout a folder holds); ``hub`` (the Hugging Face export fetched by Hub id,
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from gcl_bench.data.columns import StrColumn
 from gcl_bench.data.info import dataset_info
-from gcl_bench.data.load import load_split
+from gcl_bench.data.load import load_split, split_names
 from gcl_bench.data.sampled import QUERY_SUFFIX
 from gcl_bench.data.split import LoadReport, Split
 from gcl_bench.data.splits import SPLIT_CORPUS, SPLIT_STEMS, SPLITS, canonical_split
@@ -37,4 +38,5 @@ __all__ = [
     "dataset_info",
     "load_split",
     "read_triplets",
+    "split_names",
 ]

@@ -20,6 +20,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ import pyarrow.compute as pc
 from gcl_bench.data.beir import iter_records
 from gcl_bench.errors import GclBenchError
 
+ByteProgress = Callable[[int, int], None]
+"""``progress(bytes_done, bytes_total)`` of a corpus file being parsed."""
 CHUNK_BYTES = 256 << 10
 BATCH_ROWS = 1 << 16
 _CUT = re.compile(rb"\}\s*,")
@@ -79,11 +82,16 @@ def _json_error(path: Path, err: orjson.JSONDecodeError, offset: int) -> GclBenc
     return GclBenchError(f"malformed JSON ({msg} near byte {offset + max(err.pos - 1, 0)})", path)
 
 
-def read_corpus_json(path: str | os.PathLike[str], chunk_bytes: int | None = None, workers: int | None = None) -> pa.Table:
+def read_corpus_json(
+    path: str | os.PathLike[str], chunk_bytes: int | None = None, workers: int | None = None,
+    progress: ByteProgress | None = None,
+) -> pa.Table:
     """Read a Marqo-GS corpus JSON object into columns ``doc_id``, ``title``, ``image_raw``.
 
     With ``workers=2`` (default: :func:`default_workers`) the second half of the file is parsed
     in a worker process at the same time; the result is the same either way.
+    ``progress(bytes_done, bytes_total)`` follows the slices this process parses (with a worker,
+    the two halves advance together, so the first half's share is reported for both).
     """
     path = Path(path)
     try:
@@ -102,11 +110,16 @@ def read_corpus_json(path: str | os.PathLike[str], chunk_bytes: int | None = Non
             start, end = _object_bounds(data, size, path)
             if workers is None:
                 workers = default_workers(size)
+            report = _byte_reporter(progress, start, size)
             if workers > 1:
-                table = _parse_in_two(data, start, end, path, chunk_bytes)
+                table = _parse_in_two(data, start, end, path, chunk_bytes, report)
                 if table is not None:
+                    if progress is not None:
+                        progress(size, size)
                     return table
-            batches, hashes = _parse_range(data, start + 1, end, path, chunk_bytes, hi_is_end=True)
+            batches, hashes = _parse_range(data, start + 1, end, path, chunk_bytes, hi_is_end=True, report=report)
+            if progress is not None:
+                progress(size, size)
             table = pa.Table.from_batches(batches, schema=DOC_SCHEMA)
             if _repeated(hashes):
                 check_unique_ids(table["doc_id"], path)
@@ -116,6 +129,13 @@ def read_corpus_json(path: str | os.PathLike[str], chunk_bytes: int | None = Non
 
 
 PARALLEL_MIN_BYTES = 64 << 20
+
+
+def _byte_reporter(progress: ByteProgress | None, start: int, size: int) -> ByteProgress | None:
+    """``report(pos, hi)`` of :func:`_parse_range` as ``progress(bytes done, file size)``."""
+    if progress is None:
+        return None
+    return lambda pos, hi: progress(min(pos, size), size)
 
 
 def default_workers(size: int) -> int:
@@ -160,9 +180,11 @@ def _repeated(hashes: list[np.ndarray]) -> bool:
 
 
 def _parse_range(
-    data: mmap.mmap, lo: int, hi: int, path: Path, chunk_bytes: int, hi_is_end: bool
+    data: mmap.mmap, lo: int, hi: int, path: Path, chunk_bytes: int, hi_is_end: bool,
+    report: ByteProgress | None = None,
 ) -> tuple[list[pa.RecordBatch], list[np.ndarray]]:
-    """Parse the entries between byte ``lo`` (just after a separator) and ``hi`` (just after a ``}``)."""
+    """Parse the entries between byte ``lo`` (just after a separator) and ``hi`` (just after a ``}``);
+    ``report(pos, hi)`` after each slice."""
     batches: list[pa.RecordBatch] = []
     pending: list[pa.RecordBatch] = []
     hashes: list[np.ndarray] = []
@@ -191,6 +213,8 @@ def _parse_range(
                 pending = []
         del entries, piece
         pos = match.end() if match else hi
+        if report is not None:
+            report(pos, hi)
     if pending:
         batches.append(_concat(pending))
     return batches, hashes
@@ -226,7 +250,9 @@ def _parse_second_half(path: str, lo: int, hi: int, chunk_bytes: int) -> int:
     return 0
 
 
-def _parse_in_two(data: mmap.mmap, start: int, end: int, path: Path, chunk_bytes: int) -> pa.Table | None:
+def _parse_in_two(
+    data: mmap.mmap, start: int, end: int, path: Path, chunk_bytes: int, report: ByteProgress | None = None,
+) -> pa.Table | None:
     """Parse the first half here and the second in a worker process; None: parse sequentially.
 
     The second half starts after a ``},`` found by search; it is a true entry boundary exactly
@@ -245,7 +271,8 @@ def _parse_in_two(data: mmap.mmap, start: int, end: int, path: Path, chunk_bytes
         return None
     try:
         try:
-            batches, hashes = _parse_range(data, start + 1, cut, path, chunk_bytes, hi_is_end=False)
+            batches, hashes = _parse_range(data, start + 1, cut, path, chunk_bytes, hi_is_end=False,
+                                           report=None if report is None else lambda pos, hi: report(2 * pos - start, 2 * hi - start))
         except _BadCut:
             return None
         out, err = worker.communicate()
@@ -267,21 +294,30 @@ def _parse_in_two(data: mmap.mmap, start: int, end: int, path: Path, chunk_bytes
     return table
 
 
+BEIR_DOC_SCHEMA = pa.schema([("doc_id", pa.string()), ("title", pa.string()), ("text", pa.string()),
+                             ("image_raw", pa.string())])
+"""BEIR documents keep both of their text fields: ``title`` and ``text`` (the body)."""
+
+
 def read_corpus_jsonl(path: str | os.PathLike[str]) -> pa.Table:
     """Read a BEIR ``corpus.jsonl`` (``_id``, ``title``, ``text``, optional ``image``) into doc columns.
 
-    The title is the ``title`` field, or the ``text`` field when the title is empty.
+    ``title`` and ``text`` are kept apart, as BEIR keeps them (a missing one is empty); models
+    and BM25 decide how to combine them (BEIR's BM25 and SentenceBERT use ``title + " " + text``).
     """
     path = Path(path)
     ids: list[Any] = []
     titles: list[Any] = []
+    texts: list[Any] = []
     images: list[Any] = []
     for _, row in iter_records(path, "corpus file"):
         ids.append(row["_id"])
-        titles.append(row.get("title") or row.get("text") or "")
+        titles.append(row.get("title") or "")
+        texts.append(row.get("text") or "")
         images.append(next((row[k] for k in IMAGE_KEYS if row.get(k)), None))
     id_strings = [str(i) for i in ids]
-    return pa.table([_str_array(id_strings), _str_array(titles), _str_array(images)], schema=DOC_SCHEMA)
+    columns = [_str_array(id_strings), _str_array(titles), _str_array(texts), _str_array(images)]
+    return pa.table(columns, schema=BEIR_DOC_SCHEMA)
 
 
 def check_unique_ids(ids: pa.Array | pa.ChunkedArray, path: Path, what: str = "product id") -> None:

@@ -24,7 +24,12 @@ import pyarrow.compute as pc
 from gcl_bench import io
 from gcl_bench.data import cache
 from gcl_bench.data import hf as hf_format
-from gcl_bench.data.corpus import check_unique_ids, read_corpus_json, read_corpus_jsonl
+from gcl_bench.data.corpus import (
+    ByteProgress,
+    check_unique_ids,
+    read_corpus_json,
+    read_corpus_jsonl,
+)
 from gcl_bench.data.files import BeirFiles, MarqoFiles
 from gcl_bench.data.images import dir_state_changed, resolve_images
 from gcl_bench.errors import GclBenchError
@@ -34,7 +39,8 @@ PathLike = str | os.PathLike[str]
 
 @dataclass
 class Corpus:
-    """Documents as Arrow columns (``doc_id``, ``title``, ``image``, ``image_raw``) plus counts."""
+    """Documents as Arrow columns (``doc_id``, ``title``, ``image``, ``image_raw``, and ``text``
+    for BEIR folders) plus counts."""
 
     table: pa.Table
     info: dict[str, Any]
@@ -42,37 +48,45 @@ class Corpus:
 
 @dataclass
 class CorpusSource:
-    """Where a corpus comes from: ``reader`` parses ``files`` into ``doc_id``, ``title``,
+    """Where a corpus comes from: ``reader(progress)`` parses ``files`` into ``doc_id``, ``title``,
     ``image_raw`` columns; relative image paths start at ``base_dir``; errors name ``label``;
     ``ids_checked``: the reader already rejects repeated ids."""
 
     files: list[Path]
-    reader: Callable[[], pa.Table]
+    reader: Callable[[ByteProgress | None], pa.Table]
     base_dir: Path
     label: Path
     ids_checked: bool = False
+    columns: str | None = None
+    """Names the reader's columns in the cache key when they differ from Marqo-GS's (BEIR: ``title+text``)."""
 
 
 def marqo_corpus(files: MarqoFiles) -> CorpusSource:
     """The corpus JSON of a Marqo-GS split."""
     path = files.corpus
-    return CorpusSource([path], lambda: read_corpus_json(path), files.folder, path, ids_checked=True)
+    return CorpusSource([path], lambda progress: read_corpus_json(path, progress=progress), files.folder, path,
+                        ids_checked=True)
 
 
 def hf_corpus(folder: Path, parquet: list[Path], rows: Callable[[], pa.Table]) -> CorpusSource:
     """The products of a Hugging Face split's rows (``rows`` gives them, read once by the caller)."""
-    return CorpusSource(list(parquet), lambda: hf_format.read_corpus(parquet, rows()), folder, parquet[0])
+    return CorpusSource(list(parquet), lambda progress: hf_format.read_corpus(parquet, rows()), folder, parquet[0])
 
 
 def beir_corpus(files: BeirFiles) -> CorpusSource:
     """The ``corpus.jsonl`` of a BEIR folder."""
     path = files.corpus
-    return CorpusSource([path], lambda: read_corpus_jsonl(path), files.folder, path)
+    return CorpusSource([path], lambda progress: read_corpus_jsonl(path), files.folder, path, columns="title+text")
 
 
 def image_root_key(image_root: PathLike | None) -> str | None:
     """``image_root`` as it enters cache keys and ``meta``: resolved, or None."""
     return None if image_root is None else str(Path(image_root).expanduser().resolve())
+
+
+def _mib(count: int) -> int:
+    """Bytes in MiB, rounded up (so a finished small file reads 1/1, not 0/0)."""
+    return (count + (1 << 20) - 1) >> 20
 
 
 def _finish_corpus(raw: pa.Table, base_dir: Path, image_root: PathLike | None, label: Path, check_ids: bool = True) -> Corpus:
@@ -83,8 +97,13 @@ def _finish_corpus(raw: pa.Table, base_dir: Path, image_root: PathLike | None, l
     images = resolve_images(raw["image_raw"], base_dir, image_root)
     titles = pc.fill_null(raw["title"], "")
     empty = pc.equal(pc.utf8_trim_whitespace(titles), "")
-    no_fields = pc.filter(raw["doc_id"], pc.and_(empty, pc.is_null(images.paths)))
-    table = pa.table({"doc_id": raw["doc_id"], "title": titles, "image": images.paths, "image_raw": raw["image_raw"]})
+    columns = {"doc_id": raw["doc_id"], "title": titles}
+    no_text = empty
+    if "text" in raw.column_names:  # BEIR documents have a body beside the title
+        columns["text"] = pc.fill_null(raw["text"], "")
+        no_text = pc.and_(empty, pc.equal(pc.utf8_trim_whitespace(columns["text"]), ""))
+    no_fields = pc.filter(raw["doc_id"], pc.and_(no_text, pc.is_null(images.paths)))
+    table = pa.table({**columns, "image": images.paths, "image_raw": raw["image_raw"]})
     info = {
         "num_documents": table.num_rows,
         "missing_images": images.missing,
@@ -96,8 +115,13 @@ def _finish_corpus(raw: pa.Table, base_dir: Path, image_root: PathLike | None, l
     return Corpus(table, info)
 
 
-def load_corpus(source: CorpusSource, image_root: PathLike | None, use_cache: bool = True) -> Corpus:
+def load_corpus(
+    source: CorpusSource, image_root: PathLike | None, use_cache: bool = True,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Corpus:
     """Load the corpus of ``source`` through the cache (``use_cache=False``: parse, store nothing).
+
+    ``progress(f"parse {file name} (MiB)", done, total)`` follows a parse that reports its bytes.
 
     ``info["cache"]`` says what happened: ``hit``, ``images_rechecked``, ``miss`` or ``off``.
     """
@@ -106,6 +130,7 @@ def load_corpus(source: CorpusSource, image_root: PathLike | None, use_cache: bo
         files=[cache.file_identity(p) for p in source.files],
         image_root=image_root_key(image_root),
         base=str(source.base_dir.resolve()),
+        **({"columns": source.columns} if source.columns else {}),
     )
     entry = cache.entry_dir("corpus", key)
     if use_cache:
@@ -115,10 +140,12 @@ def load_corpus(source: CorpusSource, image_root: PathLike | None, use_cache: bo
             if not dir_state_changed(info["dir_state"]):
                 info["cache"] = "hit"
                 return Corpus(table, info)
-            raw = table.select(["doc_id", "title", "image_raw"])
+            raw = table.select([c for c in ("doc_id", "title", "text", "image_raw") if c in table.column_names])
             corpus = _finish_corpus(raw, source.base_dir, image_root, source.label, check_ids=False)
             return _store_corpus(entry, corpus, status="images_rechecked")
-    corpus = _finish_corpus(source.reader(), source.base_dir, image_root, source.label, check_ids=not source.ids_checked)
+    label = f"parse {source.label.name} (MiB)"
+    parse_progress = None if progress is None else (lambda done, total: progress(label, _mib(done), _mib(total)))
+    corpus = _finish_corpus(source.reader(parse_progress), source.base_dir, image_root, source.label, check_ids=not source.ids_checked)
     if not use_cache:
         corpus.info["cache"] = "off"
         return corpus

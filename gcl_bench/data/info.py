@@ -98,7 +98,7 @@ def _hf_counts(folder: Path) -> dict[str, SplitCounts | None]:
 
 def _beir_row(data_path: Path, layout: Layout, image_root: PathLike | None, subset: str | None) -> dict[str, Any]:
     """The one row of a BEIR folder (its test judgements through :func:`load_split`)."""
-    split = load_split(data_path, SPLITS[0], "test", image_root, subset)
+    split = load_split(data_path, None if not layout.per_split else SPLITS[0], "test", image_root, subset)
     files = BeirFiles(layout.folder)
     dev = files.qrels("dev")
     return {

@@ -13,6 +13,8 @@ from gcl_bench.data.splits import CORPORA, SPLITS, canonical_split, split_from_f
 from gcl_bench.errors import GclBenchError
 
 DEFAULT_SUBSET = "marqo_gs_full_10m"
+DEFAULT_SPLIT = "zero_shot"
+"""The split of a Marqo-GS folder evaluated when none is named."""
 MARQO = "marqo_gs"
 HF_PARQUET = "hf_parquet"
 BEIR = "beir"
@@ -20,9 +22,38 @@ BEIR = "beir"
 
 @dataclass
 class Layout:
+    """What :func:`detect` found: the layout ``kind``, the ``folder`` to read, the sub-dataset.
+
+    ``per_split``: a BEIR folder found as the sub-folder of one Marqo split (``root/zero_shot/``),
+    whose qrels files are then that split's eval sets; a BEIR folder itself has the splits
+    :func:`beir_splits` lists instead (its qrels files).
+    """
+
     kind: str
     folder: Path
     subset: str | None = None
+    per_split: bool = False
+
+
+BEIR_SPLIT_ORDER = ("test", "dev", "train")
+
+
+def beir_splits(folder: Path) -> list[str]:
+    """The splits of a BEIR folder: the stems of ``qrels/*.tsv``, test, dev, train first."""
+    stems = sorted(p.stem for p in (folder / "qrels").glob("*.tsv") if p.is_file())
+    return sorted(stems, key=lambda s: (BEIR_SPLIT_ORDER.index(s) if s in BEIR_SPLIT_ORDER else len(BEIR_SPLIT_ORDER), s))
+
+
+def beir_split(folder: Path, split: str | None, eval_set: str) -> str:
+    """The qrels split that ``split`` names in the BEIR folder ``folder`` (None: ``eval_set``)."""
+    found = beir_splits(folder)
+    name = (split if split is not None else eval_set).strip()
+    if name not in found:
+        raise GclBenchError(
+            f"no qrels/{name}.tsv: the splits of a BEIR folder are its qrels files "
+            f"(found: {', '.join(found) or 'none'})", folder
+        )
+    return name
 
 
 def is_marqo_folder(folder: Path) -> bool:
@@ -53,8 +84,9 @@ def parquet_files(folder: Path, max_depth: int = 3) -> dict[str, list[Path]]:
     return found
 
 
-def detect(data_dir: Path, subset: str | None, split: str) -> Layout:
-    """Which layout ``data_dir`` holds (choosing the sub-dataset or split sub-folder)."""
+def detect(data_dir: Path, subset: str | None, split: str | None) -> Layout:
+    """Which layout ``data_dir`` holds (choosing the sub-dataset or split sub-folder; ``split``
+    None: the default split)."""
     if not data_dir.exists():
         raise GclBenchError("data folder not found", data_dir)
     if not data_dir.is_dir():
@@ -82,8 +114,8 @@ def detect(data_dir: Path, subset: str | None, split: str) -> Layout:
         return Layout(MARQO, data_dir / chosen, chosen)
     for child in children:
         label = split_from_file_label(child.name)
-        if label == canonical_split(split) and is_beir_folder(child):
-            return Layout(BEIR, child, None)
+        if label == canonical_split(split or DEFAULT_SPLIT) and is_beir_folder(child):
+            return Layout(BEIR, child, None, per_split=True)
     if parquet_files(data_dir):
         return Layout(HF_PARQUET, data_dir, None)
     raise GclBenchError(

@@ -13,7 +13,7 @@ May import: :mod:`~gcl_bench.data.hub`, :mod:`~gcl_bench.data.plans`, :mod:`~gcl
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -25,9 +25,9 @@ from gcl_bench import io
 from gcl_bench.data import cache
 from gcl_bench.data.columns import StrColumn
 from gcl_bench.data.corpus_cache import Corpus, PathLike, image_root_key, load_corpus
-from gcl_bench.data.hub import HubSnapshot, local_folder
+from gcl_bench.data.hub import HubSnapshot, is_hub_spec, local_folder
 from gcl_bench.data.judged import Judged
-from gcl_bench.data.layout import detect
+from gcl_bench.data.layout import BEIR, DEFAULT_SPLIT, beir_split, beir_splits, detect
 from gcl_bench.data.plans import Plan, plan_split
 from gcl_bench.data.split import LoadReport, Split
 from gcl_bench.data.splits import SPLITS, canonical_split, check_eval_set
@@ -48,7 +48,7 @@ def data_folder(
 
 def load_split(
     data_dir: PathLike | None = None,
-    split: str = "zero_shot",
+    split: str | None = None,
     eval_set: str = "test",
     image_root: PathLike | None = None,
     subset: str | None = None,
@@ -56,22 +56,30 @@ def load_split(
     top_q: int = 2000,
     top_k: int = 1000,
     use_cache: bool = True,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Split:
     """Load one split of a dataset folder into a :class:`Split`.
 
     ``data_dir`` is a Marqo-GS sub-dataset folder, a root holding sub-dataset folders (``subset``
     picks one; default ``marqo_gs_full_10m`` or the only one), a Hugging Face parquet export (a
     folder, or ``hf://ORG/NAME[@REVISION]`` on the Hub; ``meta["hub"]`` names the commit) or a
-    BEIR folder; None means the bundled sample. ``split`` is a name, alias or file stem.
-    ``eval_set`` picks ``_gt_test.json`` or ``_gt_dev.json``; without one, judgements are
+    BEIR folder; None means the bundled sample. ``split`` is a name, alias or file stem (None:
+    ``zero_shot``); in a BEIR folder it names the qrels file (``test``, ``dev``, ``train``; None:
+    ``eval_set``), as BEIR does. ``eval_set`` picks ``_gt_test.json`` or ``_gt_dev.json``; without one, judgements are
     sampled from the split CSV as the GCL reference does (``weight_column``, ``top_q``,
     ``top_k``; recorded in ``meta``). ``image_root`` remaps image paths. The result is cached
     (see :mod:`gcl_bench.data.cache`); ``use_cache=False`` reads the files again.
+    ``progress(step, done, total)`` follows the parse of a large corpus file.
     """
-    split = canonical_split(split)
-    eval_set = check_eval_set(eval_set)
-    data_path, snapshot = data_folder(data_dir, [split])
+    # an hf:// id fetches only the files of the split asked for (Hub exports are never BEIR folders)
+    wanted = [canonical_split(split or DEFAULT_SPLIT)] if is_hub_spec(data_dir) else SPLITS
+    data_path, snapshot = data_folder(data_dir, wanted)
     layout = detect(data_path, subset, split)
+    if layout.kind == BEIR and not layout.per_split:  # BEIR: the split names the qrels file
+        split = eval_set = beir_split(layout.folder, split, eval_set)
+    else:
+        split = canonical_split(split or DEFAULT_SPLIT)
+        eval_set = check_eval_set(eval_set)
     plan = plan_split(layout, split, eval_set, weight_column, top_q, top_k)
     fingerprint = cache.fingerprint(plan.inputs)
     root = image_root_key(image_root)
@@ -81,7 +89,7 @@ def load_split(
     )
     entry = cache.entry_dir("split", key)
     stored = cache.read_entry_json(entry / "split.json") if use_cache else None
-    corpus, judged = _load_parts(plan, image_root, use_cache, judge=stored is None)
+    corpus, judged = _load_parts(plan, image_root, use_cache, judge=stored is None, progress=progress)
     if stored is None:
         assert judged is not None
         meta = {
@@ -107,7 +115,30 @@ def load_split(
     return _assemble(split, stored, corpus, split_cache, origin)
 
 
-def _load_parts(plan: Plan, image_root: PathLike | None, use_cache: bool, judge: bool) -> tuple[Corpus, Judged | None]:
+def split_names(data_dir: PathLike | None, spec: str | None, subset: str | None = None) -> list[str]:
+    """The splits a ``--split`` value names: ``all``, a comma list, or None (the default split).
+
+    Marqo-GS and Hugging Face folders: the four splits (names, aliases, stems); a BEIR folder:
+    its qrels files, ``all`` meaning every one but ``train``.
+    """
+    parts = [part.strip() for part in (spec or "").split(",") if part.strip()]
+    beir_folder = None
+    if data_dir is not None and not is_hub_spec(data_dir):
+        layout = detect(data_folder(data_dir)[0], subset, None if parts == ["all"] or not parts else parts[0])
+        beir_folder = layout.folder if layout.kind == BEIR and not layout.per_split else None
+    if beir_folder is not None:
+        if parts == ["all"]:
+            return [name for name in beir_splits(beir_folder) if name != "train"] or beir_splits(beir_folder)
+        return [beir_split(beir_folder, part, "test") for part in parts] or [beir_split(beir_folder, None, "test")]
+    if parts == ["all"]:
+        return list(SPLITS)
+    return [canonical_split(part) for part in parts] or [DEFAULT_SPLIT]
+
+
+def _load_parts(
+    plan: Plan, image_root: PathLike | None, use_cache: bool, judge: bool,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> tuple[Corpus, Judged | None]:
     """The corpus and (when ``judge``) the judgements of ``plan``.
 
     Judgements from a gt file are built in a thread while this thread parses the corpus
@@ -117,7 +148,7 @@ def _load_parts(plan: Plan, image_root: PathLike | None, use_cache: bool, judge:
     judged = plan.judge() if judge and plan.reads_rows else None
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(plan.judge) if judge and judged is None else None
-        corpus = load_corpus(plan.corpus, image_root, use_cache)
+        corpus = load_corpus(plan.corpus, image_root, use_cache, progress)
         if pending is not None:
             judged = pending.result()
     return corpus, judged
@@ -176,4 +207,5 @@ def _assemble(split: str, stored: dict[str, Any], corpus: Corpus, split_cache: s
         qrels=stored["qrels"],
         meta=meta,
         report=report,
+        doc_texts=StrColumn(table["text"]) if "text" in table.column_names else None,
     )

@@ -46,7 +46,9 @@ class LoadReport:
 class Split:
     """One split ready for retrieval and scoring.
 
-    ``doc_ids[i]``, ``doc_titles[i]`` and ``doc_images[i]`` describe document ``i`` (the row index
+    Every view is an attribute: the columns below, and the BEIR-style views built from them
+    (:attr:`corpus_dicts`, :attr:`query_dicts`, :attr:`doc_search_texts`).
+    ``doc_ids[i]``, ``doc_titles[i]``, ``doc_images[i]`` (and ``doc_texts[i]``) describe document ``i`` (the row index
     that search results refer to); ``query_ids[j]`` / ``query_texts[j]`` describe query ``j``.
     ``query_ids`` are the keys of the judgement file (so ``run.json`` keys match the gt file).
     ``qrels`` maps query id -> {doc id -> non-negative integer grade}.
@@ -63,6 +65,9 @@ class Split:
     qrels: dict[str, dict[str, int]]
     meta: dict[str, Any] = field(default_factory=dict)
     report: LoadReport = field(default_factory=LoadReport)
+    doc_texts: list[str] | None = None
+    """BEIR documents' body ``text`` (``doc_texts[i]`` of document ``i``); None where documents have
+    only a title (Marqo-GS products): the doc field ``text`` is then absent for every document."""
 
     @property
     def num_docs(self) -> int:
@@ -72,24 +77,35 @@ class Split:
     def num_queries(self) -> int:
         return len(self.query_ids)
 
+    @property
     def corpus_dicts(self) -> list[dict[str, Any]]:
         """Corpus for plug-in encoders: ``[{"id", "title", "text", "image"}, ...]`` in row order.
 
-        ``text`` is empty (products have a title, no body), so BEIR models, which encode
-        ``title + " " + text``, see the title alone.
+        ``text`` is a BEIR document's body, empty for Marqo-GS products (a title, no body), so BEIR
+        models, which encode ``title + " " + text``, see the title alone there. Built on each access.
         """
+        texts = self.doc_texts if self.doc_texts is not None else [""] * self.num_docs
         return [
-            {"id": doc_id, "title": title, "text": "", "image": image}
-            for doc_id, title, image in zip(self.doc_ids, self.doc_titles, self.doc_images)
+            {"id": doc_id, "title": title, "text": text or "", "image": image}
+            for doc_id, title, text, image in zip(self.doc_ids, self.doc_titles, texts, self.doc_images)
         ]
 
+    @property
     def query_dicts(self) -> list[QueryText]:
-        """Queries for plug-in encoders, in row order.
+        """Queries for plug-in encoders, in row order (built on each access).
 
         Each item is the query string itself (what BEIR models expect) that also answers
         ``q["text"]`` and ``q["id"]`` (what gcl_bench's encoder protocol documents).
         """
         return [QueryText(text, qid) for qid, text in zip(self.query_ids, self.query_texts)]
+
+    @property
+    def doc_search_texts(self) -> list[str]:
+        """What a lexical model indexes per document: the title, and for BEIR documents
+        ``title + " " + text`` as BEIR's BM25 and SentenceBERT join them."""
+        if self.doc_texts is None:
+            return self.doc_titles
+        return [f"{title or ''} {text or ''}".strip() for title, text in zip(self.doc_titles, self.doc_texts)]
 
 
 class QueryText(str):

@@ -150,6 +150,7 @@ def _report(
             "excluded": len(without_ids) if excluded else 0,
             "missing_images": plan.missing_images,
             "empty_titles": plan.empty_titles,
+            "empty_texts": plan.empty_texts,
         },
         "items_per_field": {job.label: len(job.values) for job in plan.jobs} if field_mode else {},
         "unusable_per_field": unusable,

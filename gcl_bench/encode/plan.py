@@ -11,7 +11,10 @@ Two kinds of model are accepted (:func:`plan_jobs` tells them apart):
 - plug-in encoders with BEIR's ``encode_queries`` / ``encode_corpus`` (``mode == "beir"``) and an
   optional ``similarity`` and ``fingerprint()``: one job per side over every item.
 
-Each job's ``encode`` returns rows already checked by :func:`~gcl_bench.encode.checks.as_embedding_matrix`.
+Each job's ``encode(values, advance)`` calls ``advance(n)`` after every model batch (``n`` items
+more are done): a field adapter whose ``encode_field`` takes a ``progress`` keyword gets
+``advance`` and is called once per cache shard; any other model is called one ``batch_size``
+slice at a time (plug-ins receive ``batch_size`` anyway). It returns rows already checked by :func:`~gcl_bench.encode.checks.as_embedding_matrix`.
 The cache key (:func:`~gcl_bench.encode.cache.cache_key`) holds the fingerprint, side, field,
 settings, dtype and a hash of the items, never the field weights.
 
@@ -30,14 +33,22 @@ from gcl_bench.encode.cache import CacheEntry, cache_key, hash_image_files, hash
 from gcl_bench.encode.checks import as_embedding_matrix
 from gcl_bench.errors import GclBenchError
 from gcl_bench.fields import active_fields, is_missing_text, parse_fields
-from gcl_bench.models.protocols import has_fingerprint, is_dense_encoder, is_field_encoder
+from gcl_bench.models.protocols import (
+    accepts_progress,
+    has_fingerprint,
+    is_dense_encoder,
+    is_field_encoder,
+)
+
+Advance = Callable[[int], None]
+"""``advance(n)``: ``n`` more items of the current call are encoded."""
 
 
 @dataclass
 class Job:
     """One (side, field) to encode: the values handed to the model and the key of its cache entry.
 
-    ``encode(values)`` returns their checked float32 rows. ``present`` (documents only) marks the
+    ``encode(values, advance)`` returns their checked float32 rows, calling ``advance(n)`` per batch. ``present`` (documents only) marks the
     split rows that have the field (``values`` holds just those); None means every item. The
     stage sets ``entry``, ``missing_before`` (shards absent when it started) and ``seconds``.
     """
@@ -45,7 +56,7 @@ class Job:
     side: str
     field: str
     values: list[Any]
-    encode: Callable[[list[Any]], np.ndarray]
+    encode: Callable[[list[Any], Advance], np.ndarray]
     key: dict[str, Any]
     present: np.ndarray | None = None
     weight: float = 1.0
@@ -69,7 +80,7 @@ class Plan:
 
     ``mode``: ``"fields"`` or ``"beir"``; ``similarity``: ``"cos"`` or ``"dot"``; ``fingerprint``:
     the model's, or None for a plug-in without one (then nothing is cached). ``empty_titles`` /
-    ``missing_images``: documents without that field (field adapters that use it; else 0).
+    ``empty_texts`` / ``missing_images``: documents without that field (field adapters that use it; else 0).
     ``docs_without_fields``: for plug-ins, the ids of documents with neither a title nor an image
     (field adapters learn theirs only when fusing, so None).
     """
@@ -79,6 +90,7 @@ class Plan:
     fingerprint: str | None
     jobs: list[Job]
     empty_titles: int = 0
+    empty_texts: int = 0
     missing_images: int = 0
     docs_without_fields: list[str] | None = None
 
@@ -89,26 +101,55 @@ def model_name(model: Any) -> str:
     return str(name) if isinstance(name, str) and name else type(model).__name__
 
 
-def plan_jobs(model: Any, split: Any, *, dtype: str, batch_size: int) -> Plan:
-    """Check that ``model`` speaks one of the two protocols and plan its jobs over ``split``."""
+SIMILARITIES = ("cos", "dot")
+
+
+def plan_jobs(model: Any, split: Any, *, dtype: str, batch_size: int, similarity: str | None = None) -> Plan:
+    """Check that ``model`` speaks one of the two protocols and plan its jobs over ``split``.
+
+    ``similarity`` (``"cos"`` or ``"dot"``, BEIR's ``score_function``) overrides a plug-in's
+    ``similarity`` attribute; gcl_bench's own adapters always use ``cos``.
+    """
     name = model_name(model)
+    if similarity is not None and similarity not in SIMILARITIES:
+        raise GclBenchError(f"--similarity must be 'cos' or 'dot', got {similarity!r}")
     if is_field_encoder(model):
+        if similarity == "dot":
+            raise GclBenchError(
+                f"--similarity dot applies to plug-in encoders; model {name} fuses L2-normalised "
+                "field embeddings and always scores by cosine"
+            )
         return _field_plan(model, split, dtype, batch_size)
     if not is_dense_encoder(model):
         raise GclBenchError(
             f"model {name} can encode neither fields (encode_field) nor BEIR-style "
             "(encode_queries / encode_corpus)"
         )
+    if similarity is not None:
+        return _plugin_plan(model, split, dtype, batch_size, similarity)
     similarity = str(getattr(model, "similarity", "cos") or "cos")
     if similarity in ("cos_sim", "cosine"):
         similarity = "cos"
-    if similarity not in ("cos", "dot"):
+    if similarity not in SIMILARITIES:
         raise GclBenchError(f"model {name}: similarity must be 'cos' or 'dot', got {similarity!r}")
     return _plugin_plan(model, split, dtype, batch_size, similarity)
 
 
+def in_batches(
+    encode: Callable[[list[Any]], np.ndarray], values: list[Any], batch_size: int, advance: Advance
+) -> np.ndarray:
+    """``encode`` applied to ``batch_size`` slices of ``values`` in order, rows stacked; ``advance``
+    after each slice."""
+    parts = []
+    for start in range(0, len(values), batch_size):
+        chunk = values[start:start + batch_size]
+        parts.append(encode(chunk))
+        advance(len(chunk))
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
 def _titles_present(titles: Sequence[Any]) -> np.ndarray:
-    """(n,) bool: which titles are usable (not None, NaN or blank)."""
+    """(n,) bool: which titles (or other texts) are usable (not None, NaN or blank)."""
     return np.fromiter((not is_missing_text(title) for title in titles), dtype=bool, count=len(titles))
 
 
@@ -132,6 +173,7 @@ def _field_plan(model: Any, split: Any, dtype: str, batch_size: int) -> Plan:
     query_weights = _model_fields(model, "query")
     doc_weights = _model_fields(model, "doc")
     plan = Plan("fields", "cos", fingerprint, [])
+    reports_progress = accepts_progress(model.encode_field)
 
     def add(side: str, field_name: str, weight: float, values: list[Any], items_hash: str,
             present: np.ndarray | None) -> None:
@@ -144,8 +186,14 @@ def _field_plan(model: Any, split: Any, dtype: str, batch_size: int) -> Plan:
                         count=len(values), items_hash=items_hash)
         what = f"{side}/{field_name} encoding"
 
-        def encode(chunk: list[Any]) -> np.ndarray:
+        def encode_call(chunk: list[Any]) -> np.ndarray:
             raw = model.encode_field(side, field_name, chunk, batch_size)
+            return as_embedding_matrix(raw, len(chunk), name, what, allow_nan_rows=True)
+
+        def encode(chunk: list[Any], advance: Advance) -> np.ndarray:
+            if not reports_progress:
+                return in_batches(encode_call, chunk, batch_size, advance)
+            raw = model.encode_field(side, field_name, chunk, batch_size, progress=advance)
             return as_embedding_matrix(raw, len(chunk), name, what, allow_nan_rows=True)
 
         plan.jobs.append(Job(side, field_name, values, encode, key, present, weight))
@@ -159,6 +207,12 @@ def _field_plan(model: Any, split: Any, dtype: str, batch_size: int) -> Plan:
             values = [t for t, ok in zip(split.doc_titles, present) if ok]
             plan.empty_titles = int((~present).sum())
             add("doc", "title", weight, values, hash_texts(values), present)
+        elif field_name == "text":  # a BEIR document's body; Marqo-GS products have none
+            texts = split.doc_texts if split.doc_texts is not None else [None] * split.num_docs
+            present = _titles_present(texts)
+            values = [t for t, ok in zip(texts, present) if ok]
+            plan.empty_texts = int((~present).sum())
+            add("doc", "text", weight, values, hash_texts(values), present)
         else:
             stamps = _image_stamps(split.doc_images)
             present = np.fromiter((s is not None for s in stamps), dtype=bool, count=split.num_docs)
@@ -177,18 +231,24 @@ def _plugin_plan(model: Any, split: Any, dtype: str, batch_size: int, similarity
         for title, image, stamp in zip(split.doc_titles, split.doc_images, stamps)
     ]
     has_field = _titles_present(split.doc_titles) | np.array([s is not None for s in stamps], dtype=bool)
+    if split.doc_texts is not None:  # BEIR documents: their body is part of what is encoded
+        doc_items = [f"{item}\0{text or ''}" for item, text in zip(doc_items, split.doc_texts)]
+        has_field |= _titles_present(split.doc_texts)
     settings = {"protocol": "beir", "similarity": similarity}
     jobs = []
     for side, field_name, items, items_hash, method in (
-        ("query", "text", split.query_dicts(), hash_texts(split.query_texts), "encode_queries"),
-        ("doc", "corpus", split.corpus_dicts(), hash_texts(doc_items), "encode_corpus"),
+        ("query", "text", split.query_dicts, hash_texts(split.query_texts), "encode_queries"),
+        ("doc", "corpus", split.corpus_dicts, hash_texts(doc_items), "encode_corpus"),
     ):
         key = cache_key(model=fingerprint or "", side=side, field=field_name,
                         settings={**settings, "method": method}, dtype=dtype, count=len(items),
                         items_hash=items_hash)
 
-        def encode(chunk: list[Any], method: str = method) -> np.ndarray:
+        def encode_call(chunk: list[Any], method: str = method) -> np.ndarray:
             return as_embedding_matrix(getattr(model, method)(chunk, batch_size=batch_size), len(chunk), name, method)
+
+        def encode(chunk: list[Any], advance: Advance, call: Callable[[list[Any]], np.ndarray] = encode_call) -> np.ndarray:
+            return in_batches(call, chunk, batch_size, advance)
 
         jobs.append(Job(side, field_name, items, encode, key))
     without = [doc_id for doc_id, ok in zip(split.doc_ids, has_field) if not ok]

@@ -38,7 +38,9 @@ DEFAULT_SHARD_SIZE = 16_384
 """Items per cache shard: the unit of resumption after an interruption."""
 
 ProgressCallback = Callable[[str, int, int], None]
-"""``progress(label, items_done, items_total)``, called after each shard (label e.g. ``doc/image``)."""
+"""``progress(label, items_done, items_total)``, called after each model batch (label e.g. ``doc/image``).
+
+The cache shard stays the unit of resumption; progress is finer: a shard is reported batch by batch."""
 
 
 def encode_split(
@@ -52,6 +54,7 @@ def encode_split(
     shard_size: int = DEFAULT_SHARD_SIZE,
     cache_root: str | os.PathLike[str] | None = None,
     progress: ProgressCallback | None = None,
+    similarity: str | None = None,
 ) -> EncodedSplit | None:
     """Encode ``split``'s queries and documents with ``model``, reusing cached field embeddings.
 
@@ -61,6 +64,7 @@ def encode_split(
     dtype: storage dtype of the cache, ``float32`` or ``float16``; queries are returned as float32,
     documents in this dtype. shard_size: items per cache shard (an existing entry keeps its own).
     cache_root: the cache folder (default ``cache_dir()/embeddings``).
+    similarity: ``"cos"`` or ``"dot"`` for a plug-in, instead of its ``similarity`` attribute.
     Returns the :class:`EncodedSplit`, or ``None`` on ranks other than 0 under torchrun.
     """
     started = time.perf_counter()
@@ -73,7 +77,7 @@ def encode_split(
     if world > 1:
         distributed.init_process_group(device)
 
-    plan = plan_jobs(model, split, dtype=dtype, batch_size=batch_size)
+    plan = plan_jobs(model, split, dtype=dtype, batch_size=batch_size, similarity=similarity)
     persistent = cache and plan.fingerprint is not None
     store = EmbeddingCache(cache_root) if persistent else None
     temp_root: Path | None = None
@@ -123,12 +127,21 @@ def _encode_missing_shards(job: Job, rank: int, world: int, progress: ProgressCa
     """Step 2: encode and write this rank's share of ``job``'s missing shards, reporting progress."""
     job_started = time.perf_counter()
     done = job.entry.count - job.items_to_encode
+    total = job.entry.count
+
+    def advance(items: int) -> None:
+        nonlocal done
+        done += items
+        if progress is not None:
+            progress(job.label, int(min(done, total)), total)
+
     for shard in job.missing_before:
         if shard % world != rank:
             continue
         start, stop = job.entry.shard_rows(shard)
-        job.entry.write_shard(shard, job.encode(job.values[start:stop]))
-        done += stop - start
+        shard_start = done
+        job.entry.write_shard(shard, job.encode(job.values[start:stop], advance))
+        done = shard_start + stop - start  # whatever the model reported, the shard is complete
         if progress is not None:
-            progress(job.label, int(done), job.entry.count)
+            progress(job.label, int(done), total)
     job.seconds = time.perf_counter() - job_started

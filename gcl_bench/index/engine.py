@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -213,11 +214,14 @@ def search(
     top_k: int = 1000,
     *,
     query_batch: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top-``top_k`` documents per query: ``(scores float32 (Q,K), indices int64 (Q,K))``.
 
     Queries are processed in batches (``query_batch``, default 2048 for flat, 1024 otherwise) so
     memory stays bounded whatever the number of queries. Padding (K > N): index -1, score -inf.
+    ``progress(queries_done, queries_total)`` is called after each query batch (flat search: after
+    each block of documents too, with the share of the batch scanned so far).
     """
     if top_k < 1:
         raise GclBenchError(f"top_k must be at least 1, got {top_k}")
@@ -236,7 +240,10 @@ def search(
         batch = int(query_batch or index.params.get("query_batch") or 2048)
         for start in range(0, nq, batch):
             stop = min(nq, start + batch)
-            _flat_search(index, queries[start:stop], top_k, scores[start:stop], indices[start:stop])
+            scanned = None if progress is None else (
+                lambda fraction, start=start, stop=stop: progress(start + int((stop - start) * fraction), nq)
+            )
+            _flat_search(index, queries[start:stop], top_k, scores[start:stop], indices[start:stop], scanned=scanned)
         return scores, indices
 
     faiss_index = index.faiss_index
@@ -253,6 +260,8 @@ def search(
         _order_ties(dist, labels)
         scores[start:stop, :k] = dist
         indices[start:stop, :k] = labels
+        if progress is not None:
+            progress(stop, nq)
     return scores, indices
 
 
@@ -267,8 +276,10 @@ def _order_ties(scores: np.ndarray, labels: np.ndarray) -> None:
 
 def _flat_search(
     index: Index, queries: np.ndarray, top_k: int, out_scores: np.ndarray, out_indices: np.ndarray,
-    selector: str | None = None,
+    selector: str | None = None, scanned: Callable[[float], None] | None = None,
 ) -> None:
+    """Exact top-k of ``queries`` over the index's documents, block by block, into the ``out_`` arrays;
+    ``scanned(fraction)`` after each block."""
     import torch
 
     docs = index.doc_embeddings
@@ -317,6 +328,8 @@ def _flat_search(
                 order = torch.argsort(cand_vals, dim=1, descending=True, stable=True)[:, :take]
                 best_vals = torch.gather(cand_vals, 1, order)
                 best_idxs = torch.gather(cand_idxs, 1, order)
+            if scanned is not None:
+                scanned((start + chunk.shape[0]) / n)
     if selector == "stream":
         _topk.finish(keys, counts, out_scores[:, :k], out_indices[:, :k])
     else:

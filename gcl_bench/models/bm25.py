@@ -16,7 +16,7 @@ and :mod:`gcl_bench.errors`.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,10 @@ import numpy as np
 from gcl_bench.errors import GclBenchError
 
 _NUMBA_PATCHED = False
+QUERY_BATCH = 1024
+"""Queries per bm25s retrieval call (one progress update each)."""
+ProgressCallback = Callable[[str, int, int], None]
+"""``progress(step, done, total)``: ``step`` is ``"index"`` or ``"search"``."""
 
 
 def _use_cached_numba_kernels() -> None:
@@ -134,9 +138,14 @@ class BM25Retriever:
         return retriever
 
     def retrieve(
-        self, index: Any, query_texts: Sequence[str], top_k: int, show_progress: bool = False
+        self, index: Any, query_texts: Sequence[str], top_k: int, show_progress: bool = False,
+        progress: ProgressCallback | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``top_k`` documents of ``index`` per query: ``(scores, indices)`` as :meth:`search_arrays`."""
+        """Top ``top_k`` documents of ``index`` per query: ``(scores, indices)`` as :meth:`search_arrays`.
+
+        Queries are retrieved :data:`QUERY_BATCH` at a time; ``progress("search", done, total)``
+        follows each batch.
+        """
         import bm25s
 
         if top_k < 1:
@@ -157,33 +166,44 @@ class BM25Retriever:
         scores = np.zeros((num_queries, k), dtype=np.float32)
         indices = np.full((num_queries, k), -1, dtype=np.int64)
         nonempty = [row for row, ids in enumerate(query_ids) if ids]
-        if nonempty:
-            if self.backend == "numba":
-                _use_cached_numba_kernels()
-            found_indices, found_scores = index.retrieve(
-                [query_ids[row] for row in nonempty], k=k, backend_selection=self.backend,
-                n_threads=self.n_threads, show_progress=show_progress, return_as="tuple",
-            )
-            rows = np.asarray(nonempty)
-            scores[rows] = found_scores
-            indices[rows] = found_indices
+        if self.backend == "numba" and nonempty:
+            _use_cached_numba_kernels()
+        for start in range(0, max(len(nonempty), 1), QUERY_BATCH):  # queries are independent
+            batch = nonempty[start:start + QUERY_BATCH]
+            if batch:
+                found_indices, found_scores = index.retrieve(
+                    [query_ids[row] for row in batch], k=k, backend_selection=self.backend,
+                    n_threads=self.n_threads, show_progress=show_progress, return_as="tuple",
+                )
+                rows = np.asarray(batch)
+                scores[rows] = found_scores
+                indices[rows] = found_indices
+            if progress is not None:
+                progress("search", min(start + QUERY_BATCH, len(nonempty)) + num_queries - len(nonempty), num_queries)
         unmatched = scores <= 0
         indices[unmatched] = -1
         scores[unmatched] = 0.0
         return scores, indices
 
     def search_arrays(
-        self, doc_texts: Sequence[str], query_texts: Sequence[str], top_k: int, show_progress: bool = False
+        self, doc_texts: Sequence[str], query_texts: Sequence[str], top_k: int, show_progress: bool = False,
+        progress: ProgressCallback | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Score every query against every document text; return ``(scores, indices)``.
 
         ``scores`` is float32 (Q, K), ``indices`` int64 (Q, K) row indices into ``doc_texts``,
         best first, with -1 (score 0) where fewer than K documents share a term with the query.
+        ``progress(step, done, total)`` reports ``"index"`` (documents, once they are indexed)
+        and ``"search"`` (queries, per batch).
         """
         if top_k < 1:
             raise GclBenchError(f"top_k must be at least 1, got {top_k}")
+        if progress is not None:
+            progress("index", 0, len(doc_texts))
         index = self.index(doc_texts, show_progress=show_progress)
-        return self.retrieve(index, query_texts, top_k, show_progress=show_progress)
+        if progress is not None:
+            progress("index", len(doc_texts), len(doc_texts))
+        return self.retrieve(index, query_texts, top_k, show_progress=show_progress, progress=progress)
 
     def search(
         self,

@@ -23,7 +23,7 @@ the Hugging Face cache first, then downloaded unless ``HF_HUB_OFFLINE`` is set).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -151,9 +151,13 @@ class E5Retriever(DenseAdapter):
         return self._dim
 
     def encode_field(
-        self, side: str, field: str, values: Sequence[Any], batch_size: int = 256
+        self, side: str, field: str, values: Sequence[Any], batch_size: int = 256,
+        progress: Callable[[int], None] | None = None,
     ) -> np.ndarray:
-        """Encode texts of one field: float32 (n, D), rows L2-normalised, NaN rows for missing texts."""
+        """Encode texts of one field: float32 (n, D), rows L2-normalised, NaN rows for missing texts.
+
+        ``progress(n)`` is called after each batch with the number of values it covered.
+        """
         import torch
         import torch.nn.functional as F
 
@@ -166,6 +170,8 @@ class E5Retriever(DenseAdapter):
         rows = [i for i, text in enumerate(values) if not is_missing_text(text)]
         # Longest first, so each batch pads to similar lengths (rows are written back in place).
         rows.sort(key=lambda i: len(str(values[i])), reverse=True)
+        if progress is not None:
+            progress(len(values) - len(rows))  # missing texts are done at once (NaN rows)
         with torch.inference_mode(), autocast(self.device, self.precision):
             for start in range(0, len(rows), batch_size):
                 chunk = rows[start:start + batch_size]
@@ -179,4 +185,6 @@ class E5Retriever(DenseAdapter):
                 hidden = self.model(**batch).last_hidden_state
                 pooled = mean_pool(hidden.float(), batch["attention_mask"])
                 out[chunk] = F.normalize(pooled, dim=-1).cpu().numpy()
+                if progress is not None:
+                    progress(len(chunk))
         return out

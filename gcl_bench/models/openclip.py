@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -282,46 +282,57 @@ class OpenClipRetriever(DenseAdapter):
 
     # -- encoding -------------------------------------------------------------------------
     def encode_field(
-        self, side: str, field: str, values: Sequence[Any], batch_size: int = 256
+        self, side: str, field: str, values: Sequence[Any], batch_size: int = 256,
+        progress: Callable[[int], None] | None = None,
     ) -> np.ndarray:
-        """Encode ``values`` of one field; float32 (n, D), rows L2-normalised, NaN rows unusable."""
+        """Encode ``values`` of one field; float32 (n, D), rows L2-normalised, NaN rows unusable.
+
+        ``progress(n)`` is called after each batch with the number of values it covered.
+        """
         kind = field_tower(side, field)
         if batch_size <= 0:
             raise GclBenchError(f"batch size must be positive, got {batch_size}")
+        advance = progress or _ignore
         if kind == "text":
-            return self._encode_texts(list(values), self.prefixes[side], batch_size)
-        return self._encode_images(list(values), batch_size)
+            return self._encode_texts(list(values), self.prefixes[side], batch_size, advance)
+        return self._encode_images(list(values), batch_size, advance)
 
     def tokenize(self, texts: Sequence[str]) -> Any:
         """Token ids (n, context_length) for already-prefixed texts."""
         return self.tokenizer(list(texts), context_length=self.context_length)
 
-    def _encode_texts(self, texts: list[Any], prefix: str, batch_size: int) -> np.ndarray:
+    def _encode_texts(self, texts: list[Any], prefix: str, batch_size: int, advance: Callable[[int], None]) -> np.ndarray:
         import torch
 
         out = np.full((len(texts), self.embedding_dim()), np.nan, dtype=np.float32)
         rows = [i for i, text in enumerate(texts) if not is_missing_text(text)]
+        advance(len(texts) - len(rows))  # missing texts are done at once (NaN rows)
         with torch.inference_mode(), autocast(self.device, self.precision):
             for start in range(0, len(rows), batch_size):
                 chunk = rows[start:start + batch_size]
                 tokens = self.tokenize([prefix + str(texts[i]) for i in chunk]).to(self.device)
                 features = self.model.encode_text(tokens).float()
                 out[chunk] = _normalize(features)
+                advance(len(chunk))
         return out
 
-    def _encode_images(self, images: list[Any], batch_size: int) -> np.ndarray:
+    def _encode_images(self, images: list[Any], batch_size: int, advance: Callable[[int], None]) -> np.ndarray:
         import torch
 
         out = np.full((len(images), self.embedding_dim()), np.nan, dtype=np.float32)
         loader = iter_image_batches(images, self.preprocess, batch_size, self.num_workers)
         with torch.inference_mode(), autocast(self.device, self.precision):
-            for pixels, rows in loader:
-                if not rows:
-                    continue
-                pixels = pixels.to(self.device, non_blocking=True)
-                features = self.model.encode_image(pixels).float()
-                out[rows] = _normalize(features)
+            for start, (pixels, rows) in zip(range(0, len(images), batch_size), loader):
+                if rows:  # batches cover consecutive batch_size slices; unreadable images stay NaN
+                    pixels = pixels.to(self.device, non_blocking=True)
+                    features = self.model.encode_image(pixels).float()
+                    out[rows] = _normalize(features)
+                advance(min(batch_size, len(images) - start))
         return out
+
+
+def _ignore(items: int) -> None:
+    """The progress callback of a caller that wants none."""
 
 
 def _normalize(features: Any) -> np.ndarray:

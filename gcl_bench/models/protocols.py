@@ -11,7 +11,7 @@
   the array form ``search_arrays(doc_texts, query_texts, top_k)``, and no encoding method.
 
 The predicates (:func:`is_dense_encoder`, :func:`is_field_encoder`, :func:`is_lexical`,
-:func:`has_fingerprint`, :func:`has_search_arrays`) are the one place those shapes are checked;
+:func:`has_fingerprint`, :func:`has_search_arrays`, :func:`accepts_progress`) are the one place those shapes are checked;
 the :class:`typing.Protocol` classes spell out the signatures for type checkers.
 :func:`describe_model` builds results.json's ``model`` section from whatever a model has.
 A model may say what it was trained on in a ``training_data`` attribute (a record of
@@ -21,7 +21,7 @@ This module may import only the standard library, :mod:`gcl_bench.models.registr
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from gcl_bench.models.registry import qualname
@@ -42,7 +42,8 @@ class FieldEncoder(Protocol):
     query_fields: Mapping[str, float]
     doc_fields: Mapping[str, float]
 
-    def encode_field(self, side: str, field: str, values: Sequence[Any], batch_size: int = 256) -> Any: ...
+    def encode_field(self, side: str, field: str, values: Sequence[Any], batch_size: int = 256,
+                     progress: Callable[[int], None] | None = None) -> Any: ...
 
     def fingerprint(self) -> str: ...
 
@@ -84,6 +85,18 @@ def is_lexical(model: Any) -> bool:
 def has_search_arrays(model: Any) -> bool:
     """Whether a lexical ``model`` has the array fast path ``search_arrays``."""
     return hasattr(model, "search_arrays")
+
+
+def accepts_progress(method: Any) -> bool:
+    """Whether ``method`` takes a ``progress`` keyword: a callable it calls with the number of
+    items each finished batch adds (then one call can report per batch)."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return False
+    return "progress" in parameters
 
 
 def has_fingerprint(model: Any) -> bool:

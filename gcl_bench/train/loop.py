@@ -285,8 +285,10 @@ def _progress(enabled: bool) -> Any:
         TimeRemainingColumn,
     )
 
+    from gcl_bench.progress import RateColumn
+
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn(),
+                    RateColumn("steps"), TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn(),
                     TimeRemainingColumn(), transient=False)
 
 

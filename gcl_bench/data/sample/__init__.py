@@ -1,7 +1,7 @@
 """The bundled sample benchmark: a small synthetic dataset in the Marqo-GS-10M folder layout.
 
 Every command works offline on it (``load_split(None, ...)`` reads :func:`default_sample_dir`),
-and ``gcl-bench sample --out DIR`` writes one of any size.
+and ``gcl-bench sample -o DIR`` writes one of any size.
 
 What is in it
 -------------

@@ -11,6 +11,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from gcl_bench.config import cache_dir
@@ -36,13 +37,14 @@ def write_sample(
     image_size: int = DEFAULT_IMAGE_SIZE,
     *,
     overwrite: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Path:
     """Write one sample sub-dataset folder (Marqo-GS layout) at ``out_dir`` and return its path.
 
     The folder is built under a temporary name next to ``out_dir`` and renamed into place, so it
     is either complete or absent. An existing non-empty ``out_dir`` is refused
     (:class:`GclBenchError`) unless ``overwrite`` is true, in which case it is replaced.
-    Same arguments, same bytes.
+    Same arguments, same bytes. ``progress(step, done, total)`` follows the build.
     """
     final = Path(out_dir)
     check_sizes(products, queries, image_size)
@@ -53,7 +55,7 @@ def write_sample(
 
     staging = _staging_dir(final)
     try:
-        generate(staging, products, queries, seed, image_size)
+        generate(staging, products, queries, seed, image_size, progress)
         staging.chmod(0o755)
         if final.is_dir() and any(final.iterdir()):
             trash = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old",
@@ -69,8 +71,10 @@ def write_sample(
     return final
 
 
-def default_sample_dir() -> Path:
+def default_sample_dir(progress: Callable[[str, int, int], None] | None = None) -> Path:
     """The bundled default sample, built on first use under ``cache_dir()/sample/<version>``.
+
+    ``progress(step, done, total)`` follows the build (see :func:`generate`).
 
     Built in a temporary folder and renamed into place, so a half-built sample is never seen;
     when two processes race, the first rename wins and the other's copy is discarded.
@@ -80,7 +84,7 @@ def default_sample_dir() -> Path:
         return final
     staging = _staging_dir(final)
     try:
-        generate(staging, DEFAULT_PRODUCTS, DEFAULT_QUERIES, DEFAULT_SEED, DEFAULT_IMAGE_SIZE)
+        generate(staging, DEFAULT_PRODUCTS, DEFAULT_QUERIES, DEFAULT_SEED, DEFAULT_IMAGE_SIZE, progress)
         staging.chmod(0o755)
         try:
             os.rename(staging, final)

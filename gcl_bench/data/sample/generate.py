@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io as _stdio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,21 +97,32 @@ def check_sizes(products: int, queries: int, image_size: int) -> None:
         raise GclBenchError(f"--image-size must be between 8 and 512 pixels (got {image_size})")
 
 
-def generate(out: Path, products: int, queries: int, seed: int, image_size: int) -> dict:
-    """Write every file of the sample into the existing empty folder ``out``; return the info."""
+def generate(out: Path, products: int, queries: int, seed: int, image_size: int,
+             progress: Callable[[str, int, int], None] | None = None) -> dict:
+    """Write every file of the sample into the existing empty folder ``out``; return the info.
+
+    ``progress("images", done, total)`` follows the drawing of the product images (most of the
+    time), then ``progress("files", done, total)`` the corpora, rankings and split files.
+    """
+    report = progress or _no_progress
+    files_total = 2 + len(SPLITS)
     rng = np.random.default_rng([seed, 20240412])
     catalogue = make_products(rng, products)
     corpora = split_corpora(rng, products)
     empty_title, no_image = pick_odd_products(rng, catalogue, corpora)
-    write_images(out, rng, catalogue, no_image, image_size)
+    write_images(out, rng, catalogue, no_image, image_size, progress)
+    report("files", 0, files_total)
     write_corpora(out, catalogue, corpora)
+    report("files", 1, files_total)
     asked = make_queries(rng, queries)
     lists = rank_lists(rng, catalogue, corpora, asked)
     held_out = hold_out(rng, asked.sets)
+    report("files", 2, files_total)
     info_splits = {}
-    for split in SPLITS:
+    for done, split in enumerate(SPLITS, start=3):
         files = MarqoFiles(out, split)
         info_splits[files.stem] = write_split(files, catalogue, asked, lists, held_out)
+        report("files", done, files_total)
     info = {
         "generator": "gcl_bench.data.sample",
         "sample_version": SAMPLE_VERSION,
@@ -178,13 +189,20 @@ def pick_odd_products(rng: np.random.Generator, catalogue: Products,
     return empty_title, no_image
 
 
+def _no_progress(step: str, done: int, total: int) -> None:
+    """The progress callback of a caller that wants none."""
+
+
 def write_images(out: Path, rng: np.random.Generator, catalogue: Products, no_image: set[int],
-                 image_size: int) -> None:
-    """One PNG per product under ``images/``, but for those in ``no_image``."""
+                 image_size: int, progress: Callable[[str, int, int], None] | None = None) -> None:
+    """One PNG per product under ``images/``, but for those in ``no_image``; ``progress`` every 25."""
     (out / "images").mkdir()
-    for i in np.argsort(catalogue.ids, kind="stable"):
+    total = len(catalogue.ids)
+    for done, i in enumerate(np.argsort(catalogue.ids, kind="stable"), start=1):
         # drawn even when not written, so the random stream does not depend on which are missing
         pixels = draw_product(rng, catalogue.attrs[i], float(catalogue.prominence[i]), image_size)
+        if progress is not None and (done % 25 == 0 or done == total):
+            progress("images", done, total)
         if int(i) in no_image:
             continue
         with io.atomic_path(out / catalogue.image_paths[i]) as tmp:
