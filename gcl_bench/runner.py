@@ -321,6 +321,12 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
         raise GclBenchError("the corpus is empty", split.meta.get("path"))
     if not split.query_ids:
         raise GclBenchError(f"split {split.name} has no judged queries", split.meta.get("path"))
+    from gcl_bench.io import check_writable
+    from gcl_bench.models import describe_model
+
+    model_info = describe_model(model, settings.model, checkpoint=settings.pretrained)
+    output_dir = Path(settings.output_dir) if settings.output_dir else default_output_dir(split, str(model_info["name"]))
+    check_writable(output_dir, "--output-dir" if settings.output_dir else "output folder")  # before the long part
 
     if is_lexical(model):  # BEIR's two protocols: a lexical model searches, a dense one encodes
         from gcl_bench.distributed import is_main_process
@@ -336,9 +342,6 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
 
     with timer.stage("score"):
         scored = score_stage(split, retrieval, metrics)
-    from gcl_bench.models import describe_model
-
-    model_info = describe_model(model, settings.model, checkpoint=settings.pretrained)
     results: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "metrics": {name: float(scored.means[name]) for name in metrics},
@@ -362,7 +365,6 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
         "versions": versions(),
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    output_dir = Path(settings.output_dir) if settings.output_dir else default_output_dir(split, str(model_info["name"]))
     with timer.stage("write"):
         ranked = (split.query_ids, split.doc_ids, retrieval.scores, retrieval.indices)
         run = run_to_dict(*ranked)

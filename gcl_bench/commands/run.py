@@ -113,6 +113,11 @@ def _run_splits(
         results = run_evaluation(settings, model=built_model)
         if results is None:  # a helper rank under torchrun: it only helps encode each split
             continue
+        if output_dir is not None and not rows:  # this run's first set: --output-dir is now its own
+            from gcl_bench.results import remove_other_sets
+
+            for folder in remove_other_sets(output_dir, results["output_dir"]):
+                console.print(f"[yellow]note[/]: removed the results an earlier run left in {folder}")
         model_name = results["model"]["name"]
         rows[name] = results["metrics"]
         console.print(

@@ -3,6 +3,9 @@
 - :mod:`~gcl_bench.results.files`: the file names, :data:`SCHEMA_VERSION`, the default folder;
 - :mod:`~gcl_bench.results.write`: the run in BEIR (:func:`run_to_dict`) and TREC
   (:func:`trec_run`) form, :func:`per_query_csv`, and :func:`write_outputs` (all files as one unit);
+- :mod:`~gcl_bench.results.sets`: the set as one unit: written together with results.json as its
+  manifest (:func:`~gcl_bench.results.sets.write_set`), files checked against it when read
+  (:func:`check_member`), earlier sets in an output folder removed (:func:`remove_other_sets`);
 - :mod:`~gcl_bench.results.read`: :func:`read_results` (results.json, schema checked) and
   :func:`read_per_query` (per_query.csv);
 - :mod:`~gcl_bench.results.runs`: judgement (:func:`read_qrels`) and run (:func:`read_run`) files
@@ -25,6 +28,7 @@ from gcl_bench.results.files import (
 )
 from gcl_bench.results.read import PerQueryTable, ResultsFile, read_per_query, read_results
 from gcl_bench.results.runs import read_qrels, read_run
+from gcl_bench.results.sets import check_member, remove_other_sets
 from gcl_bench.results.write import per_query_csv, run_to_dict, trec_run, write_outputs
 
 __all__ = [
@@ -36,12 +40,14 @@ __all__ = [
     "TREC_RUN_NAME",
     "PerQueryTable",
     "ResultsFile",
+    "check_member",
     "default_output_dir",
     "per_query_csv",
     "read_per_query",
     "read_qrels",
     "read_results",
     "read_run",
+    "remove_other_sets",
     "run_to_dict",
     "trec_qids_path",
     "trec_run",

@@ -3,7 +3,8 @@
 ``gcl-bench run`` writes, into one folder, as one unit (:func:`gcl_bench.results.write_outputs`):
 
 - ``results.json`` (:data:`RESULTS_NAME`): means, counts, model, dataset, settings, timings...;
-  its ``schema_version`` is :data:`SCHEMA_VERSION`, and readers refuse any other;
+  its ``schema_version`` is :data:`SCHEMA_VERSION`, and readers refuse any other; its ``files``
+  records the size and SHA-256 of the set's other files (:mod:`gcl_bench.results.sets`);
 - ``run.json`` (:data:`RUN_NAME`): the retrieved lists ``{query_key: {doc_id: score}}``;
 - ``per_query.csv`` (:data:`PER_QUERY_NAME`): ``query_id`` then one column per metric;
 - with ``--trec``: ``run.trec`` (:data:`TREC_RUN_NAME`) and its query-id map

@@ -8,9 +8,11 @@ four fields is TREC qrels, any other is BEIR TSV.
 Runs (:func:`read_run`): BEIR JSON (``{query: {doc_id: score}}``) and TREC runs
 (``qid Q0 docno rank score tag``); a TREC run written by ``gcl-bench run --trec`` has a
 ``<run>.qids.json`` map beside it that turns its whitespace-free query ids back into the
-judgement keys. Every malformed line is an error naming the file and the line.
+judgement keys. Every malformed line is an error naming the file and the line; a run (or map)
+of an output set must be the one its results.json records (:func:`~gcl_bench.results.sets.check_member`).
 
-May import: gcl_bench.io, gcl_bench.errors, gcl_bench.data (beir, judgements), gcl_bench.results.files.
+May import: gcl_bench.io, gcl_bench.errors, gcl_bench.data (beir, judgements),
+gcl_bench.results.files, gcl_bench.results.sets.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from gcl_bench.data.judgements import read_gt
 from gcl_bench.errors import GclBenchError
 from gcl_bench.io import read_json
 from gcl_bench.results.files import trec_qids_path
+from gcl_bench.results.sets import check_member
 
 
 def _is_json(path: Path) -> bool:
@@ -79,6 +82,7 @@ def read_run(path: str | os.PathLike[str]) -> dict[str, dict[str, float]]:
     path = Path(path)
     if not path.is_file():
         raise GclBenchError("run file not found", path)
+    check_member(path)
     if _is_json(path):
         data = read_json(path)
         if not isinstance(data, dict):
@@ -107,6 +111,7 @@ def read_run(path: str | os.PathLike[str]) -> dict[str, dict[str, float]]:
                 raise GclBenchError(f"line {number}: score {score!r} is not a number", path) from None
     map_path = trec_qids_path(path)
     if map_path.is_file():
+        check_member(map_path)
         qid_map = read_json(map_path)
         unknown = [qid for qid in run if qid not in qid_map]
         if unknown:

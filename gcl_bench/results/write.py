@@ -1,10 +1,10 @@
 """Writing the output set of one evaluation: the run in BEIR and TREC form, per-query values,
-and all files of a run folder as one unit.
+and all files of a run folder as one unit (through :mod:`gcl_bench.results.sets`).
 
 Ranked lists come in as the runner's arrays: best-first ``scores`` (Q, K) and row ``indices``
 (Q, K) into ``doc_ids`` (-1 = no document), one row per entry of ``query_ids``.
 
-May import: gcl_bench.io, gcl_bench.results.files.
+May import: gcl_bench.io, gcl_bench.results.files, gcl_bench.results.sets.
 """
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ import numpy as np
 
 from gcl_bench.results.files import (
     PER_QUERY_NAME,
-    RESULTS_NAME,
     RUN_NAME,
     TREC_QIDS_NAME,
     TREC_RUN_NAME,
@@ -76,21 +75,21 @@ def write_outputs(
     per_query: str,
     trec: tuple[str, dict[str, str]] | None = None,
 ) -> dict[str, Path]:
-    """Write results.json, run.json, per_query.csv (and run.trec + its query-id map) atomically.
+    """Write results.json, run.json, per_query.csv (and run.trec + its query-id map) as one set.
 
-    Each file is first written under a temporary name; only when every file is complete are
-    they renamed into place, results.json last, so an interrupted run never leaves a mixed set
-    behind. ``per_query`` is the text of :func:`per_query_csv`, ``trec`` what :func:`trec_run`
-    returns.
+    :func:`gcl_bench.results.sets.write_set` does the writing: every file complete or none,
+    results.json (which records the others' checksums) renamed into place last, files of an
+    earlier set that this one lacks removed. ``per_query`` is the text of :func:`per_query_csv`,
+    ``trec`` what :func:`trec_run` returns.
     """
-    from gcl_bench.io import dumps_json, write_files
+    from gcl_bench.io import dumps_json
+    from gcl_bench.results.sets import write_set
 
-    payloads: dict[str, bytes] = {
+    members: dict[str, bytes] = {
         RUN_NAME: dumps_json(run, indent=False),
         PER_QUERY_NAME: per_query.encode("utf-8"),
     }
     if trec is not None:
-        payloads[TREC_RUN_NAME] = trec[0].encode("utf-8")
-        payloads[TREC_QIDS_NAME] = dumps_json(trec[1])
-    payloads[RESULTS_NAME] = dumps_json(results)
-    return write_files(Path(output_dir), payloads)
+        members[TREC_RUN_NAME] = trec[0].encode("utf-8")
+        members[TREC_QIDS_NAME] = dumps_json(trec[1])
+    return write_set(Path(output_dir), results, members)
