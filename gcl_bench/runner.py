@@ -386,6 +386,7 @@ def _cache_summary(split: Split, retrieval: Retrieval) -> dict[str, Any]:
             "enabled": embeddings.get("enabled"),
             "hit": embeddings.get("hit"),
             "items_encoded": embeddings.get("items_encoded"),
+            "shards_repaired": embeddings.get("shards_repaired", 0),
         }
     return summary
 

@@ -143,6 +143,12 @@ def _remarks(results: dict) -> list[str]:
         remarks.append(f"{report['missing_images']} documents have no usable image")
     if report.get("empty_titles"):
         remarks.append(f"{report['empty_titles']} documents have an empty title")
+    cache = results.get("cache") or {}
+    for path in (cache.get("dataset") or {}).get("damaged", []):
+        remarks.append(f"the dataset cache file {path} did not match its checksum; rebuilt from the dataset files")
+    if (cache.get("embeddings") or {}).get("shards_repaired"):
+        remarks.append(f"{cache['embeddings']['shards_repaired']} embedding cache shards did not match their "
+                       "checksums; encoded again")
     if results["dataset"].get("sampled"):
         remarks.append("judgements were sampled from the split CSV (no gt file); seed and query hash are in results.json")
     return remarks

@@ -62,6 +62,16 @@ class Job:
         """How many items lie in the shards that were missing when the stage started."""
         return sum(stop - start for start, stop in map(self.entry.shard_rows, self.missing_before))
 
+    def load(self) -> np.ndarray:
+        """The entry's rows (:meth:`CacheEntry.load`); a shard that fails its checksum is
+        encoded again from ``values`` (and listed in ``entry.repaired``)."""
+
+        def encode_again(shard: int) -> np.ndarray:
+            start, stop = self.entry.shard_rows(shard)
+            return self.encode(self.values[start:stop])
+
+        return self.entry.load(repair=encode_again)
+
 
 @dataclass
 class Plan:
