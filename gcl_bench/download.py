@@ -6,7 +6,13 @@ next attempt (a retry, or the next run of the command) asks the server for the r
 file is checked against the size the server announced (``Content-Length`` / ``Content-Range``)
 and the expected size and SHA-256 when known, then renamed into place, so the final name only ever
 holds a complete, verified file. (The ``.part`` file is the one thing not written through
-:mod:`gcl_bench.io`: it must survive a crash to be resumed.)
+:mod:`gcl_bench.io`: it must survive a crash to be resumed.) Without a known SHA-256 the file is
+also checked by its format (:mod:`gcl_bench.formats`: a tar archive readable to its end, a torch
+zip checkpoint or safetensors file complete), since a server that sends no ``Content-Length``
+and closes early looks like a finished transfer; the first bytes are checked as soon as they
+arrive, so an HTML error page served in place of a checkpoint is refused at once. An existing
+file is checked the same way before it is used. Only ``http://`` and ``https://`` URLs are
+fetched: a local copy is used by placing it at the destination path.
 
 Without network the error names the URL and the exact path to place the file at by hand;
 ``GCL_BENCH_OFFLINE=1`` makes every download fail that way without trying.
@@ -34,6 +40,7 @@ from typing import Any
 
 from gcl_bench.config import cache_dir
 from gcl_bench.errors import GclBenchError
+from gcl_bench.formats import HEAD_BYTES, TAR_ARCHIVE, FileKind
 
 #: The released Marqo-GS-10M archives (DESIGN §2), by the name ``gcl-bench download`` uses.
 DATASET_ARCHIVES: dict[str, str] = {
@@ -73,12 +80,23 @@ def _manual_hint(url: str, dest: Path) -> str:
     )
 
 
+def check_url(url: str, dest: Path) -> None:
+    """Refuse a URL that is not ``http://`` or ``https://`` (``file://``, ``ftp://``...)."""
+    scheme = urllib.request.urlparse(url).scheme.lower()
+    if scheme not in ("http", "https"):
+        raise GclBenchError(
+            f"cannot download {url}: only http:// and https:// URLs are fetched; to use a local "
+            f"copy, place it at {dest}"
+        )
+
+
 def download_file(
     url: str,
     dest: str | os.PathLike[str],
     *,
     sha256: str | None = None,
     size: int | None = None,
+    kind: FileKind | None = None,
     retries: int = 3,
     timeout: float = 30.0,
     progress: Progress | None = None,
@@ -86,13 +104,18 @@ def download_file(
 ) -> Path:
     """Download ``url`` to ``dest`` (resuming ``dest.part``), verify it, rename it into place.
 
-    An existing ``dest`` is checked against ``size`` / ``sha256`` (when given) and returned
-    without network access. ``retries`` is how many times a broken transfer is resumed within
-    this call. Every failure is a :class:`GclBenchError` naming the URL and ``dest``.
+    An existing ``dest`` is checked against ``size`` / ``sha256`` (when given) and, without a
+    ``sha256``, by its format ``kind`` (:mod:`gcl_bench.formats`), then returned without network
+    access. ``retries`` is how many times a broken transfer is resumed within this call. Every
+    failure is a :class:`GclBenchError` naming the URL and ``dest``.
     """
     dest = Path(dest).expanduser()
+    check_url(url, dest)
     if dest.is_file():
         verify_file(dest, sha256=sha256, size=size, url=url)
+        problem = kind.whole(dest) if kind is not None and not sha256 else None
+        if problem:
+            raise GclBenchError(f"this file is {problem}; delete it to download it again from {url}", dest)
         return dest
     if offline():
         raise GclBenchError(f"offline (GCL_BENCH_OFFLINE is set); {_manual_hint(url, dest)}", dest)
@@ -101,7 +124,7 @@ def download_file(
     attempts = 0
     while True:
         try:
-            total = _fetch_into(url, part, timeout=timeout, progress=progress, chunk_size=chunk_size)
+            total = _fetch_into(url, part, timeout=timeout, progress=progress, chunk_size=chunk_size, kind=kind)
             break
         except _Interrupted as err:
             attempts += 1
@@ -119,6 +142,9 @@ def download_file(
         raise GclBenchError(f"download of {url} has {have} bytes, the server announced {total}", dest)
     try:
         verify_file(part, sha256=sha256, size=size, url=url, shown_path=dest)
+        problem = kind.whole(part) if kind is not None and not sha256 else None
+        if problem:
+            raise GclBenchError(f"the download from {url} is {problem}; it was not kept", dest)
     except GclBenchError:
         part.unlink(missing_ok=True)
         raise
@@ -131,9 +157,13 @@ class _Interrupted(Exception):
 
 
 def _fetch_into(
-    url: str, part: Path, *, timeout: float, progress: Progress | None, chunk_size: int
+    url: str, part: Path, *, timeout: float, progress: Progress | None, chunk_size: int,
+    kind: FileKind | None = None,
 ) -> int | None:
-    """Append the rest of ``url`` to ``part``; return the full size when the server said it."""
+    """Append the rest of ``url`` to ``part``; return the full size when the server said it.
+
+    With ``kind``, the first bytes of the file are checked as soon as they are in (a transfer
+    of the wrong kind of file is stopped there: the ``.part`` is deleted, GclBenchError)."""
     start = part.stat().st_size if part.exists() else 0
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     if start:
@@ -158,6 +188,7 @@ def _fetch_into(
         total = _announced_total(response, start if status == 206 else 0)
         mode = "ab" if status == 206 else "wb"
         done = start if status == 206 else 0
+        head = b"" if kind is not None and done == 0 else None  # None: nothing to check
         with open(part, mode) as handle:
             try:
                 while True:
@@ -166,6 +197,10 @@ def _fetch_into(
                         break
                     handle.write(chunk)
                     done += len(chunk)
+                    if head is not None and len(head) < HEAD_BYTES:
+                        head += chunk[: HEAD_BYTES - len(head)]
+                        if len(head) == HEAD_BYTES:
+                            _check_head(kind, head, url, part)
                     if progress is not None:
                         progress(done, total)
             except (OSError, http.client.HTTPException) as err:
@@ -173,9 +208,18 @@ def _fetch_into(
             finally:
                 handle.flush()
                 os.fsync(handle.fileno())
+        if head is not None and len(head) < HEAD_BYTES:
+            _check_head(kind, head, url, part)  # a file shorter than the head
     if total is not None and done < total:
         raise _Interrupted(f"connection closed at {done} of {total} bytes")
     return total
+
+
+def _check_head(kind: FileKind | None, head: bytes, url: str, part: Path) -> None:
+    problem = kind.head(head) if kind is not None else None
+    if problem:
+        part.unlink(missing_ok=True)
+        raise GclBenchError(f"the download from {url} is {problem}; it was not kept", _final_of(part))
 
 
 def _announced_total(response: Any, offset: int) -> int | None:
@@ -331,7 +375,7 @@ def download_archive(
     marker = target / f".{name}.extracted"
     if marker.exists():
         return {"url": url, "archive": str(archive), "extracted": [], "skipped": True}
-    download_file(url, archive, progress=progress)
+    download_file(url, archive, progress=progress, kind=TAR_ARCHIVE)
     extracted = extract_tar(archive, target)
     from gcl_bench.io import write_json
 
