@@ -15,13 +15,18 @@ from gcl_bench.commands.common import metrics_table, parse_metric_list
 @click.option("--per-query", default=None, type=click.Path(dir_okay=False, path_type=str), help="Also write per-query values as CSV.")
 def command(qrels: str, run_path: str, metrics: str | None, top_k: int | None, output: str | None, per_query: str | None) -> None:
     """Score RUN against QRELS with the same metrics and ranking order as `gcl-bench run`."""
+    from pathlib import Path
+
     from rich.console import Console
 
     from gcl_bench.errors import GclBenchError
-    from gcl_bench.io import write_json, write_text
+    from gcl_bench.io import check_writable, write_json, write_text
     from gcl_bench.metrics import DEFAULT_METRICS, JudgedRun
     from gcl_bench.results import per_query_csv, read_qrels, read_run
 
+    for option, target in (("--output", output), ("--per-query", per_query)):
+        if target:
+            check_writable(Path(target).parent, f"the folder of {option}")
     judgements = read_qrels(qrels)
     run = read_run(run_path)
     if not set(judgements) & set(run):
