@@ -102,14 +102,18 @@ def call_factory(
     return model
 
 
-#: module name -> the ``--model`` spec that brought it in (plug-in code, never gcl_bench's own)
+#: module name -> the ``--model`` spec that last brought it in (plug-in code, never gcl_bench's own)
 _PLUGIN_MODULES: dict[str, str] = {}
+#: plug-in class -> its spec (several plug-ins of one module keep their own names)
+_PLUGIN_CLASSES: dict[type, str] = {}
 
 
 def _remember_plugin(obj: Any, spec: str) -> None:
     module = getattr(obj, "__module__", None)
     if isinstance(module, str) and module != "gcl_bench" and not module.startswith("gcl_bench."):
-        _PLUGIN_MODULES.setdefault(module, spec)
+        _PLUGIN_MODULES[module] = spec
+        if isinstance(obj, type):
+            _PLUGIN_CLASSES[obj] = spec
 
 
 def plugin_failure(err: BaseException) -> GclBenchError | None:
@@ -125,6 +129,7 @@ def plugin_failure(err: BaseException) -> GclBenchError | None:
         frame = trace.tb_frame
         spec = _PLUGIN_MODULES.get(frame.f_globals.get("__name__", ""))
         if spec is not None:
+            spec = _PLUGIN_CLASSES.get(type(frame.f_locals.get("self")), spec)
             text = str(err).strip()
             detail = f": {text.splitlines()[0]}" if text else ""
             return GclBenchError(
