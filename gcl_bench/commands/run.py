@@ -147,8 +147,8 @@ def _remarks(results: dict) -> list[str]:
     for path in (cache.get("dataset") or {}).get("damaged", []):
         remarks.append(f"the dataset cache file {path} did not match its checksum; rebuilt from the dataset files")
     if (cache.get("embeddings") or {}).get("shards_repaired"):
-        remarks.append(f"{cache['embeddings']['shards_repaired']} embedding cache shards did not match their "
-                       "checksums; encoded again")
+        remarks.append(f"{cache['embeddings']['shards_repaired']} embedding cache shards were damaged (did not "
+                       "match their checksums); encoded again")
     if results["dataset"].get("sampled"):
         remarks.append("judgements were sampled from the split CSV (no gt file); seed and query hash are in results.json")
     return remarks

@@ -138,6 +138,8 @@ class CacheEntry:
         self.complete = False
         self.repaired: list[int] = []
         """Shards :meth:`load` found damaged and encoded again."""
+        self.damaged: list[int] = []
+        """Shards :meth:`missing_shards` found present but unusable (cut short, no checksum)."""
 
     @property
     def manifest_path(self) -> Path:
@@ -245,7 +247,10 @@ class CacheEntry:
         return array if self._shape_ok(array, shard) else None
 
     def missing_shards(self) -> list[int]:
-        return [shard for shard in range(self.num_shards) if not self.has_shard(shard)]
+        """The shards to encode; those whose file is there but unusable go to :attr:`damaged`."""
+        missing = [shard for shard in range(self.num_shards) if not self.has_shard(shard)]
+        self.damaged = [shard for shard in missing if self.shard_path(shard).exists()]
+        return missing
 
     def write_shard(self, shard: int, vectors: np.ndarray) -> None:
         start, stop = self.shard_rows(shard)

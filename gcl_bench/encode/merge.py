@@ -119,7 +119,7 @@ def _report(
             "shards": job.entry.num_shards,
             "shards_cached": job.entry.num_shards - len(job.missing_before) - len(job.entry.repaired),
             "shards_encoded": len(job.missing_before) + len(job.entry.repaired),
-            "shards_repaired": len(job.entry.repaired),  # failed their checksum: encoded again
+            "shards_repaired": len(job.entry.repaired) + len(job.entry.damaged),  # damaged: encoded again
             "items_encoded": int(job.items_to_encode) + _items_in(job, job.entry.repaired),
             "hit": not job.missing_before and not job.entry.repaired,
         }
