@@ -14,10 +14,11 @@ canonical JSON of the key (:func:`cache_key`):
 
 Every file carries the checksum of its bytes in a ``.xxh3`` sidecar written after it
 (:func:`gcl_bench.io.record_checksum`). A manifest that does not match is rewritten; a shard
-without its sidecar counts as missing; a shard's bytes are checked when :meth:`CacheEntry.load`
-reads them (the one time they are read, on the merging rank only) and a shard that does not
-match is encoded again through the ``repair`` callback and listed in :attr:`CacheEntry.repaired`.
-A changed cache file is therefore a miss, never a hit.
+without its sidecar, or cut short, counts as missing (and is listed in
+:attr:`CacheEntry.damaged`); a shard's bytes are checked when :meth:`CacheEntry.load` reads them
+(over their memory map, the one time they are read, on the merging rank only) and a shard that
+does not match is encoded again through the ``repair`` callback and listed in
+:attr:`CacheEntry.repaired`. A changed cache file is therefore a miss, never a hit.
 
 The key holds: the model fingerprint (checkpoint hash or plug-in ``fingerprint()``), the side
 (``query`` or ``doc``, so a query and a document with the same text never share vectors), the
@@ -33,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import mmap
 import os
 import shutil
 from collections.abc import Callable, Sequence
@@ -230,18 +232,22 @@ class CacheEntry:
         return self._shape_ok(array, shard)
 
     def _read_shard(self, shard: int) -> np.ndarray | None:
-        """The shard's rows, read once and checked against its checksum; None when damaged or gone."""
+        """The shard's rows as a view of its memory map, after checking the mapped bytes against
+        their checksum (one pass over the page cache); None when damaged or gone."""
         path = self.shard_path(shard)
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as handle:
+                if os.fstat(handle.fileno()).st_size == 0:
+                    return None
+                mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         except FileNotFoundError:
             return None
         except OSError as err:
             raise GclBenchError(f"unreadable embedding cache shard ({err.strerror})", path) from None
-        if not checksum_matches(path, data):
+        if not checksum_matches(path, mapped):
             return None
         try:
-            array = _npy_view(data)
+            array = _npy_view(mapped)
         except (ValueError, OSError):
             return None
         return array if self._shape_ok(array, shard) else None
@@ -295,18 +301,18 @@ class CacheEntry:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-def _npy_view(data: bytes) -> np.ndarray:
+def _npy_view(data: bytes | mmap.mmap) -> np.ndarray:
     """The array in the bytes of a ``.npy`` file, as a read-only view (no copy)."""
     from numpy.lib import format as npy
 
-    stream = io.BytesIO(data)
+    stream = io.BytesIO(data[: 1 << 17])  # the header (np.save writes it in the first 64 KiB)
     version = npy.read_magic(stream)
     if version == (1, 0):
         shape, fortran, dtype = npy.read_array_header_1_0(stream)
     elif version == (2, 0):
         shape, fortran, dtype = npy.read_array_header_2_0(stream)
     else:
-        return np.load(io.BytesIO(data), allow_pickle=False)
+        return np.load(io.BytesIO(bytes(data)), allow_pickle=False)
     if dtype.hasobject:
         raise ValueError("object arrays are not embeddings")
     count = int(np.prod(shape)) if shape else 1
