@@ -34,13 +34,21 @@ import tarfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from gcl_bench.config import cache_dir
 from gcl_bench.errors import GclBenchError
 from gcl_bench.formats import HEAD_BYTES, TAR_ARCHIVE, FileKind
+from gcl_bench.io import (
+    check_writable,
+    ensure_folder,
+    sha256_file,
+    write_failure,
+    write_json,
+    writing,
+)
 
 #: The released Marqo-GS-10M archives (DESIGN §2), by the name ``gcl-bench download`` uses.
 DATASET_ARCHIVES: dict[str, str] = {
@@ -119,7 +127,7 @@ def download_file(
         return dest
     if offline():
         raise GclBenchError(f"offline (GCL_BENCH_OFFLINE is set); {_manual_hint(url, dest)}", dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    ensure_folder(check_writable(dest.parent, "the download folder"))
     part = dest.with_name(dest.name + ".part")
     attempts = 0
     while True:
@@ -189,10 +197,13 @@ def _fetch_into(
         mode = "ab" if status == 206 else "wb"
         done = start if status == 206 else 0
         head = b"" if kind is not None and done == 0 else None  # None: nothing to check
-        with open(part, mode) as handle:
+        with _disk_errors(part), open(part, mode) as handle:
             try:
                 while True:
-                    chunk = response.read(chunk_size)
+                    try:
+                        chunk = response.read(chunk_size)
+                    except (OSError, http.client.HTTPException) as err:  # the network, resumable
+                        raise _Interrupted(type(err).__name__ + (f": {err}" if str(err) else "")) from None
                     if not chunk:
                         break
                     handle.write(chunk)
@@ -203,8 +214,6 @@ def _fetch_into(
                             _check_head(kind, head, url, part)
                     if progress is not None:
                         progress(done, total)
-            except (OSError, http.client.HTTPException) as err:
-                raise _Interrupted(type(err).__name__ + (f": {err}" if str(err) else "")) from None
             finally:
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -213,6 +222,17 @@ def _fetch_into(
     if total is not None and done < total:
         raise _Interrupted(f"connection closed at {done} of {total} bytes")
     return total
+
+
+@contextlib.contextmanager
+def _disk_errors(part: Path) -> Iterator[None]:
+    """A write to ``part`` that fails (full disk) is one line; what was downloaded is kept."""
+    try:
+        yield
+    except OSError as err:
+        failure = write_failure(err, part)
+        raise GclBenchError(f"{failure.message}; the part downloaded so far is kept: make room and run "
+                            "the command again to resume", part) from err
 
 
 def _check_head(kind: FileKind | None, head: bytes, url: str, part: Path) -> None:
@@ -256,8 +276,6 @@ def verify_file(
                 f"file{source} has {actual} bytes, expected {size}; delete it and download again", shown
             )
     if sha256:
-        from gcl_bench.io import sha256_file
-
         actual_hash = sha256_file(path)
         if actual_hash.lower() != sha256.lower():
             raise GclBenchError(
@@ -314,8 +332,7 @@ def extract_tar(archive_path: str | os.PathLike[str], to_dir: str | os.PathLike[
     its files are moved into place, merging with folders that already exist.
     """
     archive_path = Path(archive_path)
-    target = Path(to_dir).expanduser()
-    target.mkdir(parents=True, exist_ok=True)
+    target = ensure_folder(Path(to_dir).expanduser())
     staging = target / f".{archive_path.name}.extracting"
     shutil.rmtree(staging, ignore_errors=True)
     try:
@@ -331,11 +348,15 @@ def extract_tar(archive_path: str | os.PathLike[str], to_dir: str | os.PathLike[
         if isinstance(err, tarfile.FilterError):
             raise GclBenchError(f"unsafe archive member refused ({err}); nothing extracted", archive_path) from None
         raise GclBenchError(f"not a readable tar archive ({err})", archive_path) from None
+    except OSError as err:  # a full disk, a folder that cannot be written
+        shutil.rmtree(staging, ignore_errors=True)
+        raise write_failure(err, target) from err
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     top_level = sorted(item.name for item in staging.iterdir())
-    _merge_move(staging, target)
+    with writing(target):
+        _merge_move(staging, target)
     shutil.rmtree(staging, ignore_errors=True)
     return top_level
 
@@ -377,8 +398,6 @@ def download_archive(
         return {"url": url, "archive": str(archive), "extracted": [], "skipped": True}
     download_file(url, archive, progress=progress, kind=TAR_ARCHIVE)
     extracted = extract_tar(archive, target)
-    from gcl_bench.io import write_json
-
     write_json(marker, {"url": url, "extracted": extracted})
     if not keep_archive:
         with contextlib.suppress(FileNotFoundError):
