@@ -23,9 +23,11 @@ def command(qrels: str, run_path: str, metrics: str | None, top_k: int | None, o
     from gcl_bench.io import check_writable, write_json, write_text
     from gcl_bench.metrics import DEFAULT_METRICS, JudgedRun
     from gcl_bench.results import per_query_csv, read_qrels, read_run
+    from gcl_bench.results.sets import refuse_overwriting
 
     for option, target in (("--output", output), ("--per-query", per_query)):
         if target:
+            refuse_overwriting(target, option)
             check_writable(Path(target).parent, f"the folder of {option}")
     judgements = read_qrels(qrels)
     run = read_run(run_path)

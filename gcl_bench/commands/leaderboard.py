@@ -73,9 +73,11 @@ def command(
     """
     from gcl_bench import leaderboard as lb
     from gcl_bench.io import check_writable, write_text
+    from gcl_bench.results.sets import refuse_overwriting
 
     for option, target in (("--out", out), ("--plot", plot)):
         if target is not None:
+            refuse_overwriting(target, option)
             check_writable(target.parent, f"the folder of {option}")
     options = lb.TableOptions(
         metrics=_split_list(metrics) or lb.DEFAULT_METRICS,

@@ -132,6 +132,15 @@ def check_member(path: str | os.PathLike[str]) -> None:
         )
 
 
+def refuse_overwriting(path: str | os.PathLike[str], option: str) -> None:
+    """Refuse ``option``'s destination when it is a file of an output set (a table written over
+    results.json, per-query values over per_query.csv would leave a broken set)."""
+    path = Path(path)
+    if path.name in SET_NAMES and (path.parent / RESULTS_NAME).is_file():
+        raise GclBenchError(f"{option} would overwrite a file of the output set in {path.parent}; choose "
+                            "another name", path)
+
+
 def has_set(folder: Path) -> bool:
     """Whether ``folder`` holds any file of an output set (or a leftover of writing one)."""
     return folder.is_dir() and (
