@@ -2,7 +2,7 @@
 
 - :func:`read_only_folder`: chmod 0555, and ``chattr +i`` where modes do not stop this user (root);
   the case is skipped only where neither can make a folder read-only;
-- :func:`fill_disk_under`: every ``fsync`` of a file under a folder fails with ENOSPC once
+- :func:`disk_full_under`: every ``fsync`` of a file under a folder fails with ENOSPC once
   ``allowed`` files there were synced (gcl_bench syncs each file before renaming it, so this is
   where a full disk is seen last); the fault is the kernel's error number and message;
 - :func:`tiny_tmpfs_command`: a shell command that runs a command with a tmpfs of a few KiB mounted
@@ -51,9 +51,15 @@ def read_only_folder(folder: Path) -> Iterator[Path]:
         folder.chmod(0o755)
 
 
-def fill_disk_under(monkeypatch: pytest.MonkeyPatch, folder: Path, allowed: int = 0) -> list[str]:
-    """Make ``os.fsync`` of files under ``folder`` fail with ENOSPC after ``allowed`` succeeded;
-    returns the list of paths whose sync failed (filled as it happens)."""
+@contextlib.contextmanager
+def disk_full_under(folder: Path, allowed: int = 0) -> Iterator[list[str]]:
+    """For the block, ``os.fsync`` of files under ``folder`` fails with ENOSPC once ``allowed``
+    succeeded; yields the list of paths whose sync failed (filled as it happens)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield _fill_disk_under(monkeypatch, folder, allowed)
+
+
+def _fill_disk_under(monkeypatch: pytest.MonkeyPatch, folder: Path, allowed: int) -> list[str]:
     real_fsync = os.fsync
     root = str(folder.resolve())
     synced: list[str] = []

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from faults.filesystems import fill_disk_under, read_only_folder, tiny_tmpfs_command
+from faults.filesystems import disk_full_under, read_only_folder, tiny_tmpfs_command
 from faults.harness import expect_error, leftovers, run_cli
 
 NO_SPACE = os.strerror(errno.ENOSPC)
@@ -60,12 +60,12 @@ def test_a_read_only_output_folder(tiny_dataset: Path, tmp_path: Path, monkeypat
     assert list(locked.iterdir()) == []
 
 
-def test_a_full_disk_while_writing_keeps_the_earlier_set(tiny_dataset: Path, tmp_path: Path, monkeypatch) -> None:
+def test_a_full_disk_while_writing_keeps_the_earlier_set(tiny_dataset: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert _run(tiny_dataset, out, "--trec").code == 0
     before = _snapshot(out)
-    failed = fill_disk_under(monkeypatch, out, allowed=1)
-    line = expect_error(_run(tiny_dataset, out, "--metrics", "ndcg@10"), str(out), NO_SPACE)
+    with disk_full_under(out, allowed=1) as failed:
+        line = expect_error(_run(tiny_dataset, out, "--metrics", "ndcg@10"), str(out), NO_SPACE)
     assert failed and line.startswith(f"error: {out}")
     assert _snapshot(out) == before and leftovers(tmp_path) == []
 
@@ -170,18 +170,34 @@ def test_train_checks_its_output_folder_before_it_trains(tiny_dataset: Path, tmp
         expect_error(_train(tiny_dataset, tmp_path / "locked" / "run"), str(tmp_path / "locked"), "not writable")
 
 
-def test_a_full_disk_during_training_keeps_the_last_good_checkpoint(tiny_dataset: Path, tmp_path: Path,
-                                                                    monkeypatch) -> None:
+def test_a_full_disk_during_training_keeps_the_last_good_checkpoint(tiny_dataset: Path, tmp_path: Path) -> None:
     import torch
 
     out = tmp_path / "run"
     checkpoints = out / "checkpoints"
     checkpoints.mkdir(parents=True)
-    failed = fill_disk_under(monkeypatch, checkpoints, allowed=2)  # step 1: step_1 and latest; then full
-    line = expect_error(_train(tiny_dataset, out, "--save-every", "1"), NO_SPACE)
+    with disk_full_under(checkpoints, allowed=2) as failed:  # step 1: step_1 and latest; then full
+        line = expect_error(_train(tiny_dataset, out, "--save-every", "1"), NO_SPACE)
     assert failed and str(checkpoints / "step_0000002.pt") in line
     assert f"{checkpoints / 'latest.pt'} (step 1) is kept" in line
-    monkeypatch.undo()
     state = torch.load(checkpoints / "latest.pt", map_location="cpu", weights_only=True)
     assert state["position"]["step"] == 1
     assert sorted(p.name for p in checkpoints.iterdir()) == ["latest.pt", "step_0000001.pt"]
+
+
+@pytest.mark.parametrize("command", ["leaderboard", "evaluate"])
+def test_a_table_or_scores_written_over_a_file_of_an_output_set(tiny_dataset: Path, tmp_path: Path,
+                                                                 command: str) -> None:
+    out = tmp_path / "out"
+    assert _run(tiny_dataset, out).code == 0
+    before = _snapshot(out)
+    if command == "leaderboard":
+        args = ["leaderboard", out, "--out", out / "results.json"]
+        option = "--out"
+    else:
+        gt = tiny_dataset / "query_1_product_id_1_gt_test.json"
+        args = ["evaluate", "--qrels", gt, "--run", out / "run.json", "--per-query", out / "per_query.csv"]
+        option = "--per-query"
+    line = expect_error(run_cli(args), option)
+    assert "would overwrite a file of the output set" in line
+    assert _snapshot(out) == before

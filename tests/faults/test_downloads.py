@@ -137,3 +137,50 @@ def test_a_cut_archive_already_in_the_target_is_not_trusted(tmp_path: Path, monk
     line = expect_error(run_cli(["download", "dataset", "--to", target, "-q"]), str(target / "marqo-gs-dataset.tar"))
     assert "not a complete tar archive" in line and "delete it" in line
     assert sorted(p.name for p in target.iterdir()) == ["marqo-gs-dataset.tar"]
+
+
+def test_a_read_only_download_folder(server: LoopbackServer, tmp_path: Path) -> None:
+    from faults.filesystems import read_only_folder
+
+    server.files["/marqo-gs-dataset.tar"] = Served(_tar())
+    with read_only_folder(tmp_path / "locked"):
+        result = run_cli(["download", "dataset", "--to", tmp_path / "locked" / "data",
+                          "--url", server.url("/marqo-gs-dataset.tar"), "-q"])
+        expect_error(result, str(tmp_path / "locked" / "data"), "not writable")
+    assert server.requests == []  # refused before any transfer
+
+
+def test_a_full_disk_during_a_download_keeps_the_part_to_resume(server: LoopbackServer,
+                                                                weights_cache: Path) -> None:
+    from faults.filesystems import disk_full_under
+
+    body = _torch_checkpoint()
+    server.files["/w.pt"] = Served(body)
+    weights_cache.parent.mkdir(parents=True)
+    with disk_full_under(weights_cache.parent):
+        line = expect_error(_download_model(server.url("/w.pt")), str(weights_cache) + ".part", "No space left")
+    assert "run the command again to resume" in line and not weights_cache.exists()
+    done = _download_model(server.url("/w.pt"))
+    assert done.code == 0, done.stderr
+    assert weights_cache.read_bytes() == body and leftovers(weights_cache.parent) == []
+
+
+def test_a_really_full_disk_while_downloading_an_archive(server: LoopbackServer, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from faults.filesystems import tiny_tmpfs_command
+
+    server.files["/marqo-gs-dataset.tar"] = Served(_tar(members=4))
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    command = tiny_tmpfs_command(mount, [sys.executable, "-m", "gcl_bench", "download", "dataset", "--to",
+                                         str(mount / "data"), "--url", server.url("/marqo-gs-dataset.tar"), "-q"])
+    if command is None:
+        pytest.skip("unshare cannot mount a tmpfs on this machine")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"error: {mount / 'data'}") and "No space left on device" in lines[0]

@@ -261,3 +261,31 @@ def test_ctrl_c_at_each_stage_keeps_the_previous_set(tiny_dataset: Path, tmp_pat
     assert result.code == 130 and result.error_lines == ["aborted"], result.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert leftovers(out) == []
+
+
+def test_ctrl_c_while_encoding_then_a_clean_resume(tiny_dataset: Path, tmp_path: Path, monkeypatch) -> None:
+    """Ctrl-C in the middle of the encode stage: nothing half-written in the cache, and the next run's
+    numbers are the clean run's."""
+    from gcl_bench.encode import stage
+
+    monkeypatch.setenv("GCL_BENCH_CACHE", str(tmp_path / "cache"))
+    clean = _run(tiny_dataset, tmp_path / "clean", "-q", "--no-cache", model=HASH_MODEL)
+    assert clean.code == 0, clean.stderr
+    real = stage._encode_missing_shards
+    calls = []
+
+    def interrupt_the_second_job(job, rank, world, progress):  # noqa: ANN001, ANN202
+        calls.append(job.label)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(job, rank, world, progress)
+
+    monkeypatch.setattr(stage, "_encode_missing_shards", interrupt_the_second_job)
+    result = _run(tiny_dataset, tmp_path / "out", "-q", model=HASH_MODEL)
+    assert result.code == 130 and result.error_lines == ["aborted"]
+    assert not (tmp_path / "out").exists() and leftovers(tmp_path / "cache") == []
+    monkeypatch.setattr(stage, "_encode_missing_shards", real)
+    resumed = _run(tiny_dataset, tmp_path / "out", "-q", model=HASH_MODEL)
+    assert resumed.code == 0, resumed.stderr
+    assert (tmp_path / "out" / "run.json").read_bytes() == (tmp_path / "clean" / "run.json").read_bytes()
+    assert _results(tmp_path / "out")["cache"]["embeddings"]["items_encoded"] > 0  # only the missing part
