@@ -154,10 +154,16 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     with writing(final):
         fd, tmp = _create_temp(final.parent, final.name)
     os.close(fd)
+    with _removed_on_failure(tmp), writing(final):
+        yield tmp
+        os.replace(tmp, final)
+
+
+@contextlib.contextmanager
+def _removed_on_failure(tmp: Path) -> Iterator[None]:
+    """Delete the temporary file ``tmp`` when the block fails in any way (Ctrl-C included)."""
     try:
-        with writing(final):
-            yield tmp
-            os.replace(tmp, final)
+        yield
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -166,11 +172,10 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+    final = Path(path)
+    tmp = stage_file(ensure_folder(final.parent), final.name, data)
+    with _removed_on_failure(tmp), writing(final):
+        os.replace(tmp, final)
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:
@@ -183,15 +188,10 @@ def stage_file(folder: Path, name: str, data: bytes) -> Path:
     final = folder / name
     with writing(final):
         fd, tmp = _create_temp(folder, name)
-    try:
-        with writing(final), os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+    with _removed_on_failure(tmp), writing(final), os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
     return tmp
 
 
@@ -276,13 +276,17 @@ def read_json(path: str | os.PathLike[str]) -> Any:
 
 
 # -- checksums ---------------------------------------------------------------------------------------
-def sha256_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
+def _digest_file(path: str | os.PathLike[str], digest: Any, chunk_size: int) -> str:
+    """``digest`` (hashlib or xxhash) fed with a file's content in chunks; its hex digest."""
     with open(path, "rb") as handle:
         while chunk := handle.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def sha256_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
+    return _digest_file(path, hashlib.sha256(), chunk_size)
 
 
 def checksum_bytes(data: bytes | bytearray | memoryview) -> str:
@@ -292,11 +296,7 @@ def checksum_bytes(data: bytes | bytearray | memoryview) -> str:
 
 def checksum_file(path: str | os.PathLike[str], chunk_size: int = 1 << 24) -> str:
     """:func:`checksum_bytes` of a file's content, read in chunks."""
-    digest = xxhash.xxh3_64()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(chunk_size):
-            digest.update(chunk)
-    return _CHECKSUM_PREFIX + digest.hexdigest()
+    return _CHECKSUM_PREFIX + _digest_file(path, xxhash.xxh3_64(), chunk_size)
 
 
 def checksum_path(path: str | os.PathLike[str]) -> Path:
