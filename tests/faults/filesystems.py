@@ -5,8 +5,8 @@
 - :func:`disk_full_under`: every ``fsync`` of a file under a folder fails with ENOSPC once
   ``allowed`` files there were synced (gcl_bench syncs each file before renaming it, so this is
   where a full disk is seen last); the fault is the kernel's error number and message;
-- :func:`tiny_tmpfs_command`: a shell command that runs a command with a tmpfs of a few KiB mounted
-  at a folder (a real ENOSPC), in a user+mount namespace; None where ``unshare`` cannot do that.
+- :func:`run_on_tiny_tmpfs`: ``gcl-bench`` in a new process with a tmpfs of a few KiB mounted at a
+  folder (a real ENOSPC), in a user+mount namespace; skipped where ``unshare`` cannot do that.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,14 +84,18 @@ def _fill_disk_under(monkeypatch: pytest.MonkeyPatch, folder: Path, allowed: int
     return failed
 
 
-def tiny_tmpfs_command(mount_point: Path, command: list[str], size: str = "4k") -> list[str] | None:
-    """``command`` run with a ``size`` tmpfs at ``mount_point`` (which must exist), or None where
-    this machine cannot mount one without privileges."""
-    if shutil.which("unshare") is None:
-        return None
-    probe = subprocess.run(["unshare", "-rm", "true"], capture_output=True)
-    if probe.returncode != 0:
-        return None
+def run_on_tiny_tmpfs(mount_point: Path, args: list[str], size: str = "4k") -> tuple[int, list[str]]:
+    """``gcl-bench ARGS`` in a new process with a ``size`` tmpfs mounted at ``mount_point`` (created
+    here); its exit code and non-blank stderr lines. Skips the case where this machine cannot mount
+    one without privileges; a traceback fails it."""
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode:
+        pytest.skip("unshare cannot mount a tmpfs on this machine")
+    mount_point.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "gcl_bench", *map(str, args)]
     script = (f"mount -t tmpfs -o size={size} tmpfs {shlex.quote(str(mount_point))} && exec "
               + " ".join(shlex.quote(part) for part in command))
-    return ["unshare", "-rm", "sh", "-c", script]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    done = subprocess.run(["unshare", "-rm", "sh", "-c", script], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, [line for line in done.stderr.splitlines() if line.strip()]

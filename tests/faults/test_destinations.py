@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import errno
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from faults.filesystems import disk_full_under, read_only_folder, tiny_tmpfs_command
+from faults.filesystems import disk_full_under, read_only_folder, run_on_tiny_tmpfs
 from faults.harness import expect_error, leftovers, run_cli
 
 NO_SPACE = os.strerror(errno.ENOSPC)
@@ -73,18 +71,10 @@ def test_a_full_disk_while_writing_keeps_the_earlier_set(tiny_dataset: Path, tmp
 def test_a_really_full_tmpfs(tiny_dataset: Path, tmp_path: Path) -> None:
     """A 4 KiB tmpfs (in a user namespace): the kernel's own ENOSPC, in a separate process."""
     mount = tmp_path / "mnt"
-    mount.mkdir()
-    command = tiny_tmpfs_command(mount, [sys.executable, "-m", "gcl_bench", "run", "--model", "bm25", "--split",
-                                         "zero_shot", "--data-dir", str(tiny_dataset), "--output-dir",
-                                         str(mount / "out"), "-q"])
-    if command is None:
-        pytest.skip("unshare cannot mount a tmpfs on this machine")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert done.returncode == 2, done.stderr
-    assert len(lines) == 1 and lines[0].startswith(f"error: {mount / 'out'}") and NO_SPACE in lines[0], lines
-    assert "Traceback" not in done.stderr
+    code, lines = run_on_tiny_tmpfs(mount, ["run", "--model", "bm25", "--split", "zero_shot", "--data-dir",
+                                            tiny_dataset, "--output-dir", mount / "out", "-q"])
+    assert code == 2 and len(lines) == 1, lines
+    assert lines[0].startswith(f"error: {mount / 'out'}") and NO_SPACE in lines[0]
 
 
 def test_evaluate_into_unwritable_places(tiny_dataset: Path, tmp_path: Path) -> None:

@@ -166,21 +166,11 @@ def test_a_full_disk_during_a_download_keeps_the_part_to_resume(server: Loopback
 
 
 def test_a_really_full_disk_while_downloading_an_archive(server: LoopbackServer, tmp_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
-    from faults.filesystems import tiny_tmpfs_command
+    from faults.filesystems import run_on_tiny_tmpfs
 
     server.files["/marqo-gs-dataset.tar"] = Served(_tar(members=4))
     mount = tmp_path / "mnt"
-    mount.mkdir()
-    command = tiny_tmpfs_command(mount, [sys.executable, "-m", "gcl_bench", "download", "dataset", "--to",
-                                         str(mount / "data"), "--url", server.url("/marqo-gs-dataset.tar"), "-q"])
-    if command is None:
-        pytest.skip("unshare cannot mount a tmpfs on this machine")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    code, lines = run_on_tiny_tmpfs(mount, ["download", "dataset", "--to", mount / "data", "--url",
+                                            server.url("/marqo-gs-dataset.tar"), "-q"])
+    assert code == 2 and len(lines) == 1, lines
     assert lines[0].startswith(f"error: {mount / 'data'}") and "No space left on device" in lines[0]
