@@ -11,9 +11,12 @@ Measured, each as items/s (median of ``--repeat`` runs):
    for a small batch, a randomly initialised real-size ``ViT-B-32``, on this machine's device
    (CUDA with AMP when present, else CPU fp32);
 3. ``gcl_bench.encode.encode_split`` on the bundled sample benchmark with an empty embedding
-   cache, then again with the cache filled (no forward pass), with ``gcl-tiny``.
+   cache, then again with the cache filled (no forward pass), with ``gcl-tiny``;
+4. the cache-hit read at scale: :meth:`CacheEntry.load` of a large entry (shards checked against
+   their checksums as they are read) against plain ``np.load`` + concatenate of the same shards
+   (the hit path without checksums); ``--cache-only`` runs this part alone.
 
-    python benchmarks/bench_encode.py [--quick] [--repeat N] [--workers 0,1,2]
+    python benchmarks/bench_encode.py [--quick] [--repeat N] [--workers 0,1,2] [--cache-only]
 """
 from __future__ import annotations
 
@@ -80,6 +83,48 @@ class ReferenceStyleDataset:
         return [image, tokens]
 
 
+def cache_read_rows(rows: int, dim: int, repeat: int) -> list[tuple[str, float, float | None]]:
+    """Section 4: rows/s of a verified cache-entry load against plain np.load of its shards."""
+    import numpy as np
+
+    from gcl_bench.encode.cache import EmbeddingCache, cache_key
+
+    work = Path(tempfile.mkdtemp(prefix="gcl_bench_cache_read_"))
+    try:
+        key = cache_key(model="bench", side="doc", field="image", settings={}, dtype="float16", count=rows,
+                        items_hash="bench")
+        entry = EmbeddingCache(work).entry(key, shard_size=16_384)
+        entry.create()
+        rng = np.random.default_rng(0)
+        for shard in range(entry.num_shards):
+            start, stop = entry.shard_rows(shard)
+            entry.write_shard(shard, rng.standard_normal((stop - start, dim), dtype=np.float32))
+        entry.load()  # fills the page cache, marks the entry complete
+
+        def plain() -> None:
+            parts = [np.load(entry.shard_path(s), mmap_mode="r") for s in range(entry.num_shards)]
+            np.concatenate(parts, axis=0)
+
+        t_plain = timed(plain, repeat)
+        t_checked = timed(entry.load, repeat)
+        assert not entry.repaired
+        size = f"{rows} x {dim} float16, {rows * dim * 2 / 1e6:.0f} MB"
+        return [(f"cache read {size}: np.load, no checksum", rows / t_plain, None),
+                (f"cache read {size}: CacheEntry.load, checked", rows / t_checked, t_plain / t_checked)]
+    finally:
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def print_rows(rows: list[tuple[str, float, float | None]]) -> None:
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measurement':<{width}}  {'items/s':>10}  {'vs ref':>8}")
+    for label, rate, ratio in rows:
+        print(f"{label:<{width}}  {rate:>10.1f}  {'' if ratio is None else f'{ratio:>7.2f}x'}")
+    sys.stdout.flush()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="Small inputs, one repeat.")
@@ -87,10 +132,16 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=None, help="Images/titles in the pipeline runs.")
     parser.add_argument("--workers", default="0,1,2")
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--cache-only", action="store_true", help="Only section 4 (the cache read at scale).")
     args = parser.parse_args()
     n = args.items or (96 if args.quick else 512)
     repeat = args.repeat or (1 if args.quick else 3)
     workers = [int(w) for w in args.workers.split(",")]
+    cache_rows = (50_000 if args.quick else 400_000, 512)
+    if args.cache_only:
+        print(f"# bench_encode section 4, median of {max(repeat, 3)}")
+        print_rows(cache_read_rows(*cache_rows, max(repeat, 3)))
+        return
 
     import open_clip
     import torch
@@ -178,11 +229,8 @@ def main() -> None:
         rows.append((f"encode_split sample zero_shot, empty cache ({items} items)", items / cold, None))
         rows.append((f"encode_split sample zero_shot, cache hit ({hit * 1000:.0f} ms)", items / hit, cold / hit))
 
-    width = max(len(r[0]) for r in rows)
-    print(f"{'measurement':<{width}}  {'items/s':>10}  {'vs ref':>8}")
-    for label, rate, ratio in rows:
-        print(f"{label:<{width}}  {rate:>10.1f}  {'' if ratio is None else f'{ratio:>7.2f}x'}")
-    sys.stdout.flush()
+    rows.extend(cache_read_rows(*cache_rows, repeat))
+    print_rows(rows)
     import shutil
 
     shutil.rmtree(work, ignore_errors=True)

@@ -11,6 +11,11 @@ Each variant runs in its own subprocess; time is the load call alone (imports ex
 memory is the subprocess's ``ru_maxrss``. The generated split (full scale: 3.93M CSV rows, a
 2M-product corpus) is written once into ``--work-dir`` and reused.
 
+A cached load checks the checksum of every cache file it reads (docs.arrow over its memory map,
+the JSON files as read); the run ends with the cold / cached ratio (it must stay >= 20x) and the
+share of a cached load that checking takes, with xxh3 (used) against crc32, SHA-256 and BLAKE2b
+over the same bytes.
+
     python benchmarks/bench_load.py [--quick] [--work-dir DIR] [--repeat N]
 """
 from __future__ import annotations
@@ -148,6 +153,37 @@ def measure(variant: str, folder: Path) -> dict[str, float]:
     return {"seconds": seconds, "peak_mb": peak, "worker_mb": child}
 
 
+def checksum_share(cache: Path, cached_seconds: float, repeat: int) -> None:
+    """Time checking every file of the cache (as a cached load does), and other checksums of it."""
+    import hashlib
+    import zlib
+
+    import xxhash
+
+    from gcl_bench.io import checksum_matches
+
+    files = sorted(p for p in (cache / "data").rglob("*") if p.is_file() and not p.name.endswith(".xxh3"))
+    size = sum(p.stat().st_size for p in files)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        assert all(checksum_matches(p) for p in files)
+        times.append(time.perf_counter() - start)
+    verify = statistics.median(times)
+    print(f"checking {len(files)} cache files ({size / 1e6:.0f} MB, page cache): {verify * 1000:.1f} ms, "
+          f"{100 * verify / cached_seconds:.0f}% of a cached load")
+    data = max(files, key=lambda p: p.stat().st_size).read_bytes()
+    for name, digest in (("xxh3_64", xxhash.xxh3_64_hexdigest), ("crc32", zlib.crc32),
+                         ("sha256", lambda b: hashlib.sha256(b).hexdigest()),
+                         ("blake2b", lambda b: hashlib.blake2b(b).hexdigest())):
+        rates = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            digest(data)
+            rates.append(len(data) / (time.perf_counter() - start) / 1e9)
+        print(f"  {name:<8} {statistics.median(rates):6.2f} GB/s")
+
+
 def run_variant(variant: str, folder: Path, cache: Path) -> dict[str, float]:
     env = dict(os.environ, GCL_BENCH_CACHE=str(cache))
     scale = ["--quick"] if folder.name == "quick" else []
@@ -199,6 +235,12 @@ def main() -> None:
         print(f"{name:<24}{s:>10.3f}{mb:>10.0f}{worker:>10.0f}{ref_s / s:>9.1f}x{mb / ref_mb:>8.2f}x")
     print("speed-up = reference seconds / variant seconds; memory = variant peak / reference peak;")
     print("worker MB = peak of the corpus worker process, if one ran (only when a core is idle)")
+    for kind in ("gt", "sampled"):
+        cold = statistics.median(r["seconds"] for r in results[f"{kind} cold"])
+        cached = statistics.median(r["seconds"] for r in results[f"{kind} cached"])
+        print(f"{kind}: cold / cached = {cold / cached:.1f}x (must stay >= 20x)")
+    checksum_share(folder.parent / f"cache_{scale}_gt", statistics.median(r["seconds"] for r in results["gt cached"]),
+                   args.repeat)
     if hasattr(os, "getloadavg"):
         print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 

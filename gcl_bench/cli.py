@@ -3,8 +3,9 @@
 Each sub-command lives in ``gcl_bench/commands/<name>.py`` as a click command called ``command``
 and is imported only when it is used, so ``gcl-bench --help`` does not pay for torch; on a
 terminal a spinner says so while a command module is imported.
-Expected failures (:class:`~gcl_bench.errors.GclBenchError`) print one line and exit with 2;
-``--debug`` shows the traceback instead.
+Expected failures (:class:`~gcl_bench.errors.GclBenchError`) print one line and exit with 2, and so
+does an exception raised inside a plug-in's code (naming the plug-in and the method); ``--debug``
+shows the traceback instead. Any other exception is a bug and keeps its traceback.
 """
 from __future__ import annotations
 
@@ -94,3 +95,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(err.exit_code)
     except click.exceptions.Exit as err:
         sys.exit(err.exit_code)
+    except Exception as err:  # a plug-in's exception is one line; any other keeps its traceback
+        from gcl_bench.models.plugins import plugin_failure
+
+        failure = plugin_failure(err)
+        if failure is None or debug:
+            raise
+        click.echo(f"error: {failure}", err=True)
+        sys.exit(failure.exit_code)

@@ -6,7 +6,13 @@ next attempt (a retry, or the next run of the command) asks the server for the r
 file is checked against the size the server announced (``Content-Length`` / ``Content-Range``)
 and the expected size and SHA-256 when known, then renamed into place, so the final name only ever
 holds a complete, verified file. (The ``.part`` file is the one thing not written through
-:mod:`gcl_bench.io`: it must survive a crash to be resumed.)
+:mod:`gcl_bench.io`: it must survive a crash to be resumed.) Without a known SHA-256 the file is
+also checked by its format (:mod:`gcl_bench.formats`: a tar archive readable to its end, a torch
+zip checkpoint or safetensors file complete), since a server that sends no ``Content-Length``
+and closes early looks like a finished transfer; the first bytes are checked as soon as they
+arrive, so an HTML error page served in place of a checkpoint is refused at once. An existing
+file is checked the same way before it is used. Only ``http://`` and ``https://`` URLs are
+fetched: a local copy is used by placing it at the destination path.
 
 Without network the error names the URL and the exact path to place the file at by hand;
 ``GCL_BENCH_OFFLINE=1`` makes every download fail that way without trying.
@@ -28,12 +34,21 @@ import tarfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from gcl_bench.config import cache_dir
 from gcl_bench.errors import GclBenchError
+from gcl_bench.formats import HEAD_BYTES, TAR_ARCHIVE, FileKind
+from gcl_bench.io import (
+    check_writable,
+    ensure_folder,
+    sha256_file,
+    write_failure,
+    write_json,
+    writing,
+)
 
 #: The released Marqo-GS-10M archives (DESIGN §2), by the name ``gcl-bench download`` uses.
 DATASET_ARCHIVES: dict[str, str] = {
@@ -73,12 +88,23 @@ def _manual_hint(url: str, dest: Path) -> str:
     )
 
 
+def check_url(url: str, dest: Path) -> None:
+    """Refuse a URL that is not ``http://`` or ``https://`` (``file://``, ``ftp://``...)."""
+    scheme = urllib.request.urlparse(url).scheme.lower()
+    if scheme not in ("http", "https"):
+        raise GclBenchError(
+            f"cannot download {url}: only http:// and https:// URLs are fetched; to use a local "
+            f"copy, place it at {dest}"
+        )
+
+
 def download_file(
     url: str,
     dest: str | os.PathLike[str],
     *,
     sha256: str | None = None,
     size: int | None = None,
+    kind: FileKind | None = None,
     retries: int = 3,
     timeout: float = 30.0,
     progress: Progress | None = None,
@@ -86,22 +112,27 @@ def download_file(
 ) -> Path:
     """Download ``url`` to ``dest`` (resuming ``dest.part``), verify it, rename it into place.
 
-    An existing ``dest`` is checked against ``size`` / ``sha256`` (when given) and returned
-    without network access. ``retries`` is how many times a broken transfer is resumed within
-    this call. Every failure is a :class:`GclBenchError` naming the URL and ``dest``.
+    An existing ``dest`` is checked against ``size`` / ``sha256`` (when given) and, without a
+    ``sha256``, by its format ``kind`` (:mod:`gcl_bench.formats`), then returned without network
+    access. ``retries`` is how many times a broken transfer is resumed within this call. Every
+    failure is a :class:`GclBenchError` naming the URL and ``dest``.
     """
     dest = Path(dest).expanduser()
+    check_url(url, dest)
     if dest.is_file():
         verify_file(dest, sha256=sha256, size=size, url=url)
+        problem = kind.whole(dest) if kind is not None and not sha256 else None
+        if problem:
+            raise GclBenchError(f"this file is {problem}; delete it to download it again from {url}", dest)
         return dest
     if offline():
         raise GclBenchError(f"offline (GCL_BENCH_OFFLINE is set); {_manual_hint(url, dest)}", dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    ensure_folder(check_writable(dest.parent, "the download folder"))
     part = dest.with_name(dest.name + ".part")
     attempts = 0
     while True:
         try:
-            total = _fetch_into(url, part, timeout=timeout, progress=progress, chunk_size=chunk_size)
+            total = _fetch_into(url, part, timeout=timeout, progress=progress, chunk_size=chunk_size, kind=kind)
             break
         except _Interrupted as err:
             attempts += 1
@@ -119,6 +150,9 @@ def download_file(
         raise GclBenchError(f"download of {url} has {have} bytes, the server announced {total}", dest)
     try:
         verify_file(part, sha256=sha256, size=size, url=url, shown_path=dest)
+        problem = kind.whole(part) if kind is not None and not sha256 else None
+        if problem:
+            raise GclBenchError(f"the download from {url} is {problem}; it was not kept", dest)
     except GclBenchError:
         part.unlink(missing_ok=True)
         raise
@@ -131,9 +165,13 @@ class _Interrupted(Exception):
 
 
 def _fetch_into(
-    url: str, part: Path, *, timeout: float, progress: Progress | None, chunk_size: int
+    url: str, part: Path, *, timeout: float, progress: Progress | None, chunk_size: int,
+    kind: FileKind | None = None,
 ) -> int | None:
-    """Append the rest of ``url`` to ``part``; return the full size when the server said it."""
+    """Append the rest of ``url`` to ``part``; return the full size when the server said it.
+
+    With ``kind``, the first bytes of the file are checked as soon as they are in (a transfer
+    of the wrong kind of file is stopped there: the ``.part`` is deleted, GclBenchError)."""
     start = part.stat().st_size if part.exists() else 0
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     if start:
@@ -158,24 +196,50 @@ def _fetch_into(
         total = _announced_total(response, start if status == 206 else 0)
         mode = "ab" if status == 206 else "wb"
         done = start if status == 206 else 0
-        with open(part, mode) as handle:
+        head = b"" if kind is not None and done == 0 else None  # None: nothing to check
+        with _disk_errors(part), open(part, mode) as handle:
             try:
                 while True:
-                    chunk = response.read(chunk_size)
+                    try:
+                        chunk = response.read(chunk_size)
+                    except (OSError, http.client.HTTPException) as err:  # the network, resumable
+                        raise _Interrupted(type(err).__name__ + (f": {err}" if str(err) else "")) from None
                     if not chunk:
                         break
                     handle.write(chunk)
                     done += len(chunk)
+                    if head is not None and len(head) < HEAD_BYTES:
+                        head += chunk[: HEAD_BYTES - len(head)]
+                        if len(head) == HEAD_BYTES:
+                            _check_head(kind, head, url, part)
                     if progress is not None:
                         progress(done, total)
-            except (OSError, http.client.HTTPException) as err:
-                raise _Interrupted(type(err).__name__ + (f": {err}" if str(err) else "")) from None
             finally:
                 handle.flush()
                 os.fsync(handle.fileno())
+        if head is not None and len(head) < HEAD_BYTES:
+            _check_head(kind, head, url, part)  # a file shorter than the head
     if total is not None and done < total:
         raise _Interrupted(f"connection closed at {done} of {total} bytes")
     return total
+
+
+@contextlib.contextmanager
+def _disk_errors(part: Path) -> Iterator[None]:
+    """A write to ``part`` that fails (full disk) is one line; what was downloaded is kept."""
+    try:
+        yield
+    except OSError as err:
+        failure = write_failure(err, part)
+        raise GclBenchError(f"{failure.message}; the part downloaded so far is kept: make room and run "
+                            "the command again to resume", part) from err
+
+
+def _check_head(kind: FileKind | None, head: bytes, url: str, part: Path) -> None:
+    problem = kind.head(head) if kind is not None else None
+    if problem:
+        part.unlink(missing_ok=True)
+        raise GclBenchError(f"the download from {url} is {problem}; it was not kept", _final_of(part))
 
 
 def _announced_total(response: Any, offset: int) -> int | None:
@@ -212,8 +276,6 @@ def verify_file(
                 f"file{source} has {actual} bytes, expected {size}; delete it and download again", shown
             )
     if sha256:
-        from gcl_bench.io import sha256_file
-
         actual_hash = sha256_file(path)
         if actual_hash.lower() != sha256.lower():
             raise GclBenchError(
@@ -270,8 +332,7 @@ def extract_tar(archive_path: str | os.PathLike[str], to_dir: str | os.PathLike[
     its files are moved into place, merging with folders that already exist.
     """
     archive_path = Path(archive_path)
-    target = Path(to_dir).expanduser()
-    target.mkdir(parents=True, exist_ok=True)
+    target = ensure_folder(Path(to_dir).expanduser())
     staging = target / f".{archive_path.name}.extracting"
     shutil.rmtree(staging, ignore_errors=True)
     try:
@@ -287,11 +348,15 @@ def extract_tar(archive_path: str | os.PathLike[str], to_dir: str | os.PathLike[
         if isinstance(err, tarfile.FilterError):
             raise GclBenchError(f"unsafe archive member refused ({err}); nothing extracted", archive_path) from None
         raise GclBenchError(f"not a readable tar archive ({err})", archive_path) from None
+    except OSError as err:  # a full disk, a folder that cannot be written
+        shutil.rmtree(staging, ignore_errors=True)
+        raise write_failure(err, target) from err
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     top_level = sorted(item.name for item in staging.iterdir())
-    _merge_move(staging, target)
+    with writing(target):
+        _merge_move(staging, target)
     shutil.rmtree(staging, ignore_errors=True)
     return top_level
 
@@ -331,10 +396,8 @@ def download_archive(
     marker = target / f".{name}.extracted"
     if marker.exists():
         return {"url": url, "archive": str(archive), "extracted": [], "skipped": True}
-    download_file(url, archive, progress=progress)
+    download_file(url, archive, progress=progress, kind=TAR_ARCHIVE)
     extracted = extract_tar(archive, target)
-    from gcl_bench.io import write_json
-
     write_json(marker, {"url": url, "extracted": extracted})
     if not keep_archive:
         with contextlib.suppress(FileNotFoundError):

@@ -327,6 +327,15 @@ def run_evaluation(
         raise GclBenchError("the corpus is empty", split.meta.get("path"))
     if not split.query_ids:
         raise GclBenchError(f"split {split.name} has no judged queries", split.meta.get("path"))
+    from gcl_bench.io import check_writable
+    from gcl_bench.models import describe_model
+    from gcl_bench.models.training import training_overlap
+
+    model_info = describe_model(model, settings.model, checkpoint=settings.pretrained)
+    if settings.name:  # the row name chosen by the user; the model's own name is kept beside it
+        model_info = {**model_info, "name": settings.name, "model_name": model_info.get("name")}
+    output_dir = Path(settings.output_dir) if settings.output_dir else default_output_dir(split, str(model_info["name"]))
+    check_writable(output_dir, "--output-dir" if settings.output_dir else "output folder")  # before the long part
 
     if is_lexical(model):  # BEIR's two protocols: a lexical model searches, a dense one encodes
         from gcl_bench.distributed import is_main_process
@@ -345,12 +354,6 @@ def run_evaluation(
 
     with timer.stage("score"), reporter.status(f"score {split.num_queries:,} queries"):
         scored = score_stage(split, retrieval, metrics)
-    from gcl_bench.models import describe_model
-    from gcl_bench.models.training import training_overlap
-
-    model_info = describe_model(model, settings.model, checkpoint=settings.pretrained)
-    if settings.name:  # the row name chosen by the user; the model's own name is kept beside it
-        model_info = {**model_info, "name": settings.name, "model_name": model_info.get("name")}
     results: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "metrics": {name: float(scored.means[name]) for name in metrics},
@@ -375,7 +378,6 @@ def run_evaluation(
         "versions": versions(),
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    output_dir = Path(settings.output_dir) if settings.output_dir else default_output_dir(split, str(model_info["name"]))
     with timer.stage("write"), reporter.status(f"write {output_dir}"):
         ranked = (split.query_ids, split.doc_ids, retrieval.scores, retrieval.indices)
         run = run_to_dict(*ranked)
@@ -410,6 +412,7 @@ def _cache_summary(split: Split, retrieval: Retrieval) -> dict[str, Any]:
             "enabled": embeddings.get("enabled"),
             "hit": embeddings.get("hit"),
             "items_encoded": embeddings.get("items_encoded"),
+            "shards_repaired": embeddings.get("shards_repaired", 0),
         }
     return summary
 

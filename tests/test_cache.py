@@ -80,7 +80,8 @@ def test_manifest_of_another_key_is_refused(tmp_path: Path) -> None:
     entry.create()
     other = store.entry(key(model="m2"), 4)
     other.path.mkdir(parents=True)
-    (other.path / "manifest.json").write_bytes(entry.manifest_path.read_bytes())
+    for name in ("manifest.json", "manifest.json.xxh3"):  # a whole entry's manifest, copied
+        (other.path / name).write_bytes((entry.path / name).read_bytes())
     with pytest.raises(GclBenchError, match="differs in: model") as err:
         other.create()
     assert err.value.path == str(other.manifest_path)

@@ -239,7 +239,8 @@ def test_a_manifest_for_another_key_is_refused(tmp_path: Path, cache_root: Path)
     entries = encoded.info["cache"]["entries"]
     image_dir = next(cache_root.glob(f"*/{entries['doc/image']['key_hash']}"))
     title_dir = next(cache_root.glob(f"*/{entries['doc/title']['key_hash']}"))
-    (image_dir / "manifest.json").write_bytes((title_dir / "manifest.json").read_bytes())
+    for name in ("manifest.json", "manifest.json.xxh3"):  # the other entry's manifest, copied whole
+        (image_dir / name).write_bytes((title_dir / name).read_bytes())
     with pytest.raises(GclBenchError, match="different key") as err:
         run(FakeAdapter(), split, cache_root)
     assert err.value.path.endswith("manifest.json")

@@ -492,8 +492,17 @@ def test_duplicate_model_and_split(results_dir: Path, tmp_path: Path, capsys: py
     assert code == 0 and "| strong-rerun |" in out
 
 
+def _without_file_record(folder: Path) -> None:
+    """Make ``folder`` a set without results.json's ``files`` (hand-made, or by an older gcl_bench),
+    whose per-query file is then checked by its content alone."""
+    results = json.loads((folder / RESULTS_NAME).read_text())
+    del results["files"]
+    (folder / RESULTS_NAME).write_text(json.dumps(results))
+
+
 def test_per_query_files_that_do_not_line_up(results_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = results_dir / "zero_shot" / "weak" / "per_query.csv"
+    _without_file_record(path.parent)
     text = path.read_text().replace("q007,", "q999,")
     path.write_text(text)
     _one_error_line(["leaderboard", str(results_dir), "--baseline", "base"], capsys,
@@ -508,11 +517,15 @@ def test_per_query_file_from_another_run(results_dir: Path, capsys: pytest.Captu
     lines[1] = ",".join(cells)
     path.write_text("\n".join(lines) + "\n")
     _one_error_line(["leaderboard", str(results_dir), "--baseline", "base"], capsys,
+                    r"same/per_query\.csv: is not the file that results\.json beside it was written with")
+    _without_file_record(path.parent)
+    _one_error_line(["leaderboard", str(results_dir), "--baseline", "base"], capsys,
                     r"the two files are from different runs")
 
 
 def test_per_query_duplicate_ids_and_missing_file(results_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = results_dir / "in_domain" / "strong" / "per_query.csv"
+    _without_file_record(path.parent)
     lines = path.read_text().splitlines()
     path.write_text("\n".join(lines + [lines[1]]) + "\n")
     _one_error_line(["leaderboard", str(results_dir), "--baseline", "base"], capsys, r"appears twice")

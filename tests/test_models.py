@@ -371,7 +371,12 @@ def test_weights_of_registry_entries(monkeypatch, tmp_path):
         download_weights(info, url="http://127.0.0.1:9/mirror/other-name.pt")
     assert str(dest) in str(err.value) and "\n" not in str(err.value)
     dest.parent.mkdir(parents=True)
-    dest.write_bytes(b"weights")
+    dest.write_bytes(b"weights")  # placed by hand, but not a checkpoint: refused, never trusted
+    with pytest.raises(GclBenchError, match="not a checkpoint"):
+        download_weights(info)
+    import torch
+
+    torch.save({"state_dict": {}}, dest)
     assert download_weights(info) == dest and weights_status(info) == "cached"
     sample = get_model_info("sample-gcl")
     if bundled_weights(sample) is not None:

@@ -133,7 +133,7 @@ def test_second_dense_run_hits_the_embedding_cache(tmp_path: Path, monkeypatch: 
         outputs[-1]["run"] = json.loads((out / "run.json").read_text())
     first, second = outputs
     assert first["cache"]["embeddings"]["hit"] is False and first["cache"]["embeddings"]["items_encoded"] > 0
-    assert second["cache"]["embeddings"] == {"enabled": True, "hit": True, "items_encoded": 0}
+    assert second["cache"]["embeddings"] == {"enabled": True, "hit": True, "items_encoded": 0, "shards_repaired": 0}
     assert second["run"] == first["run"] and second["metrics"] == first["metrics"]
 
 

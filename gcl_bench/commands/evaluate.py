@@ -21,12 +21,19 @@ def command(
     per_query: str | None, per_query_format: str, quiet: bool,
 ) -> None:
     """Score RUN against QRELS with the same metrics and ranking order as `gcl-bench run`."""
+    from pathlib import Path
+
     from rich.console import Console
 
-    from gcl_bench.io import write_json, write_text
+    from gcl_bench.io import check_writable, write_json, write_text
     from gcl_bench.metrics import DEFAULT_METRICS, JudgedRun
     from gcl_bench.results import per_query_csv, per_query_trec, read_qrels, read_run
+    from gcl_bench.results.sets import refuse_overwriting
 
+    for option, target in (("--output", output), ("--per-query", per_query)):
+        if target:
+            refuse_overwriting(target, option)
+            check_writable(Path(target).parent, f"the folder of {option}")
     judgements = read_qrels(qrels)
     run = read_run(run_path)
     _check_queries_match(judgements, run, qrels, run_path)

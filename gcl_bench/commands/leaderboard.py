@@ -88,10 +88,15 @@ def command(
     Results of different datasets, eval sets, top-k or judgements go to separate tables.
     """
     from gcl_bench import leaderboard as lb
-    from gcl_bench.io import write_text
+    from gcl_bench.io import check_writable, write_text
+    from gcl_bench.results.sets import refuse_overwriting
 
     if plot is not None:
         lb.check_plot_path(plot)  # before anything is written
+    for option, target in (("--output", out), ("--plot", plot)):
+        if target is not None:
+            refuse_overwriting(target, option)
+            check_writable(target.parent, f"the folder of {option}")
     options = lb.TableOptions(
         metrics=_split_list(metrics) or lb.DEFAULT_METRICS,
         splits=_split_list(splits),

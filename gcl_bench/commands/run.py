@@ -124,6 +124,11 @@ def _run_splits(
         results = run_evaluation(settings, model=built_model, reporter=reporter)
         if results is None:  # a helper rank under torchrun: it only helps encode each split
             continue
+        if output_dir is not None and not rows:  # this run's first set: --output-dir is now its own
+            from gcl_bench.results import remove_other_sets
+
+            for folder in remove_other_sets(output_dir, results["output_dir"]):
+                reporter.log(f"[yellow]note[/]: removed the results an earlier run left in {folder}")
         model_name = results["model"]["name"]
         rows[name] = results["metrics"]
         runs[name] = results
@@ -159,6 +164,12 @@ def _remarks(results: dict) -> list[str]:
     overlap = results.get("training_overlap") or {}
     if overlap.get("status") == "seen":
         remarks.append(f"not zero-shot: {results['model']['name']} was {overlap['why']}")
+    cache = results.get("cache") or {}
+    for path in (cache.get("dataset") or {}).get("damaged", []):
+        remarks.append(f"the dataset cache file {path} did not match its checksum; rebuilt from the dataset files")
+    if (cache.get("embeddings") or {}).get("shards_repaired"):
+        remarks.append(f"{cache['embeddings']['shards_repaired']} embedding cache shards were damaged (did not "
+                       "match their checksums); encoded again")
     dataset = results["dataset"]
     if dataset.get("hub"):
         hub = dataset["hub"]

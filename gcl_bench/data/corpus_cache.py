@@ -21,7 +21,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gcl_bench import io
 from gcl_bench.data import cache
 from gcl_bench.data import hf as hf_format
 from gcl_bench.data.corpus import (
@@ -123,7 +122,9 @@ def load_corpus(
 
     ``progress(f"parse {file name} (MiB)", done, total)`` follows a parse that reports its bytes.
 
-    ``info["cache"]`` says what happened: ``hit``, ``images_rechecked``, ``miss`` or ``off``.
+    ``info["cache"]`` says what happened: ``hit``, ``images_rechecked``, ``miss``, ``off``, or
+    ``rebuilt`` when a file of the entry did not match its checksum (``info["cache_damaged"]``
+    names it).
     """
     key = cache.entry_key(
         "corpus",
@@ -133,10 +134,14 @@ def load_corpus(
         **({"columns": source.columns} if source.columns else {}),
     )
     entry = cache.entry_dir("corpus", key)
+    damaged: Path | None = None
     if use_cache:
-        info = cache.read_entry_json(entry / "corpus.json")
-        if info is not None and (entry / "docs.arrow").is_file():
-            table = cache.read_table(entry / "docs.arrow")
+        try:
+            info = cache.read_entry_json(entry / "corpus.json")
+            table = cache.read_table(entry / "docs.arrow") if info is not None and (entry / "docs.arrow").is_file() else None
+        except cache.DamagedEntry as err:
+            table, damaged = None, err.path
+        if table is not None:
             if not dir_state_changed(info["dir_state"]):
                 info["cache"] = "hit"
                 return Corpus(table, info)
@@ -149,12 +154,16 @@ def load_corpus(
     if not use_cache:
         corpus.info["cache"] = "off"
         return corpus
-    return _store_corpus(entry, corpus, status="miss")
+    if damaged is None:
+        return _store_corpus(entry, corpus, status="miss")
+    stored = _store_corpus(entry, corpus, status="rebuilt")
+    stored.info["cache_damaged"] = str(damaged)
+    return stored
 
 
 def _store_corpus(entry: Path, corpus: Corpus, status: str) -> Corpus:
     cache.write_table(entry / "docs.arrow", corpus.table)
-    io.write_json(entry / "corpus.json", corpus.info, indent=False)
-    table = cache.read_table(entry / "docs.arrow")  # the memory map replaces the parsed copy
+    cache.write_entry_json(entry / "corpus.json", corpus.info)
+    table = cache.read_table(entry / "docs.arrow", verify=False)  # the memory map replaces the parsed copy
     corpus.info["cache"] = status
     return Corpus(table, corpus.info)

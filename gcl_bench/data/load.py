@@ -9,7 +9,7 @@ and stores the query side under the split cache, so a second load parses nothing
 May import: :mod:`~gcl_bench.data.hub`, :mod:`~gcl_bench.data.plans`, :mod:`~gcl_bench.data.corpus_cache`,
 :mod:`~gcl_bench.data.judged`, :mod:`~gcl_bench.data.layout`, :mod:`~gcl_bench.data.cache`,
 :mod:`~gcl_bench.data.split`, :mod:`~gcl_bench.data.splits`, :mod:`~gcl_bench.data.sample`
-(the default folder), :mod:`gcl_bench.io`, :mod:`gcl_bench.errors`.
+(the default folder), :mod:`gcl_bench.errors`.
 """
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gcl_bench import io
 from gcl_bench.data import cache
 from gcl_bench.data.columns import StrColumn
 from gcl_bench.data.corpus_cache import Corpus, PathLike, image_root_key, load_corpus
@@ -88,7 +87,12 @@ def load_split(
         eval_set=eval_set, image_root=root, weight_column=weight_column, top_q=top_q, top_k=top_k,
     )
     entry = cache.entry_dir("split", key)
-    stored = cache.read_entry_json(entry / "split.json") if use_cache else None
+    stored, damaged = None, []
+    if use_cache:
+        try:
+            stored = cache.read_entry_json(entry / "split.json")
+        except cache.DamagedEntry as err:
+            damaged.append(str(err.path))
     corpus, judged = _load_parts(plan, image_root, use_cache, judge=stored is None, progress=progress)
     if stored is None:
         assert judged is not None
@@ -103,16 +107,18 @@ def load_split(
         }
         stored = _query_side(judged, corpus, plan, meta, root)
         if use_cache:
-            io.write_json(entry / "split.json", stored, indent=False)
-        split_cache = "miss" if use_cache else "off"
+            cache.write_entry_json(entry / "split.json", stored)
+        split_cache = ("rebuilt" if damaged else "miss") if use_cache else "off"
     else:
         split_cache = "hit"
+    if corpus.info.get("cache_damaged"):
+        damaged.append(corpus.info["cache_damaged"])
     # where the folder came from is not part of the cached entry: one snapshot folder may be
     # reached as a path or as an hf:// id
     origin: dict[str, Any] = {"data_dir": str(data_dir) if snapshot else str(data_path)}
     if snapshot is not None:
         origin["hub"] = snapshot.record()
-    return _assemble(split, stored, corpus, split_cache, origin)
+    return _assemble(split, stored, corpus, split_cache, origin, damaged)
 
 
 def split_names(data_dir: PathLike | None, spec: str | None, subset: str | None = None) -> list[str]:
@@ -183,11 +189,19 @@ def _query_side(judged: Judged, corpus: Corpus, plan: Plan, meta: dict[str, Any]
             "meta": meta, "gt_key_kinds": judged.kinds, "notes": notes}
 
 
-def _assemble(split: str, stored: dict[str, Any], corpus: Corpus, split_cache: str, origin: dict[str, Any]) -> Split:
-    """The :class:`Split` of the stored query side and the corpus; ``origin`` says where the folder came from."""
+def _assemble(
+    split: str, stored: dict[str, Any], corpus: Corpus, split_cache: str, origin: dict[str, Any],
+    damaged: list[str],
+) -> Split:
+    """The :class:`Split` of the stored query side and the corpus; ``origin`` says where the folder
+    came from; ``damaged``: the cache files that failed their checksum and were rebuilt (in
+    ``meta["load_cache"]``)."""
     info = corpus.info
+    load_cache: dict[str, Any] = {"split": split_cache, "corpus": info.get("cache")}
+    if damaged:
+        load_cache["damaged"] = damaged
     meta = dict(stored["meta"], **origin, num_documents=info["num_documents"], image_strategy=info["image_strategy"],
-                load_cache={"split": split_cache, "corpus": info.get("cache")})
+                load_cache=load_cache)
     report = LoadReport(
         missing_images=info["missing_images"],
         empty_titles=info["empty_titles"],

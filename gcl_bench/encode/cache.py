@@ -12,6 +12,14 @@ canonical JSON of the key (:func:`cache_key`):
   the wrong shape is (re-)encoded; every finished shard survives an interruption, so an encode
   resumes from where it stopped.
 
+Every file carries the checksum of its bytes in a ``.xxh3`` sidecar written after it
+(:func:`gcl_bench.io.record_checksum`). A manifest that does not match is rewritten; a shard
+without its sidecar, or cut short, counts as missing (and is listed in
+:attr:`CacheEntry.damaged`); a shard's bytes are checked when :meth:`CacheEntry.load` reads them
+(over their memory map, the one time they are read, on the merging rank only) and a shard that
+does not match is encoded again through the ``repair`` callback and listed in
+:attr:`CacheEntry.repaired`. A changed cache file is therefore a miss, never a hit.
+
 The key holds: the model fingerprint (checkpoint hash or plug-in ``fingerprint()``), the side
 (``query`` or ``doc``, so a query and a document with the same text never share vectors), the
 field, the adapter's settings for that field (preprocessing, context length, prefix/prompt...),
@@ -25,9 +33,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
+import mmap
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +45,14 @@ import numpy as np
 import orjson
 
 from gcl_bench.errors import GclBenchError
-from gcl_bench.io import atomic_path, read_json, write_json
+from gcl_bench.io import (
+    checksum_bytes,
+    checksum_matches,
+    checksum_path,
+    dumps_json,
+    record_checksum,
+    write_bytes,
+)
 
 CACHE_FORMAT = 1
 DTYPES = ("float32", "float16")
@@ -121,6 +138,10 @@ class CacheEntry:
         self.shard_size = int(shard_size)
         self.dim: int | None = None
         self.complete = False
+        self.repaired: list[int] = []
+        """Shards :meth:`load` found damaged and encoded again."""
+        self.damaged: list[int] = []
+        """Shards :meth:`missing_shards` found present but unusable (cut short, no checksum)."""
 
     @property
     def manifest_path(self) -> Path:
@@ -138,10 +159,20 @@ class CacheEntry:
         return self.path / f"shard_{shard:06d}.npy"
 
     def read_manifest(self) -> bool:
-        """Load and verify an existing manifest; False when there is none yet."""
-        if not self.manifest_path.exists():
+        """Load and verify an existing manifest; False when there is none (or one that does not
+        match its checksum, which :meth:`create` then replaces)."""
+        try:
+            data = self.manifest_path.read_bytes()
+        except FileNotFoundError:
             return False
-        manifest = read_json(self.manifest_path)
+        except OSError as err:
+            raise GclBenchError(f"cannot read the embedding cache manifest ({err.strerror})", self.manifest_path) from None
+        if not checksum_matches(self.manifest_path, data):
+            return False
+        try:
+            manifest = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return False
         if not isinstance(manifest, dict) or manifest.get("key") != self.key:
             stored = manifest.get("key", {}) if isinstance(manifest, dict) else {}
             differing = sorted(
@@ -164,7 +195,7 @@ class CacheEntry:
             self._write_manifest()
 
     def _write_manifest(self) -> None:
-        write_json(self.manifest_path, {
+        self._write_checked(self.manifest_path, dumps_json({
             "format": CACHE_FORMAT,
             "key": self.key,
             "key_hash": self.hash,
@@ -173,51 +204,87 @@ class CacheEntry:
             "dtype": str(self.dtype),
             "dim": self.dim,
             "complete": self.complete,
-        })
+        }))
 
-    def has_shard(self, shard: int) -> bool:
-        """True when the shard file exists and has the right number of rows, dtype and dim."""
-        return self._load_shard(shard, quiet=True) is not None
+    @staticmethod
+    def _write_checked(path: Path, data: bytes) -> None:
+        """Write ``data`` atomically, then its checksum sidecar."""
+        write_bytes(path, data)
+        record_checksum(path, checksum_bytes(data))
 
-    def _load_shard(self, shard: int, quiet: bool = False) -> np.ndarray | None:
+    def _shape_ok(self, array: np.ndarray, shard: int) -> bool:
         start, stop = self.shard_rows(shard)
-        path = self.shard_path(shard)
-        try:
-            array = np.load(path, mmap_mode="r", allow_pickle=False)
-        except FileNotFoundError:
-            if quiet:
-                return None
-            raise GclBenchError("embedding cache shard is missing", path) from None
-        except (OSError, ValueError) as err:
-            if quiet:
-                return None
-            raise GclBenchError(f"unreadable embedding cache shard ({err})", path) from None
-        ok = (
+        return (
             array.ndim == 2 and array.shape[0] == stop - start and array.dtype == self.dtype
             and (self.dim is None or array.shape[1] == self.dim)
         )
-        if not ok:
-            if quiet:
-                return None
-            raise GclBenchError(f"embedding cache shard has shape {array.shape} {array.dtype}", path)
-        return array
+
+    def has_shard(self, shard: int) -> bool:
+        """True when the shard and its checksum exist and its header has the right rows, dtype
+        and dim (its bytes are checked when :meth:`load` reads them)."""
+        path = self.shard_path(shard)
+        if not checksum_path(path).is_file():
+            return False
+        try:
+            array = np.load(path, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError):
+            return False
+        return self._shape_ok(array, shard)
+
+    def _read_shard(self, shard: int) -> np.ndarray | None:
+        """The shard's rows as a view of its memory map, after checking the mapped bytes against
+        their checksum (one pass over the page cache); None when damaged or gone."""
+        path = self.shard_path(shard)
+        try:
+            with open(path, "rb") as handle:
+                if os.fstat(handle.fileno()).st_size == 0:
+                    return None
+                mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            raise GclBenchError(f"unreadable embedding cache shard ({err.strerror})", path) from None
+        if not checksum_matches(path, mapped):
+            return None
+        try:
+            array = _npy_view(mapped)
+        except (ValueError, OSError):
+            return None
+        return array if self._shape_ok(array, shard) else None
 
     def missing_shards(self) -> list[int]:
-        return [shard for shard in range(self.num_shards) if not self.has_shard(shard)]
+        """The shards to encode; those whose file is there but unusable go to :attr:`damaged`."""
+        missing = [shard for shard in range(self.num_shards) if not self.has_shard(shard)]
+        self.damaged = [shard for shard in missing if self.shard_path(shard).exists()]
+        return missing
 
     def write_shard(self, shard: int, vectors: np.ndarray) -> None:
         start, stop = self.shard_rows(shard)
         if vectors.shape[0] != stop - start:
             raise ValueError(f"shard {shard} needs {stop - start} rows, got {vectors.shape[0]}")
-        with atomic_path(self.shard_path(shard)) as tmp:
-            with open(tmp, "wb") as handle:
-                np.save(handle, np.ascontiguousarray(vectors, dtype=self.dtype), allow_pickle=False)
-                handle.flush()
-                os.fsync(handle.fileno())
+        buffer = io.BytesIO()
+        np.save(buffer, np.ascontiguousarray(vectors, dtype=self.dtype), allow_pickle=False)
+        self._write_checked(self.shard_path(shard), buffer.getvalue())
 
-    def load(self) -> np.ndarray:
-        """All rows as one in-memory array (count, dim); marks the manifest complete."""
-        shards = [self._load_shard(shard) for shard in range(self.num_shards)]
+    def load(self, repair: Callable[[int], np.ndarray] | None = None) -> np.ndarray:
+        """All rows as one in-memory array (count, dim); marks the manifest complete.
+
+        Each shard is checked against its checksum as it is read; a damaged one is rebuilt
+        with ``repair(shard)`` (its rows, encoded again), written back and listed in
+        :attr:`repaired`. Without ``repair`` a damaged shard is an error naming it.
+        """
+        shards = []
+        for shard in range(self.num_shards):
+            array = self._read_shard(shard)
+            if array is None:
+                if repair is None:
+                    raise GclBenchError("embedding cache shard does not match its checksum", self.shard_path(shard))
+                self.write_shard(shard, repair(shard))
+                self.repaired.append(shard)
+                array = self._read_shard(shard)
+                if array is None:
+                    raise GclBenchError("embedding cache shard cannot be written back", self.shard_path(shard))
+            shards.append(array)
         dims = {array.shape[1] for array in shards}
         if len(dims) > 1:
             raise GclBenchError(f"embedding cache shards disagree on dimension: {sorted(dims)}", self.path)
@@ -232,6 +299,25 @@ class CacheEntry:
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _npy_view(data: bytes | mmap.mmap) -> np.ndarray:
+    """The array in the bytes of a ``.npy`` file, as a read-only view (no copy)."""
+    from numpy.lib import format as npy
+
+    stream = io.BytesIO(data[: 1 << 17])  # the header (np.save writes it in the first 64 KiB)
+    version = npy.read_magic(stream)
+    if version == (1, 0):
+        shape, fortran, dtype = npy.read_array_header_1_0(stream)
+    elif version == (2, 0):
+        shape, fortran, dtype = npy.read_array_header_2_0(stream)
+    else:
+        return np.load(io.BytesIO(bytes(data)), allow_pickle=False)
+    if dtype.hasobject:
+        raise ValueError("object arrays are not embeddings")
+    count = int(np.prod(shape)) if shape else 1
+    flat = np.frombuffer(data, dtype=dtype, count=count, offset=stream.tell())
+    return flat.reshape(shape, order="F" if fortran else "C")
 
 
 class MemoryEntry(CacheEntry):
@@ -255,7 +341,7 @@ class MemoryEntry(CacheEntry):
     def write_shard(self, shard: int, vectors: np.ndarray) -> None:
         self._shards[shard] = np.ascontiguousarray(vectors, dtype=self.dtype)
 
-    def load(self) -> np.ndarray:
+    def load(self, repair: Callable[[int], np.ndarray] | None = None) -> np.ndarray:
         shards = [self._shards[shard] for shard in range(self.num_shards)]
         if not shards:
             return np.empty((0, 0), dtype=self.dtype)

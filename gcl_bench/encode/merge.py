@@ -57,7 +57,7 @@ def merge(
     """
     name = model_name(model)
     merge_started = time.perf_counter()
-    vectors = {job.label: job.entry.load() for job in plan.jobs}
+    vectors = {job.label: job.load() for job in plan.jobs}
     dims = {label: int(array.shape[1]) for label, array in vectors.items()}
     if len(set(dims.values())) > 1:
         raise GclBenchError(
@@ -117,10 +117,11 @@ def _report(
             "key_hash": job.entry.hash if cache_root is not None else None,
             "items": job.entry.count,
             "shards": job.entry.num_shards,
-            "shards_cached": job.entry.num_shards - len(job.missing_before),
-            "shards_encoded": len(job.missing_before),
-            "items_encoded": int(job.items_to_encode),
-            "hit": not job.missing_before,
+            "shards_cached": job.entry.num_shards - len(job.missing_before) - len(job.entry.repaired),
+            "shards_encoded": len(job.missing_before) + len(job.entry.repaired),
+            "shards_repaired": len(job.entry.repaired) + len(job.entry.damaged),  # damaged: encoded again
+            "items_encoded": int(job.items_to_encode) + _items_in(job, job.entry.repaired),
+            "hit": not job.missing_before and not job.entry.repaired,
         }
         for job in plan.jobs
     }
@@ -139,6 +140,7 @@ def _report(
             "root": cache_root,
             "hit": cache_root is not None and all(entry["hit"] for entry in entries.values()),
             "items_encoded": int(sum(entry["items_encoded"] for entry in entries.values())),
+            "shards_repaired": int(sum(entry["shards_repaired"] for entry in entries.values())),
             "entries": entries,
         },
         "queries": {"total": split.num_queries},
@@ -157,6 +159,10 @@ def _report(
         "distributed": {"world_size": world_size},
         "timings": {"query": round(side_seconds["query"], 4), "doc": round(side_seconds["doc"], 4)},
     }
+
+
+def _items_in(job: Job, shards: list[int]) -> int:
+    return sum(stop - start for start, stop in map(job.entry.shard_rows, shards))
 
 
 def _normalised(array: np.ndarray, ids: list[str], model: str, what: str,

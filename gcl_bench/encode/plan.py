@@ -48,9 +48,10 @@ Advance = Callable[[int], None]
 class Job:
     """One (side, field) to encode: the values handed to the model and the key of its cache entry.
 
-    ``encode(values, advance)`` returns their checked float32 rows, calling ``advance(n)`` per batch. ``present`` (documents only) marks the
-    split rows that have the field (``values`` holds just those); None means every item. The
-    stage sets ``entry``, ``missing_before`` (shards absent when it started) and ``seconds``.
+    ``encode(values, advance)`` returns their checked float32 rows, calling ``advance(n)`` per
+    batch. ``present`` (documents only) marks the split rows that have the field (``values``
+    holds just those); None means every item. The stage sets ``entry``, ``missing_before`` (shards
+    absent when it started) and ``seconds``.
     """
 
     side: str
@@ -72,6 +73,16 @@ class Job:
     def items_to_encode(self) -> int:
         """How many items lie in the shards that were missing when the stage started."""
         return sum(stop - start for start, stop in map(self.entry.shard_rows, self.missing_before))
+
+    def load(self) -> np.ndarray:
+        """The entry's rows (:meth:`CacheEntry.load`); a shard that fails its checksum is
+        encoded again from ``values`` (and listed in ``entry.repaired``)."""
+
+        def encode_again(shard: int) -> np.ndarray:
+            start, stop = self.entry.shard_rows(shard)
+            return self.encode(self.values[start:stop], lambda n: None)  # a repair shows no bar
+
+        return self.entry.load(repair=encode_again)
 
 
 @dataclass

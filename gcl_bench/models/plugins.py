@@ -3,8 +3,9 @@ and the options :func:`~gcl_bench.models.load_model` passes to a factory.
 
 :class:`FactoryOptions` is the one table of those options and their defaults; a plug-in factory is
 given the options that differ from their default and that its signature accepts, plus its
-``model_args``. This module may import only the standard library, :mod:`gcl_bench.errors` and
-:mod:`gcl_bench.models.base`.
+``model_args``. :func:`plugin_failure` tells an exception raised inside a plug-in's code (its
+constructor or any method gcl_bench calls) from gcl_bench's own, for a one-line error. This
+module may import only the standard library, :mod:`gcl_bench.errors` and :mod:`gcl_bench.models.base`.
 """
 from __future__ import annotations
 
@@ -62,12 +63,17 @@ EVALUATION_OPTIONS = ("pretrained", "query_fields", "doc_fields", "context_lengt
 def call_factory(
     factory: Callable[..., Any], spec: str, options: FactoryOptions, args: Mapping[str, Any]
 ) -> Any:
-    """Call a plug-in factory with ``args`` plus the explicit options its signature accepts."""
+    """Call a plug-in factory with ``args`` plus the explicit options its signature accepts.
+
+    Arguments its signature cannot take are a one-line error naming them; an exception raised
+    inside the factory is the plug-in's (:func:`plugin_failure` turns it into one line at the CLI).
+    """
     try:
-        params = inspect.signature(factory).parameters
-        takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        signature: inspect.Signature | None = inspect.signature(factory)
     except (TypeError, ValueError):
-        params, takes_kwargs = {}, False
+        signature = None
+    params = signature.parameters if signature is not None else {}
+    takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     kwargs = dict(args)
     for key, value in options.explicit().items():
         if key in kwargs:
@@ -76,12 +82,62 @@ def call_factory(
             kwargs[key] = value
         elif key in EVALUATION_OPTIONS:
             raise GclBenchError(f"{spec} does not take {key.replace('_', '-')} (its constructor has no such argument)")
+    if signature is not None:
+        try:
+            signature.bind(**kwargs)
+        except TypeError as err:
+            takes = ", ".join(name for name in params if name != "self") or "no arguments"
+            raise GclBenchError(
+                f"cannot build {spec!r} with --model-arg {', '.join(sorted(args)) or '(none)'}: "
+                f"{first_line(err)} (it takes: {takes})"
+            ) from None
+    _remember_plugin(factory, spec)
     try:
-        return factory(**kwargs)
-    except GclBenchError:
-        raise
+        model = factory(**kwargs)
     except TypeError as err:
+        if signature is not None:
+            raise  # raised inside the factory: the plug-in's own error
         raise GclBenchError(f"cannot build {spec!r} with arguments {sorted(kwargs)}: {first_line(err)}") from None
+    _remember_plugin(type(model), spec)
+    return model
+
+
+#: module name -> the ``--model`` spec that last brought it in (plug-in code, never gcl_bench's own)
+_PLUGIN_MODULES: dict[str, str] = {}
+#: plug-in class -> its spec (several plug-ins of one module keep their own names)
+_PLUGIN_CLASSES: dict[type, str] = {}
+
+
+def _remember_plugin(obj: Any, spec: str) -> None:
+    module = getattr(obj, "__module__", None)
+    if isinstance(module, str) and module != "gcl_bench" and not module.startswith("gcl_bench."):
+        _PLUGIN_MODULES[module] = spec
+        if isinstance(obj, type):
+            _PLUGIN_CLASSES[obj] = spec
+
+
+def plugin_failure(err: BaseException) -> GclBenchError | None:
+    """The one-line error for an exception raised inside a plug-in's code, else None.
+
+    The outermost frame of the traceback that lies in a plug-in's module names the method
+    gcl_bench called (``__init__``, ``encode_corpus``, ``fingerprint``, ``search``...):
+    ``plug-in x.py:X raised RuntimeError in encode_corpus: boom (--debug for the traceback)``.
+    An exception with no plug-in frame is gcl_bench's (or a library's) and keeps its traceback.
+    """
+    trace = err.__traceback__
+    while trace is not None:
+        frame = trace.tb_frame
+        spec = _PLUGIN_MODULES.get(frame.f_globals.get("__name__", ""))
+        if spec is not None:
+            spec = _PLUGIN_CLASSES.get(type(frame.f_locals.get("self")), spec)
+            text = str(err).strip()
+            detail = f": {text.splitlines()[0]}" if text else ""
+            return GclBenchError(
+                f"plug-in {spec} raised {type(err).__name__} in {frame.f_code.co_name}{detail} "
+                "(--debug for the traceback)"
+            )
+        trace = trace.tb_next
+    return None
 
 
 def is_plugin_spec(target: str) -> bool:

@@ -3,7 +3,7 @@
 :func:`resolve_weights` is what loading a registry model uses (bundled, else cached, else a
 download unless refused); :func:`download_weights` is ``gcl-bench download model NAME``;
 :func:`weights_status` is the ``weights`` column of ``gcl-bench models``. This module may import
-the standard library, :mod:`gcl_bench.errors`, :mod:`gcl_bench.download`,
+the standard library, :mod:`gcl_bench.errors`, :mod:`gcl_bench.download`, :mod:`gcl_bench.formats`,
 :mod:`gcl_bench.models.registry` and :mod:`gcl_bench.models.hub`.
 """
 from __future__ import annotations
@@ -71,9 +71,10 @@ def download_weights(
 def _fetch(info: ModelInfo, url: str, progress: Progress | None = None) -> Path:
     """Download ``url`` to the cache path of the entry's own URL (kept if already complete)."""
     from gcl_bench.download import download_file, weights_path
+    from gcl_bench.formats import CHECKPOINT
 
     return download_file(url, weights_path(info.url or url), sha256=info.sha256, size=info.size,
-                         progress=progress)
+                         kind=CHECKPOINT, progress=progress)
 
 
 def bundled_weights(info: ModelInfo) -> Path | None:

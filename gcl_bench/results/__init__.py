@@ -5,6 +5,9 @@
   (:func:`trec_run`) form, the judgements as TREC qrels (:func:`trec_qrels`, with the ids of
   :func:`trec_query_ids`), per-query values as CSV (:func:`per_query_csv`) or in trec_eval's
   ``-q`` layout (:func:`per_query_trec`), and :func:`write_outputs` (all files as one unit);
+- :mod:`~gcl_bench.results.sets`: the set as one unit: written together with results.json as its
+  manifest (:func:`~gcl_bench.results.sets.write_set`), files checked against it when read
+  (:func:`check_member`), earlier sets in an output folder removed (:func:`remove_other_sets`);
 - :mod:`~gcl_bench.results.read`: :func:`read_results` (results.json, schema checked) and
   :func:`read_per_query` (per_query.csv);
 - :mod:`~gcl_bench.results.runs`: judgement (:func:`read_qrels`) and run (:func:`read_run`) files
@@ -29,6 +32,7 @@ from gcl_bench.results.files import (
 )
 from gcl_bench.results.read import PerQueryTable, ResultsFile, read_per_query, read_results
 from gcl_bench.results.runs import missing_qid_map, read_qrels, read_run
+from gcl_bench.results.sets import check_member, remove_other_sets
 from gcl_bench.results.write import (
     per_query_csv,
     per_query_trec,
@@ -50,6 +54,7 @@ __all__ = [
     "TREC_RUN_NAME",
     "PerQueryTable",
     "ResultsFile",
+    "check_member",
     "default_output_dir",
     "missing_qid_map",
     "per_query_csv",
@@ -58,6 +63,7 @@ __all__ = [
     "read_qrels",
     "read_results",
     "read_run",
+    "remove_other_sets",
     "run_to_dict",
     "trec_qids_path",
     "trec_qrels",

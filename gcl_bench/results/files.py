@@ -3,7 +3,8 @@
 ``gcl-bench run`` writes, into one folder, as one unit (:func:`gcl_bench.results.write_outputs`):
 
 - ``results.json`` (:data:`RESULTS_NAME`): means, counts, model, dataset, settings, timings...;
-  its ``schema_version`` is :data:`SCHEMA_VERSION`, and readers refuse any other;
+  its ``schema_version`` is :data:`SCHEMA_VERSION`, and readers refuse any other; its ``files``
+  records the size and SHA-256 of the set's other files (:mod:`gcl_bench.results.sets`);
 - ``run.json`` (:data:`RUN_NAME`): the retrieved lists ``{query_key: {doc_id: score}}``;
 - ``per_query.csv`` (:data:`PER_QUERY_NAME`): ``query_id`` then one column per metric;
 - with ``--trec``: ``run.trec`` (:data:`TREC_RUN_NAME`) and ``qrels.trec`` (:data:`TREC_QRELS_NAME`,
@@ -34,6 +35,13 @@ TREC_QRELS_NAME = "qrels.trec"
 _TREC_QIDS_SUFFIX = ".qids.json"
 TREC_QIDS_NAME = TREC_RUN_NAME + _TREC_QIDS_SUFFIX
 TREC_QRELS_QIDS_NAME = TREC_QRELS_NAME + _TREC_QIDS_SUFFIX
+
+MEMBER_NAMES: tuple[str, ...] = (
+    RUN_NAME, PER_QUERY_NAME, TREC_RUN_NAME, TREC_QIDS_NAME, TREC_QRELS_NAME, TREC_QRELS_QIDS_NAME,
+)
+"""The files of a set besides results.json (the files results.json's ``files`` section records)."""
+SET_NAMES: tuple[str, ...] = (*MEMBER_NAMES, RESULTS_NAME)
+"""Every file name an output set may hold."""
 
 
 def trec_qids_path(run_path: str | Path) -> Path:

@@ -6,7 +6,8 @@ per-query table once, and :meth:`PerQueryTable.values` checks a column (numbers,
 per query, and, when given, that its mean is the one results.json reports). Every problem is an
 error naming the file (and the line).
 
-May import: gcl_bench.io, gcl_bench.errors, gcl_bench.data.splits, gcl_bench.results.files.
+May import: gcl_bench.io, gcl_bench.errors, gcl_bench.data.splits, gcl_bench.results.files,
+gcl_bench.results.sets.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from gcl_bench.data.splits import canonical_split
 from gcl_bench.errors import GclBenchError
 from gcl_bench.io import read_json
 from gcl_bench.results.files import RESULTS_NAME, SCHEMA_VERSION
+from gcl_bench.results.sets import check_member
 
 
 @dataclass
@@ -128,8 +130,10 @@ class PerQueryTable:
 
 
 def read_per_query(path: str | os.PathLike[str]) -> PerQueryTable:
-    """Read a per_query.csv; its first column must be ``query_id``."""
+    """Read a per_query.csv; its first column must be ``query_id``; beside a results.json, it must
+    be the file that results.json records (:func:`~gcl_bench.results.sets.check_member`)."""
     path = Path(path)
+    check_member(path)
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)

@@ -10,9 +10,11 @@ Runs (:func:`read_run`): BEIR JSON (``{query: {doc_id: score}}``) and TREC runs
 has a ``<file>.qids.json`` map beside it that turns its whitespace-free query ids back into the
 judgement keys; both readers apply it when it is there, and :func:`missing_qid_map` names the
 map a TREC file lacks (for the error when a run's query ids match no judgement). Every
-malformed line is an error naming the file and the line.
+malformed line is an error naming the file and the line; a file (or map) of an output set must
+be the one its results.json records (:func:`~gcl_bench.results.sets.check_member`).
 
-May import: gcl_bench.io, gcl_bench.errors, gcl_bench.data (beir, judgements), gcl_bench.results.files.
+May import: gcl_bench.io, gcl_bench.errors, gcl_bench.data (beir, judgements),
+gcl_bench.results.files, gcl_bench.results.sets.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from gcl_bench.data.judgements import read_gt
 from gcl_bench.errors import GclBenchError
 from gcl_bench.io import read_json
 from gcl_bench.results.files import trec_qids_path
+from gcl_bench.results.sets import check_member
 
 
 def _is_json(path: Path) -> bool:
@@ -39,6 +42,7 @@ def read_qrels(path: str | os.PathLike[str]) -> dict[str, dict[str, int]]:
     path = Path(path)
     if not path.is_file():
         raise GclBenchError("judgement file not found", path)
+    check_member(path)
     if _is_json(path):
         return read_gt(path)
     if _first_line_fields(path) == 4:
@@ -64,6 +68,7 @@ def _map_query_ids(data: dict, path: Path) -> dict:
     map_path = trec_qids_path(path)
     if not map_path.is_file():
         return data
+    check_member(map_path)
     qid_map = read_json(map_path)
     if not isinstance(qid_map, dict):
         raise GclBenchError("a query-id map must be a JSON object {trec_qid: query key}", map_path)
@@ -108,6 +113,7 @@ def read_run(path: str | os.PathLike[str]) -> dict[str, dict[str, float]]:
     path = Path(path)
     if not path.is_file():
         raise GclBenchError("run file not found", path)
+    check_member(path)
     if _is_json(path):
         data = read_json(path)
         if not isinstance(data, dict):

@@ -1,6 +1,6 @@
 """Writing the output set of one evaluation: the run in BEIR and TREC form, the judgements as
 TREC qrels, per-query values (CSV, or trec_eval's ``-q`` layout), and all files of a run folder
-as one unit.
+as one unit (through :mod:`gcl_bench.results.sets`).
 
 Ranked lists come in as the runner's arrays: best-first ``scores`` (Q, K) and row ``indices``
 (Q, K) into ``doc_ids`` (-1 = no document), one row per entry of ``query_ids``. TREC files hold
@@ -8,7 +8,7 @@ white-space separated fields, so their query ids are ``q0``, ``q1``... (:func:`t
 one numbering for the run and the qrels of one folder) and a document id with white space in it
 is refused.
 
-May import: gcl_bench.io, gcl_bench.errors, gcl_bench.results.files.
+May import: gcl_bench.io, gcl_bench.errors, gcl_bench.results.files, gcl_bench.results.sets.
 """
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ import numpy as np
 from gcl_bench.errors import GclBenchError
 from gcl_bench.results.files import (
     PER_QUERY_NAME,
-    RESULTS_NAME,
     RUN_NAME,
     TREC_QIDS_NAME,
     TREC_QRELS_NAME,
@@ -130,25 +129,26 @@ def write_outputs(
     trec: tuple[str, dict[str, str]] | None = None,
     trec_judgements: str | None = None,
 ) -> dict[str, Path]:
-    """Write results.json, run.json, per_query.csv (and the TREC files) atomically.
+    """Write results.json, run.json, per_query.csv (and the TREC files) as one set.
 
-    Each file is first written under a temporary name; only when every file is complete are
-    they renamed into place, results.json last, so an interrupted run never leaves a mixed set
-    behind. ``per_query`` is the text of :func:`per_query_csv`, ``trec`` what :func:`trec_run`
-    returns (run.trec and its query-id map), ``trec_judgements`` the text of :func:`trec_qrels`
-    (qrels.trec, with the same query-id map beside it; its ids must be in that map).
+    :func:`gcl_bench.results.sets.write_set` does the writing: every file complete or none,
+    results.json (which records the others' checksums) renamed into place last, files of an
+    earlier set that this one lacks removed. ``per_query`` is the text of :func:`per_query_csv`,
+    ``trec`` what :func:`trec_run` returns (run.trec and its query-id map), ``trec_judgements``
+    the text of :func:`trec_qrels` (qrels.trec, with the same query-id map beside it; its ids
+    must be in that map).
     """
-    from gcl_bench.io import dumps_json, write_files
+    from gcl_bench.io import dumps_json
+    from gcl_bench.results.sets import write_set
 
-    payloads: dict[str, bytes] = {
+    members: dict[str, bytes] = {
         RUN_NAME: dumps_json(run, indent=False),
         PER_QUERY_NAME: per_query.encode("utf-8"),
     }
     if trec is not None:
-        payloads[TREC_RUN_NAME] = trec[0].encode("utf-8")
-        payloads[TREC_QIDS_NAME] = dumps_json(trec[1])
+        members[TREC_RUN_NAME] = trec[0].encode("utf-8")
+        members[TREC_QIDS_NAME] = dumps_json(trec[1])
         if trec_judgements is not None:
-            payloads[TREC_QRELS_NAME] = trec_judgements.encode("utf-8")
-            payloads[TREC_QRELS_QIDS_NAME] = dumps_json(trec[1])
-    payloads[RESULTS_NAME] = dumps_json(results)
-    return write_files(Path(output_dir), payloads)
+            members[TREC_QRELS_NAME] = trec_judgements.encode("utf-8")
+            members[TREC_QRELS_QIDS_NAME] = dumps_json(trec[1])
+    return write_set(Path(output_dir), results, members)

@@ -36,11 +36,14 @@ def checkpoint_path(output_dir: str | os.PathLike[str], step: int | None = None)
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """``torch.save`` through a temporary file renamed into place."""
+    """``torch.save`` through a temporary file renamed into place (the earlier file stays whole
+    when the write fails: a full disk is a GclBenchError naming ``path``)."""
     from gcl_bench.io import atomic_path
 
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        torch.save(state, handle)  # a file object: write errors arrive as OSError, not RuntimeError
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def cpu_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:

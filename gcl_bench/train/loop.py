@@ -78,6 +78,8 @@ class _Run:
     micro: int = 0
     #: micro-batches of the completed steps (an interrupted accumulation is redone on resume)
     done_micro: int = 0
+    #: the step of the newest checkpoint on disk (None: none yet)
+    saved_step: int | None = None
 
     @property
     def main(self) -> bool:
@@ -88,6 +90,7 @@ def train(config: TrainConfig) -> TrainResult:
     """Train one model; see the module docstring. Returns where the final checkpoint is."""
     run = _set_up(config)
     if run.main:
+        _remove_checkpoint_leftovers(run.output_dir)
         _write_run_config(run)
         truncate_metrics_log(run.output_dir, run.step)
     batches = _micro_batches(run.plan, run.collator, run.rank, run.micro, config.workers)
@@ -132,6 +135,9 @@ def train(config: TrainConfig) -> TrainResult:
 def _set_up(config: TrainConfig) -> _Run:
     """Check the config, join the process group, load data, model and (on resume) their state."""
     config.validate()
+    from gcl_bench.io import check_writable
+
+    check_writable(config.output_dir, "--output-dir")  # before any data is read or step taken
     if config.threads:
         torch.set_num_threads(config.threads)
     query_fields = active_fields(parse_fields(config.query_fields, "query"))
@@ -178,7 +184,8 @@ def _set_up(config: TrainConfig) -> _Run:
                 output_dir=output_dir, query_fields=query_fields, doc_fields=doc_fields, data=data,
                 plan=plan, total_steps=total_steps, model=model, encoder=encoder, loss_fn=loss_fn,
                 optimizer=optimizer, scheduler=scheduler, scaler=scaler, collator=collator,
-                step=step, micro=micro, done_micro=micro)
+                step=step, micro=micro, done_micro=micro,
+                saved_step=step if resume_state is not None else None)
 
 
 def _rank_device(device: str) -> torch.device:
@@ -191,6 +198,14 @@ def _rank_device(device: str) -> torch.device:
     if name.startswith("cuda"):
         return torch.device("cuda", distributed.local_rank())
     return torch.device("cpu")
+
+
+def _remove_checkpoint_leftovers(output_dir: Path) -> None:
+    """Delete the temporary checkpoint files a killed run left (each as large as a checkpoint)."""
+    from gcl_bench.io import temp_files_of
+
+    for leftover in temp_files_of(checkpoint_path(output_dir).parent, ["latest.pt", "step_*.pt"]):
+        leftover.unlink(missing_ok=True)
 
 
 def _write_run_config(run: _Run) -> None:
@@ -295,14 +310,24 @@ def _progress(enabled: bool) -> Any:
 # -- saving --------------------------------------------------------------------------------------
 
 def _save(run: _Run, at_step: int | None) -> Path | None:
-    """Write ``latest.pt`` (and ``step_<at_step>.pt``) on the main rank; every rank must call it."""
+    """Write ``latest.pt`` (and ``step_<at_step>.pt``) on the main rank; every rank must call it.
+
+    A write that fails (a full disk) leaves the previous ``latest.pt`` whole and ends the run
+    with one line saying which checkpoint is kept.
+    """
     snapshot = _checkpoint_state(run)  # every rank joins the RNG gather
     if not run.main:
         return None
-    if at_step is not None:
-        save_checkpoint(checkpoint_path(run.output_dir, at_step), snapshot)
     latest = checkpoint_path(run.output_dir)
-    save_checkpoint(latest, snapshot)
+    try:
+        if at_step is not None:
+            save_checkpoint(checkpoint_path(run.output_dir, at_step), snapshot)
+        save_checkpoint(latest, snapshot)
+    except GclBenchError as err:
+        kept = (f"{latest} (step {run.saved_step}) is kept" if run.saved_step is not None
+                else "no checkpoint was written")
+        raise GclBenchError(f"{err.message}; training stopped at step {run.step}, {kept}", err.path) from err
+    run.saved_step = run.step
     return latest
 
 

@@ -1,22 +1,22 @@
 """Where the sample is written: a folder of the user's (:func:`write_sample`) or the bundled
 default in the cache (:func:`default_sample_dir`), each built under a temporary name and renamed
-into place, so a sample folder is complete or absent.
+into place, so a sample folder is complete or absent (folders and files get the user's umask).
 
 May import: :mod:`~gcl_bench.data.sample.generate`, :mod:`gcl_bench.config`,
-:mod:`gcl_bench.errors`.
+:mod:`gcl_bench.errors`, :mod:`gcl_bench.io`.
 """
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from gcl_bench.config import cache_dir
 from gcl_bench.data.sample.generate import INFO_FILE, SAMPLE_VERSION, check_sizes, generate
 from gcl_bench.errors import GclBenchError
+from gcl_bench.io import make_temp_dir
 
 DEFAULT_PRODUCTS = 2000
 DEFAULT_QUERIES = 500
@@ -25,8 +25,7 @@ DEFAULT_IMAGE_SIZE = 32
 
 
 def _staging_dir(final: Path) -> Path:
-    final.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    return make_temp_dir(final.parent, final.name)
 
 
 def write_sample(
@@ -56,10 +55,8 @@ def write_sample(
     staging = _staging_dir(final)
     try:
         generate(staging, products, queries, seed, image_size, progress)
-        staging.chmod(0o755)
         if final.is_dir() and any(final.iterdir()):
-            trash = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old",
-                                          dir=final.parent))
+            trash = make_temp_dir(final.parent, final.name, suffix=".old")
             os.replace(final, trash / "old")
             os.replace(staging, final)
             shutil.rmtree(trash, ignore_errors=True)
@@ -85,7 +82,6 @@ def default_sample_dir(progress: Callable[[str, int, int], None] | None = None) 
     staging = _staging_dir(final)
     try:
         generate(staging, DEFAULT_PRODUCTS, DEFAULT_QUERIES, DEFAULT_SEED, DEFAULT_IMAGE_SIZE, progress)
-        staging.chmod(0o755)
         try:
             os.rename(staging, final)
         except OSError:
