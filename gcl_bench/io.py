@@ -2,16 +2,21 @@
 
 Every file gcl_bench writes goes to a temporary name in the same folder and is renamed into
 place, so a crash or a Ctrl-C never leaves a half-written file under the final name.
+Every input file is read through :func:`open_input` / :func:`read_input` / :func:`text_lines`:
+gzip is read transparently (recognised by its magic bytes, whatever the name) and a UTF-8 byte
+order mark, which spreadsheets write, is skipped.
 """
 from __future__ import annotations
 
 import contextlib
+import gzip
 import hashlib
 import os
 import tempfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -61,19 +66,94 @@ def write_json(path: str | os.PathLike[str], obj: Any, indent: bool = True) -> N
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:
-    """Read a JSON file; a missing or malformed file raises GclBenchError naming it."""
+    """Read a JSON file (gzip and a UTF-8 BOM accepted); a missing or malformed file raises
+    GclBenchError naming it."""
     from gcl_bench.errors import GclBenchError
 
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise GclBenchError("file not found", path) from None
-    except OSError as err:
-        raise GclBenchError(f"cannot read file ({err.strerror})", path) from None
+    data = read_input(path)
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as err:
         raise GclBenchError(f"malformed JSON ({err})", path) from None
+
+
+# -- input files: gzip read transparently, a UTF-8 byte order mark skipped ----------------------
+GZIP_MAGIC = b"\x1f\x8b"
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def is_gzip(path: str | os.PathLike[str]) -> bool:
+    """Whether the file starts with the gzip magic bytes (whatever its name)."""
+    with open(path, "rb") as handle:
+        return handle.read(2) == GZIP_MAGIC
+
+
+def open_input(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open an input file for reading bytes: gunzipped when it is gzip, past a UTF-8 BOM.
+
+    A missing file, a folder, or an unreadable file raises GclBenchError naming it.
+    """
+    from gcl_bench.errors import GclBenchError
+
+    try:
+        handle: BinaryIO = open(path, "rb")
+        if handle.read(2) == GZIP_MAGIC:
+            handle.seek(0)
+            handle = gzip.GzipFile(fileobj=handle, mode="rb")  # type: ignore[assignment]
+        else:
+            handle.seek(0)
+        if handle.read(3) != UTF8_BOM:
+            handle.seek(0)
+        return handle
+    except FileNotFoundError:
+        raise GclBenchError("file not found", path) from None
+    except IsADirectoryError:
+        raise GclBenchError("is a folder, expected a file", path) from None
+    except (OSError, EOFError) as err:
+        raise GclBenchError(f"cannot read file ({_reason(err)})", path) from None
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, (gzip.BadGzipFile, EOFError, zlib.error)):
+        return f"damaged gzip data: {err}" if str(err) else "damaged gzip data"
+    return getattr(err, "strerror", None) or str(err) or type(err).__name__
+
+
+def read_input(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of an input file: gunzipped when it is gzip, without a leading UTF-8 BOM."""
+    from gcl_bench.errors import GclBenchError
+
+    handle = open_input(path)
+    try:
+        with handle:
+            return handle.read()
+    except (OSError, EOFError, zlib.error) as err:
+        raise GclBenchError(f"cannot read file ({_reason(err)})", path) from None
+
+
+def text_lines(path: str | os.PathLike[str]) -> Iterator[str]:
+    """The lines of a UTF-8 text input file (gzip and a BOM accepted), line ends kept.
+
+    A line that is not UTF-8 raises GclBenchError naming the file, the line and the byte.
+    """
+    from gcl_bench.errors import GclBenchError
+
+    handle = open_input(path)
+    with handle:
+        number = 0
+        try:
+            for number, raw in enumerate(handle, start=1):  # noqa: B007 - the count names the line
+                try:
+                    yield raw.decode("utf-8")
+                except UnicodeDecodeError as err:
+                    byte = raw[err.start : err.start + 1].hex()
+                    raise GclBenchError(
+                        f"line {number} is not UTF-8 text (byte 0x{byte} at column {err.start + 1}); "
+                        "save the file as UTF-8",
+                        path,
+                    ) from None
+        except (OSError, EOFError, zlib.error) as err:
+            raise GclBenchError(f"cannot read file after line {number} ({_reason(err)})", path) from None
 
 
 def sha256_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
