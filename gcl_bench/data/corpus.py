@@ -7,11 +7,23 @@ each slice is cut after a ``}`` that is followed by a comma and wrapped in brace
 falls inside a string or a nested object makes the slice invalid JSON, and the slice is then
 extended to the next candidate cut. Each parsed slice becomes Arrow columns at once, so the
 Python dicts of the whole corpus never exist together (peak memory stays near the size of the
-columns, not of the dicts). Ids repeated across slices are an error; a key repeated inside one
-slice is merged by the JSON parser (last value wins), as ``json.load`` does. A large file can
-be parsed in two halves, the second in a worker process, when a core is idle.
+columns, not of the dicts). A large file can be parsed in two halves, the second in a worker
+process, when a core is idle. A gzip-compressed file (``corpus_1.json.gz``) is decompressed into
+memory and parsed the same way, in one process; a UTF-8 byte order mark is skipped.
 
-May import: :mod:`~gcl_bench.data.beir` (its JSONL reader), :mod:`gcl_bench.errors`.
+A product id repeated anywhere is an error. Across slices, ids are compared by hash (and exactly
+when two hashes meet). Inside one slice the JSON parser would merge a repeated key silently, so
+every slice is counted: each entry's value is an object, which ends with one ``}``, so a slice
+whose ``}`` bytes number one per parsed entry (plus the wrapper's) cannot have lost an entry.
+Only a slice that has more (nested objects, a ``}`` inside a title, or a real repeat) is looked
+at closer: first by counting the objects nested in its parsed values, then, if a ``}`` still is
+unaccounted for, by parsing it again with the standard library, which sees every key. A field
+repeated inside one product's object keeps its last value, as every JSON reader does.
+
+Titles and image paths must be strings (or null); anything else names the product.
+
+May import: :mod:`~gcl_bench.data.beir` (its JSONL reader), :mod:`~gcl_bench.data.repeats`,
+:mod:`gcl_bench.io`, :mod:`gcl_bench.errors`.
 """
 from __future__ import annotations
 
@@ -28,7 +40,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gcl_bench.data.beir import iter_records
+from gcl_bench import io
+from gcl_bench.data.beir import iter_records, record_id
+from gcl_bench.data.repeats import repeats_as_written
 from gcl_bench.errors import GclBenchError
 
 CHUNK_BYTES = 256 << 10
@@ -39,11 +53,20 @@ IMAGE_KEYS = ("image_local", "image", "image_path")
 DOC_SCHEMA = pa.schema([("doc_id", pa.string()), ("title", pa.string()), ("image_raw", pa.string())])
 
 
-def _str_array(values: list[Any]) -> pa.Array:
+def _text_column(values: list[Any], ids: list[Any], field: str, path: Path) -> pa.Array:
+    """``values`` as an Arrow string column; a value that is not a string or null names its product."""
     try:
         return pa.array(values, type=pa.string())
     except (pa.ArrowTypeError, pa.ArrowInvalid):
-        return pa.array([None if v is None else str(v) for v in values], type=pa.string())
+        doc, value = next((d, v) for d, v in zip(ids, values) if v is not None and type(v) is not str)
+        raise GclBenchError(
+            f"product {doc!r}: {field} is {type(value).__name__} {_short(value)}, expected a string", path
+        ) from None
+
+
+def _short(value: Any, width: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _not_an_object(entries: dict[str, Any], path: Path) -> GclBenchError:
@@ -69,9 +92,31 @@ def _entries_to_batch(entries: dict[str, Any], path: Path) -> pa.RecordBatch:
         images = _field(values, image_key)
     except (TypeError, AttributeError):  # a value that is not an object
         raise _not_an_object(entries, path) from None
+    ids = list(entries)
     return pa.RecordBatch.from_arrays(
-        [pa.array(list(entries), type=pa.string()), _str_array(titles), _str_array(images)], schema=DOC_SCHEMA
+        [pa.array(ids, type=pa.string()), _text_column(titles, ids, "title", path),
+         _text_column(images, ids, image_key, path)],
+        schema=DOC_SCHEMA,
     )
+
+
+def _objects(value: Any) -> int:
+    """How many JSON objects ``value`` is and holds (each ends with one ``}``)."""
+    if type(value) is dict:
+        return 1 + sum(_objects(v) for v in value.values() if type(v) is dict or type(v) is list)
+    if type(value) is list:
+        return sum(_objects(v) for v in value if type(v) is dict or type(v) is list)
+    return 0
+
+
+def _merged_id(piece: bytes, entries: dict[str, Any]) -> str | None:
+    """The first product id the parser merged in this slice (see the module doc), or None."""
+    closing = piece.count(b"}") - 1  # the wrapper's own brace
+    if closing == len(entries):
+        return None
+    if closing == sum(map(_objects, entries.values())):
+        return None
+    return next((r.key for r in repeats_as_written(piece) if r.parent is None), None)
 
 
 def _json_error(path: Path, err: orjson.JSONDecodeError, offset: int) -> GclBenchError:
@@ -93,6 +138,12 @@ def read_corpus_json(path: str | os.PathLike[str], chunk_bytes: int | None = Non
     except OSError as err:
         raise GclBenchError(f"cannot read corpus file ({err.strerror})", path) from None
     chunk_bytes = chunk_bytes or CHUNK_BYTES
+    if handle.read(2) == io.GZIP_MAGIC:  # decompressed into memory: no memory map, one process
+        handle.close()
+        data = io.read_input(path)
+        if not data:
+            raise GclBenchError("empty corpus file (no products)", path)
+        return _parse_whole(data, *_object_bounds(data, len(data), path), path, chunk_bytes)
     with handle:
         size = os.fstat(handle.fileno()).st_size
         if size == 0:
@@ -106,13 +157,18 @@ def read_corpus_json(path: str | os.PathLike[str], chunk_bytes: int | None = Non
                 table = _parse_in_two(data, start, end, path, chunk_bytes)
                 if table is not None:
                     return table
-            batches, hashes = _parse_range(data, start + 1, end, path, chunk_bytes, hi_is_end=True)
-            table = pa.Table.from_batches(batches, schema=DOC_SCHEMA)
-            if _repeated(hashes):
-                check_unique_ids(table["doc_id"], path)
-            return table
+            return _parse_whole(data, start, end, path, chunk_bytes)
         finally:
             data.close()
+
+
+def _parse_whole(data: mmap.mmap | bytes, start: int, end: int, path: Path, chunk_bytes: int) -> pa.Table:
+    """Parse the object from byte ``start`` (its ``{``) to ``end`` (its ``}``) in this process."""
+    batches, hashes = _parse_range(data, start + 1, end, path, chunk_bytes, hi_is_end=True)
+    table = pa.Table.from_batches(batches, schema=DOC_SCHEMA)
+    if _repeated(hashes):
+        check_unique_ids(table["doc_id"], path)
+    return table
 
 
 PARALLEL_MIN_BYTES = 64 << 20
@@ -139,8 +195,8 @@ class _BadCut(Exception):
     """A range boundary turned out to lie inside an entry (a nested object): parse sequentially."""
 
 
-def _object_bounds(data: mmap.mmap, size: int, path: Path) -> tuple[int, int]:
-    start = 0
+def _object_bounds(data: mmap.mmap | bytes, size: int, path: Path) -> tuple[int, int]:
+    start = len(io.UTF8_BOM) if data[: len(io.UTF8_BOM)] == io.UTF8_BOM else 0
     while start < size and data[start] in _WS:
         start += 1
     end = size - 1
@@ -160,7 +216,7 @@ def _repeated(hashes: list[np.ndarray]) -> bool:
 
 
 def _parse_range(
-    data: mmap.mmap, lo: int, hi: int, path: Path, chunk_bytes: int, hi_is_end: bool
+    data: mmap.mmap | bytes, lo: int, hi: int, path: Path, chunk_bytes: int, hi_is_end: bool
 ) -> tuple[list[pa.RecordBatch], list[np.ndarray]]:
     """Parse the entries between byte ``lo`` (just after a separator) and ``hi`` (just after a ``}``)."""
     batches: list[pa.RecordBatch] = []
@@ -184,6 +240,9 @@ def _parse_range(
                     raise _json_error(path, err, pos) from None
                 cand = match.end()
         if entries:
+            merged = _merged_id(piece, entries)
+            if merged is not None:
+                raise GclBenchError(f"product id {merged!r} occurs more than once (ids are compared as strings)", path)
             pending.append(_entries_to_batch(entries, path))
             hashes.append(np.fromiter(map(hash, entries), dtype=np.int64, count=len(entries)))
             if sum(b.num_rows for b in pending) >= BATCH_ROWS:
@@ -267,21 +326,30 @@ def _parse_in_two(data: mmap.mmap, start: int, end: int, path: Path, chunk_bytes
     return table
 
 
+UNUSED_TEXT = "unused_text"
+"""Optional boolean column of a reader's table: the document has a ``text`` that is not used."""
+
+
 def read_corpus_jsonl(path: str | os.PathLike[str]) -> pa.Table:
     """Read a BEIR ``corpus.jsonl`` (``_id``, ``title``, ``text``, optional ``image``) into doc columns.
 
-    The title is the ``title`` field, or the ``text`` field when the title is empty.
+    The title is the ``title`` field, or the ``text`` field when the title is empty; a text
+    beside a title is not used, and column :data:`UNUSED_TEXT` marks those documents.
     """
     path = Path(path)
-    ids: list[Any] = []
+    ids: list[str] = []
     titles: list[Any] = []
     images: list[Any] = []
-    for _, row in iter_records(path, "corpus file"):
-        ids.append(row["_id"])
-        titles.append(row.get("title") or row.get("text") or "")
+    unused: list[bool] = []
+    for line, row in iter_records(path, "corpus file"):
+        ids.append(record_id(row, line, path))
+        title, text = row.get("title"), row.get("text")
+        titles.append(title or text or "")
+        unused.append(bool(title) and bool(text))
         images.append(next((row[k] for k in IMAGE_KEYS if row.get(k)), None))
-    id_strings = [str(i) for i in ids]
-    return pa.table([_str_array(id_strings), _str_array(titles), _str_array(images)], schema=DOC_SCHEMA)
+    columns = [pa.array(ids, type=pa.string()), _text_column(titles, ids, "title", path),
+               _text_column(images, ids, "image", path), pa.array(unused, type=pa.bool_())]
+    return pa.table(columns, schema=DOC_SCHEMA.append(pa.field(UNUSED_TEXT, pa.bool_())))
 
 
 def check_unique_ids(ids: pa.Array | pa.ChunkedArray, path: Path, what: str = "product id") -> None:

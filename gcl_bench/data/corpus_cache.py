@@ -24,12 +24,16 @@ import pyarrow.compute as pc
 from gcl_bench import io
 from gcl_bench.data import cache
 from gcl_bench.data import hf as hf_format
-from gcl_bench.data.corpus import check_unique_ids, read_corpus_json, read_corpus_jsonl
+from gcl_bench.data.corpus import UNUSED_TEXT, check_unique_ids, read_corpus_json, read_corpus_jsonl
 from gcl_bench.data.files import BeirFiles, MarqoFiles
 from gcl_bench.data.images import dir_state_changed, resolve_images
 from gcl_bench.errors import GclBenchError
 
 PathLike = str | os.PathLike[str]
+
+READER_RULES = 2
+"""Part of every load-cache key: bumped when a reader starts to refuse or report input an earlier
+version accepted silently (repeated keys, lossy ids), so entries such a version made are not reused."""
 
 
 @dataclass
@@ -90,6 +94,7 @@ def _finish_corpus(raw: pa.Table, base_dir: Path, image_root: PathLike | None, l
         "missing_images": images.missing,
         "empty_titles": pc.sum(empty).as_py() or 0,
         "docs_without_fields": no_fields.to_pylist(),
+        "unused_texts": (pc.sum(raw[UNUSED_TEXT]).as_py() or 0) if UNUSED_TEXT in raw.column_names else 0,
         "dir_state": images.dir_state,
         "image_strategy": images.strategy,
     }
@@ -106,6 +111,7 @@ def load_corpus(source: CorpusSource, image_root: PathLike | None, use_cache: bo
         files=[cache.file_identity(p) for p in source.files],
         image_root=image_root_key(image_root),
         base=str(source.base_dir.resolve()),
+        rules=READER_RULES,
     )
     entry = cache.entry_dir("corpus", key)
     if use_cache:
@@ -117,6 +123,7 @@ def load_corpus(source: CorpusSource, image_root: PathLike | None, use_cache: bo
                 return Corpus(table, info)
             raw = table.select(["doc_id", "title", "image_raw"])
             corpus = _finish_corpus(raw, source.base_dir, image_root, source.label, check_ids=False)
+            corpus.info["unused_texts"] = info.get("unused_texts", 0)  # the reader's count, not in the table
             return _store_corpus(entry, corpus, status="images_rechecked")
     corpus = _finish_corpus(source.reader(), source.base_dir, image_root, source.label, check_ids=not source.ids_checked)
     if not use_cache:
