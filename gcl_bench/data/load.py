@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from gcl_bench import io
 from gcl_bench.data import cache
 from gcl_bench.data.columns import StrColumn
-from gcl_bench.data.corpus_cache import Corpus, PathLike, image_root_key, load_corpus
+from gcl_bench.data.corpus_cache import READER_RULES, Corpus, PathLike, image_root_key, load_corpus
 from gcl_bench.data.judged import Judged
 from gcl_bench.data.layout import detect
 from gcl_bench.data.plans import Plan, plan_split
@@ -70,6 +70,7 @@ def load_split(
     key = cache.entry_key(
         "split", fingerprint=fingerprint, layout=layout.kind, folder=str(layout.folder.resolve()), split=split,
         eval_set=eval_set, image_root=root, weight_column=weight_column, top_q=top_q, top_k=top_k,
+        rules=READER_RULES,
     )
     entry = cache.entry_dir("split", key)
     stored = cache.read_entry_json(entry / "split.json") if use_cache else None
@@ -110,40 +111,57 @@ def _load_parts(plan: Plan, image_root: PathLike | None, use_cache: bool, judge:
     return corpus, judged
 
 
-def _judged_not_in_corpus(qrels: dict[str, dict[str, int]], corpus: Corpus) -> int:
-    """How many distinct judged products the corpus lacks."""
+def _judged_not_in_corpus(qrels: dict[str, dict[str, int]], corpus: Corpus) -> dict[str, Any]:
+    """How many distinct products are judged, how many of them the corpus lacks (and the first in
+    judgement order), and how many of those it has with leading zeros (ids that lost them)."""
     judged = pc.unique(pa.array([d for docs in qrels.values() for d in docs], type=pa.string()))
+    counts: dict[str, Any] = {"judged_products": len(judged), "judged_not_in_corpus": 0,
+                              "judged_not_in_corpus_example": None, "judged_without_leading_zeros": 0,
+                              "judged_without_leading_zeros_example": None}
     if not len(judged):
-        return 0
-    found = pc.sum(pc.is_in(corpus.table["doc_id"], value_set=judged)).as_py() or 0
-    return len(judged) - found
+        return counts
+    inside = pc.is_in(judged, value_set=corpus.table["doc_id"])
+    outside = pc.filter(judged, pc.invert(inside))
+    if not len(outside):
+        return counts
+    counts.update(judged_not_in_corpus=len(outside), judged_not_in_corpus_example=outside[0].as_py())
+    corpus_ids = corpus.table["doc_id"]
+    padded = pc.filter(corpus_ids, pc.starts_with(corpus_ids, "0"))
+    if len(padded):
+        stripped = pc.utf8_ltrim(padded, "0")
+        lost = pc.is_in(outside, value_set=stripped)
+        if pc.any(lost).as_py():
+            first = pc.filter(outside, lost)[0]
+            counts.update(judged_without_leading_zeros=pc.sum(lost).as_py(),
+                          judged_without_leading_zeros_example=[first.as_py(), padded[pc.index(stripped, first).as_py()].as_py()])
+    return counts
 
 
 def _query_side(judged: Judged, corpus: Corpus, plan: Plan, meta: dict[str, Any], root: str | None) -> dict[str, Any]:
     """What the split cache stores: queries, judgements, the full ``meta`` (``meta`` given: the
     folder's part) and the report's parts."""
-    outside = _judged_not_in_corpus(judged.qrels, corpus)
-    notes = list(judged.notes)
-    if outside:
-        notes.append(f"{outside} distinct judged products are not in {plan.corpus.label.name}; they can never be retrieved")
     meta = {
         **meta,
         **judged.meta,
         "files": plan.files,
+        "corpus_file": str(plan.corpus.label),
         "image_root": root,
         "num_queries": len(judged.query_ids),
         "num_judgements": sum(len(v) for v in judged.qrels.values()),
-        "judged_not_in_corpus": outside,
+        **_judged_not_in_corpus(judged.qrels, corpus),
     }
     return {"query_ids": judged.query_ids, "query_texts": judged.query_texts, "qrels": judged.qrels,
-            "meta": meta, "gt_key_kinds": judged.kinds, "notes": notes}
+            "meta": meta, "gt_key_kinds": judged.kinds, "notes": list(judged.notes),
+            "repeated_keys": [r.to_dict() for r in judged.repeats]}
 
 
 def _assemble(split: str, stored: dict[str, Any], corpus: Corpus, split_cache: str) -> Split:
     """The :class:`Split` of the stored query side and the corpus."""
     info = corpus.info
+    table = corpus.table
+    example = next((raw for raw in table["image_raw"].slice(0, 100).to_pylist() if raw), None)
     meta = dict(stored["meta"], num_documents=info["num_documents"], image_strategy=info["image_strategy"],
-                load_cache={"split": split_cache, "corpus": info.get("cache")})
+                image_example=example, load_cache={"split": split_cache, "corpus": info.get("cache")})
     report = LoadReport(
         missing_images=info["missing_images"],
         empty_titles=info["empty_titles"],
@@ -151,8 +169,9 @@ def _assemble(split: str, stored: dict[str, Any], corpus: Corpus, split_cache: s
         unresolved_gt_keys=0,
         gt_key_kinds=dict(stored["gt_key_kinds"]),
         notes=list(stored["notes"]),
+        repeated_keys=list(stored.get("repeated_keys", [])),
+        unused_texts=int(info.get("unused_texts", 0)),
     )
-    table = corpus.table
     return Split(
         name=split,
         doc_ids=StrColumn(table["doc_id"]),
