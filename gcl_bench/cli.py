@@ -3,7 +3,8 @@
 Each sub-command lives in ``gcl_bench/commands/<name>.py`` as a click command called ``command``
 and is imported only when it is used, so ``gcl-bench --help`` does not pay for torch.
 Expected failures (:class:`~gcl_bench.errors.GclBenchError`) print one line and exit with 2;
-``--debug`` shows the traceback instead.
+``--debug`` shows the traceback instead. A bad option value or a missing argument (click's usage
+errors) is one ``error:`` line too, with exit code 2.
 """
 from __future__ import annotations
 
@@ -76,6 +77,10 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
+    except click.UsageError as err:  # a bad option value: one line, as every other input error
+        command = err.ctx.command_path if err.ctx is not None else "gcl-bench"
+        click.echo(f"error: {err.format_message()} (see '{command} --help')", err=True)
+        sys.exit(err.exit_code)
     except click.ClickException as err:
         err.show()
         sys.exit(err.exit_code)

@@ -67,7 +67,13 @@ class RunSettings:
     weight_column: str = "score_linear"
     top_q: int = 2000
     judged_top_k: int = 1000
+    allow_unreachable: bool = False
     show_progress: bool = False
+
+    def __post_init__(self) -> None:
+        from gcl_bench.run_checks import check_settings
+
+        check_settings(self)
 
 
 @dataclass
@@ -227,8 +233,10 @@ def dense_retrieve(
                     index, encoded.doc_embeddings, encoded.query_embeddings, settings.top_k
                 ),
             }
-    # documents without any usable field are not in the index: map index rows to split rows
-    return Retrieval(scores, encoded.to_split_rows(indices), info)
+    # documents without any usable field or with a zero embedding are not in the index: map index
+    # rows to split rows; a query with a zero embedding retrieves nothing
+    scores, indices = encoded.ranked(scores, indices)
+    return Retrieval(scores, indices, info)
 
 
 @contextmanager
@@ -305,10 +313,10 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
     only help encoding.
     """
     from gcl_bench.metrics import DEFAULT_METRICS
+    from gcl_bench.run_checks import check_settings, check_split
 
     metrics = list(settings.metrics or DEFAULT_METRICS)
-    if settings.top_k < 1:
-        raise GclBenchError(f"--top-k must be at least 1, got {settings.top_k}")
+    check_settings(settings)
     timer = StageTimer()
     with timer.stage("load"):
         if split is None:
@@ -321,6 +329,7 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
         raise GclBenchError("the corpus is empty", split.meta.get("path"))
     if not split.query_ids:
         raise GclBenchError(f"split {split.name} has no judged queries", split.meta.get("path"))
+    check_split(settings, split, model)
 
     if is_lexical(model):  # BEIR's two protocols: a lexical model searches, a dense one encodes
         from gcl_bench.distributed import is_main_process
