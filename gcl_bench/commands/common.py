@@ -1,6 +1,8 @@
 """Option parsing shared by several sub-commands."""
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from gcl_bench.errors import GclBenchError
@@ -31,6 +33,18 @@ def metrics_table(title: str, columns: dict[str, dict[str, float]], metrics: lis
     for name in metrics:
         table.add_row(name, *(f"{values[name]:.4f}" for values in columns.values()))
     return table
+
+
+def print_facts(console: Any, results: dict[str, Any], label: str = "") -> None:
+    """Print the facts of a results dict (:func:`gcl_bench.results.facts.facts`), one line each."""
+    from rich.markup import escape
+
+    from gcl_bench.results.facts import WARNING, facts
+
+    prefix = f"{label}: " if label else ""
+    for fact in facts(results):
+        style = "yellow" if fact.level == WARNING else "dim"
+        console.print(f"  [{style}]{fact.level}[/]: {escape(prefix + fact.text)}", soft_wrap=True)
 
 
 data_dir_option = click.option(

@@ -10,6 +10,7 @@ from gcl_bench.commands.common import (
     image_root_option,
     metrics_table,
     parse_metric_list,
+    print_facts,
     subset_option,
 )
 
@@ -39,15 +40,16 @@ from gcl_bench.commands.common import (
 @click.option("--metrics", default=None, help="Comma-separated metric names (default: nDCG@10, ERR, RBP@p, MAP, MRR, recall, P).")
 @click.option("--output-dir", "-o", default=None, help="Where to write results (default results/<dataset>/<split>/<model>/); with several splits, one sub-folder per split.")
 @click.option("--trec", is_flag=True, help="Also write run.trec (whitespace-free query ids) and its query-id map.")
-@click.option("--weight-column", default="score_linear", show_default=True, help="CSV column graded judgements are built from when no gt file exists.")
-@click.option("--quiet", "-q", is_flag=True, help="Print only the metrics table.")
+@click.option("--weight-column", default="score_linear", show_default=True, help="CSV column graded judgements are built from when no gt file exists ('none': grade 1 everywhere).")
+@click.option("--allow-unreachable", is_flag=True, help="Score even when most judged products are not in the corpus (they count as never retrieved).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the metrics table and the warnings.")
 def command(
     model: str, splits: str, data_dir: str | None, subset: str | None, image_root: str | None,
     eval_set: str, pretrained: str | None, model_args: tuple[str, ...], query_fields: str | None,
     doc_fields: str | None, context_length: int | None, top_k: int, index: str, index_recall: bool,
     batch_size: int, num_workers: int, device: str, precision: str, dtype: str, no_cache: bool,
     trust_checkpoint: bool, metrics: str | None, output_dir: str | None, trec: bool,
-    weight_column: str, quiet: bool,
+    weight_column: str, allow_unreachable: bool, quiet: bool,
 ) -> None:
     """Evaluate MODEL on a split: load -> encode (cached) -> index -> search -> score -> write.
 
@@ -78,10 +80,10 @@ def command(
         model_args=parse_model_args(model_args), query_fields=query_fields,
         doc_fields=doc_fields, context_length=context_length, num_workers=num_workers,
         use_cache=not no_cache, trust_checkpoint=trust_checkpoint, metrics=metric_names,
-        trec=trec, weight_column=weight_column, show_progress=not quiet,
+        trec=trec, weight_column=weight_column, allow_unreachable=allow_unreachable, show_progress=not quiet,
     )
     try:
-        _run_splits(console, names, shared, output_dir, eval_set, metric_names, model)
+        _run_splits(console, Console(stderr=True), names, shared, output_dir, eval_set, metric_names, model)
     finally:
         from gcl_bench import distributed
 
@@ -90,10 +92,11 @@ def command(
 
 
 def _run_splits(
-    console: Any, names: list[str], shared: dict[str, Any], output_dir: str | None,
+    console: Any, warnings: Any, names: list[str], shared: dict[str, Any], output_dir: str | None,
     eval_set: str, metric_names: list[str], model: str,
 ) -> None:
-    """Evaluate each split in turn, building the model once; print the metrics table."""
+    """Evaluate each split in turn, building the model once; print each split's facts (on
+    ``warnings``, a console ``--quiet`` does not silence) and the metrics table."""
     from pathlib import Path
 
     from rich.console import Console
@@ -119,25 +122,6 @@ def _run_splits(
             f"[green]{name}[/]: {results['num_queries']} queries, "
             f"{results['dataset'].get('num_docs', '?')} documents -> {results['output_dir']}"
         )
-        for remark in _remarks(results):
-            console.print(f"  [yellow]note[/]: {remark}")
+        print_facts(warnings, results, label=name)
     if rows:
         Console().print(metrics_table(f"{model_name} ({eval_set})", rows, metric_names))
-
-
-def _remarks(results: dict) -> list[str]:
-    """What a reader should know about these numbers (ties, missing queries, odd input)."""
-    remarks = []
-    queries = results["queries"]
-    if queries["missing_from_run"]:
-        remarks.append(f"{queries['missing_from_run']} judged queries retrieved nothing and score 0")
-    if results["tied_lists"]:
-        remarks.append(f"{results['tied_lists']} retrieved lists contain tied scores (broken by doc id, as trec_eval)")
-    report = results.get("load_report", {})
-    if report.get("missing_images"):
-        remarks.append(f"{report['missing_images']} documents have no usable image")
-    if report.get("empty_titles"):
-        remarks.append(f"{report['empty_titles']} documents have an empty title")
-    if results["dataset"].get("sampled"):
-        remarks.append("judgements were sampled from the split CSV (no gt file); seed and query hash are in results.json")
-    return remarks
