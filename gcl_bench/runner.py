@@ -25,7 +25,7 @@ import numpy as np
 from gcl_bench import __version__
 from gcl_bench.data import Split
 from gcl_bench.errors import GclBenchError
-from gcl_bench.models.protocols import has_search_arrays, is_lexical
+from gcl_bench.models.protocols import has_search_arrays, is_field_encoder, is_lexical
 from gcl_bench.results import (
     SCHEMA_VERSION,
     default_output_dir,
@@ -71,9 +71,29 @@ class RunSettings:
     show_progress: bool = False
 
     def __post_init__(self) -> None:
-        from gcl_bench.run_checks import check_settings
-
         check_settings(self)
+
+
+#: setting -> (its ``gcl-bench run`` option, the smallest value it takes)
+SETTING_MINIMA = {"top_k": ("--top-k", 1), "batch_size": ("--batch-size", 1), "num_workers": ("--num-workers", 0),
+                  "context_length": ("--context-length", 1)}
+
+
+def check_settings(settings: RunSettings) -> None:
+    """Refuse a numeric setting below its minimum, naming its option (an unset context length is fine)."""
+    for name, (option, least) in SETTING_MINIMA.items():
+        value = getattr(settings, name)
+        if value is None and name == "context_length":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise GclBenchError(f"{option} must be an integer of at least {least}, got {value!r}")
+
+
+def image_weight(model: Any) -> float | None:
+    """The weight a field encoder gives the document image; None when the model does not say."""
+    if is_field_encoder(model):
+        return float(dict(model.doc_fields).get("image", 0.0))
+    return None
 
 
 @dataclass
@@ -312,8 +332,8 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
     otherwise ``settings.model`` names it. Returns None on torchrun ranks other than 0, which
     only help encoding.
     """
+    from gcl_bench.data.scorable import check_scorable
     from gcl_bench.metrics import DEFAULT_METRICS
-    from gcl_bench.run_checks import check_settings, check_split
 
     metrics = list(settings.metrics or DEFAULT_METRICS)
     check_settings(settings)
@@ -329,7 +349,8 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
         raise GclBenchError("the corpus is empty", split.meta.get("path"))
     if not split.query_ids:
         raise GclBenchError(f"split {split.name} has no judged queries", split.meta.get("path"))
-    check_split(settings, split, model)
+    check_scorable(split, allow_unreachable=settings.allow_unreachable, image_weight=image_weight(model),
+                   image_root=settings.image_root)
 
     if is_lexical(model):  # BEIR's two protocols: a lexical model searches, a dense one encodes
         from gcl_bench.distributed import is_main_process
