@@ -152,7 +152,7 @@ def _registry_e5(info: ModelInfo, options: FactoryOptions, args: Mapping[str, An
 
 def _registry_bm25(info: ModelInfo, options: FactoryOptions, args: Mapping[str, Any], *, download: bool) -> Any:
     cls = load_plugin("gcl_bench.models.bm25:BM25Retriever")
-    return call_factory(cls, info.name, DEFAULT_OPTIONS, args)
+    return call_factory(cls, info.name, options, args)  # --doc-fields, --pretrained...: refused, not ignored
 
 
 #: The built-in families' registry factories, by family (each takes the entry itself).

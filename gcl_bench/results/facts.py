@@ -128,6 +128,11 @@ def _option_facts(results: Mapping[str, Any]) -> list[Fact]:
     if settings.get("weight_column", DEFAULT_WEIGHT_COLUMN) != DEFAULT_WEIGHT_COLUMN and dataset.get("sampled") is False:
         out.append(Fact(WARNING, f"--weight-column {settings['weight_column']} is not used: the judgements come from "
                                  f"{_name(dataset.get('judgements'))}"))
+    if not (results.get("retrieval") or {}).get("encode") and "index" in settings:  # a model that searches by itself
+        if settings.get("index") != "flat":
+            out.append(Fact(WARNING, f"--index {settings['index']} is not used: this model searches by itself"))
+        if settings.get("dtype", "float32") != "float32":
+            out.append(Fact(WARNING, f"--dtype {settings['dtype']} is not used: this model stores no embeddings"))
     if settings.get("index_recall") and settings.get("index") == "flat":
         out.append(Fact(NOTE, "--index-recall measures nothing with --index flat (exact search)"))
     return out

@@ -91,3 +91,17 @@ def test_bad_option_value_is_one_line_for_every_command(tmp_path: Path) -> None:
     expect_error(run_cli(["leaderboard", tmp_path, "--permutations", "0"]), "--permutations")
     expect_error(run_cli(["sample", "--out", tmp_path / "s", "--products", "many"]), "--products")
     expect_error(run_cli(["run"]), "--model")
+
+
+@pytest.mark.parametrize(("option", "value"), [("--doc-fields", "image:1"), ("--context-length", "16"),
+                                               ("--pretrained", "weights.pt")])
+def test_options_a_lexical_model_cannot_take_are_refused(tiny_dataset: Path, tmp_path: Path, option: str, value: str) -> None:
+    expect_error(run_split(tiny_dataset, tmp_path / "out", option, value), "bm25", option.lstrip("-"))
+
+
+def test_index_options_a_lexical_model_ignores_are_reported(tiny_dataset: Path, tmp_path: Path) -> None:
+    result = run_split(tiny_dataset, tmp_path / "out", "--index", "hnsw", "--dtype", "float16")
+    assert result.code == 0, result.stderr
+    printed = warnings_of(result)
+    assert any("--index hnsw is not used" in w for w in printed)
+    assert any("--dtype float16 is not used" in w for w in printed)
