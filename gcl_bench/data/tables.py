@@ -53,6 +53,9 @@ def read_csv_strings(
     if missing:
         raise GclBenchError(f"CSV has no column {missing[0]!r} (columns: {', '.join(header)})", path)
     wanted = [c for c in (columns or header) if c in header]
+    twice = next((c for c in wanted if header.count(c) > 1), None)
+    if twice is not None:
+        raise GclBenchError(f"CSV has the column {twice!r} {header.count(twice)} times; which one is meant is unknown", path)
     convert = pacsv.ConvertOptions(
         column_types={name: pa.string() for name in header},
         include_columns=wanted,

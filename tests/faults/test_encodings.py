@@ -107,6 +107,7 @@ def test_broken_gt_files(tiny_dataset: Path, tmp_path: Path, content: bytes, nam
     (b"query,product_id,score_linear\nred,001,1,extra\n", "malformed CSV"),
     (b"query,product_id,score_linear\nred,001,high\n", "'high'"),
     (b"query,product_id,score_linear\nred,001,inf\nblue,002,1\n", "'inf'"),
+    (b"query,product_id,query,score_linear\nred,001,blue,1\n", "'query' 2 times"),
 ])
 def test_broken_csv_files(tiny_dataset: Path, tmp_path: Path, content: bytes, named: str) -> None:
     (tiny_dataset / GT).unlink()
