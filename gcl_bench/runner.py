@@ -243,15 +243,14 @@ def dense_retrieve(
     with timer.stage("index"):
         index = faiss_index.build_index(encoded.doc_embeddings, kind=settings.index, device=settings.device)
     with timer.stage("search"):
-        scores, indices = faiss_index.search(index, encoded.query_embeddings, settings.top_k)
+        depth = min(settings.top_k, int(encoded.doc_embeddings.shape[0]))  # past the corpus, nothing more
+        scores, indices = faiss_index.search(index, encoded.query_embeddings, depth)
     info: dict[str, Any] = {"encode": encoded.info, "index": index.describe()}
     if settings.index_recall and settings.index != "flat":
         with timer.stage("index_recall"):
             info["index_recall"] = {
-                "k": settings.top_k,
-                "recall": faiss_index.index_recall(
-                    index, encoded.doc_embeddings, encoded.query_embeddings, settings.top_k
-                ),
+                "k": depth,
+                "recall": faiss_index.index_recall(index, encoded.doc_embeddings, encoded.query_embeddings, depth),
             }
     # documents without any usable field or with a zero embedding are not in the index: map index
     # rows to split rows; a query with a zero embedding retrieves nothing

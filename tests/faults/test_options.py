@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from faults.harness import expect_error, leftovers, run_cli
-from faults.inputs import CSV, GT, baseline, results, run_split, warnings_of
+from faults.inputs import CSV, GT, baseline, results, run_split, warnings_of, write_plugin
 
 
 @pytest.mark.parametrize(("option", "value"), [
@@ -105,3 +105,13 @@ def test_index_options_a_lexical_model_ignores_are_reported(tiny_dataset: Path, 
     printed = warnings_of(result)
     assert any("--index hnsw is not used" in w for w in printed)
     assert any("--dtype float16 is not used" in w for w in printed)
+
+
+def test_top_k_past_the_corpus_retrieves_the_whole_corpus(tiny_dataset: Path, tmp_path: Path) -> None:
+    """A huge --top-k is not a memory error: past the corpus size there is nothing more to retrieve."""
+    spec = write_plugin(tmp_path)
+    huge = run_split(tiny_dataset, tmp_path / "huge", "--top-k", str(10**12), model=spec)
+    assert huge.code == 0 and huge.exception is None, huge.stderr
+    whole = run_split(tiny_dataset, tmp_path / "whole", "--top-k", "30", model=spec)  # the corpus has 30 documents
+    assert whole.code == 0, whole.stderr
+    assert results(tmp_path / "huge")["metrics"] == results(tmp_path / "whole")["metrics"]
