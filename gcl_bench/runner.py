@@ -372,7 +372,8 @@ def run_evaluation(settings: RunSettings, model: Any = None, split: Split | None
         "schema_version": SCHEMA_VERSION,
         "metrics": {name: float(scored.means[name]) for name in metrics},
         "num_queries": int(scored.num_queries),
-        "queries": {key: int(value) for key, value in scored.query_counts().items()},
+        "queries": {key: int(value) for key, value in scored.query_counts().items()}
+        | {"retrieved_nothing": int((retrieval.indices < 0).all(axis=1).sum())},
         "tied_lists": int(scored.tied_lists),
         "curves": {
             family: {str(k): float(scored.means[f"{family}@{k}"]) for k in _curve_cutoffs()}

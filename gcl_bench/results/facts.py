@@ -55,6 +55,10 @@ def _query_facts(results: Mapping[str, Any]) -> list[Fact]:
         ids = encoded["queries"].get("zero_vector_ids")
         out.append(Fact(WARNING, f"{zero} queries have an all-zero embedding from the model{_example(ids)}: "
                                  "they retrieve nothing and score 0"))
+    empty = (queries.get("retrieved_nothing") or 0) - (zero or 0)
+    if empty > 0:
+        out.append(Fact(WARNING, f"{empty} {'more ' if zero else ''}judged queries retrieved nothing (an empty list) "
+                                 "and score 0"))
     if queries.get("without_positive"):
         out.append(Fact(NOTE, f"{queries['without_positive']} judged queries have no positive grade and are not averaged over"))
     if results.get("ignored_run_queries"):

@@ -98,3 +98,18 @@ def test_evaluate_prints_missing_and_ignored_queries(tmp_path: Path) -> None:
     assert printed == [f"{fact.level}: {fact.text}" for fact in facts(json.loads(out.read_text()))]
     assert printed[0] == "warning: 1 judged queries are missing from the run and score 0"
     assert any("1 queries of the run are not in the judgements" in line for line in printed)
+
+
+def test_queries_that_retrieve_nothing_are_printed(tiny_dataset: Path, tmp_path: Path) -> None:
+    queries_path = tiny_dataset / "query_1_product_id_1_queries.json"
+    queries = json.loads(queries_path.read_text())
+    queries["999"] = "zzzz qqqq"  # no word of any title: bm25 retrieves nothing
+    queries_path.write_text(json.dumps(queries))
+    gt = json.loads((tiny_dataset / GT).read_text())
+    gt["zzzz qqqq"] = {next(iter(json.loads((tiny_dataset / CORPUS).read_text()))): 1}
+    (tiny_dataset / GT).write_text(json.dumps(gt))
+    result = run_split(tiny_dataset, tmp_path / "out")
+    assert result.code == 0, result.stderr
+    printed = _printed_equals_recorded(result, tmp_path / "out")
+    assert "warning: zero_shot: 1 judged queries retrieved nothing (an empty list) and score 0" in printed
+    assert results(tmp_path / "out")["queries"]["retrieved_nothing"] == 1
