@@ -49,6 +49,7 @@ CHUNK_BYTES = 256 << 10
 BATCH_ROWS = 1 << 16
 _CUT = re.compile(rb"\}\s*,")
 _WS = b" \t\r\n"
+_CLOSE = ord("}")
 IMAGE_KEYS = ("image_local", "image", "image_path")
 DOC_SCHEMA = pa.schema([("doc_id", pa.string()), ("title", pa.string()), ("image_raw", pa.string())])
 
@@ -111,7 +112,7 @@ def _objects(value: Any) -> int:
 
 def _merged_id(piece: bytes, entries: dict[str, Any]) -> str | None:
     """The first product id the parser merged in this slice (see the module doc), or None."""
-    closing = piece.count(b"}") - 1  # the wrapper's own brace
+    closing = int(np.count_nonzero(np.frombuffer(piece, dtype=np.uint8) == _CLOSE)) - 1  # less the wrapper's
     if closing == len(entries):
         return None
     if closing == sum(map(_objects, entries.values())):

@@ -120,19 +120,19 @@ def _judged_not_in_corpus(qrels: dict[str, dict[str, int]], corpus: Corpus) -> d
                               "judged_without_leading_zeros_example": None}
     if not len(judged):
         return counts
-    inside = pc.is_in(judged, value_set=corpus.table["doc_id"])
-    outside = pc.filter(judged, pc.invert(inside))
-    if not len(outside):
-        return counts
-    counts.update(judged_not_in_corpus=len(outside), judged_not_in_corpus_example=outside[0].as_py())
     corpus_ids = corpus.table["doc_id"]
+    found = pc.filter(corpus_ids, pc.is_in(corpus_ids, value_set=judged))  # the small set is the one hashed
+    if len(found) == len(judged):
+        return counts
+    outside = pc.filter(judged, pc.invert(pc.is_in(judged, value_set=found)))
+    counts.update(judged_not_in_corpus=len(outside), judged_not_in_corpus_example=outside[0].as_py())
     padded = pc.filter(corpus_ids, pc.starts_with(corpus_ids, "0"))
     if len(padded):
         stripped = pc.utf8_ltrim(padded, "0")
-        lost = pc.is_in(outside, value_set=stripped)
-        if pc.any(lost).as_py():
-            first = pc.filter(outside, lost)[0]
-            counts.update(judged_without_leading_zeros=pc.sum(lost).as_py(),
+        matched = pc.unique(pc.filter(stripped, pc.is_in(stripped, value_set=outside)))
+        if len(matched):
+            first = pc.filter(outside, pc.is_in(outside, value_set=matched))[0]
+            counts.update(judged_without_leading_zeros=len(matched),
                           judged_without_leading_zeros_example=[first.as_py(), padded[pc.index(stripped, first).as_py()].as_py()])
     return counts
 

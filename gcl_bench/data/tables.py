@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -102,10 +103,11 @@ def check_ids(column: pa.ChunkedArray | pa.Array, path: Path, name: str = "produ
     """Refuse an id column that lost information before it was written (see the module doc).
 
     Ids printed from floats are refused when every id looks so (a float column, not an id that
-    happens to contain a dot); an empty id is refused wherever it is.
+    happens to contain a dot: the first id decides whether the others are looked at); an empty
+    or null id is refused wherever it is.
     """
     column = column.cast(pa.string())
-    empty = pc.or_kleene(pc.is_null(column), pc.equal(pc.utf8_trim_whitespace(column), ""))
+    empty = pc.fill_null(pc.equal(column, ""), True)
     if pc.any(empty).as_py():
         row = pc.index(empty, True).as_py()
         count = pc.sum(empty).as_py()
@@ -113,8 +115,8 @@ def check_ids(column: pa.ChunkedArray | pa.Array, path: Path, name: str = "produ
             f"column {name!r} is empty or null on {count} row(s), the first data row {row + 1}; "
             "rows without an id would all become one document \"\": drop or fill them", path
         )
-    if len(column) and pc.all(pc.match_substring_regex(column, FLOAT_TEXT)).as_py():
-        example = column[0].as_py()
+    example = column[0].as_py() if len(column) else None
+    if example is not None and re.match(FLOAT_TEXT, example) and pc.all(pc.match_substring_regex(column, FLOAT_TEXT)).as_py():
         raise GclBenchError(
             f"column {name!r} holds ids written from floats (e.g. {example!r}): digits and leading zeros "
             "are lost; export the ids as text (pandas: dtype=str when reading, astype(str) before writing)",
