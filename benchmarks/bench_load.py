@@ -16,6 +16,11 @@ the JSON files as read); the run ends with the cold / cached ratio (it must stay
 share of a cached load that checking takes, with xxh3 (used) against crc32, SHA-256 and BLAKE2b
 over the same bytes.
 
+The corpus reader checks every slice for product ids the JSON parser merged (see
+``gcl_bench.data.corpus``); the last table measures that check on its own: its time inside
+the corpus parse (one process), for the split's corpus and for the same products each holding
+a nested object (the check's slower path).
+
     python benchmarks/bench_load.py [--quick] [--work-dir DIR] [--repeat N]
 """
 from __future__ import annotations
@@ -184,6 +189,53 @@ def checksum_share(cache: Path, cached_seconds: float, repeat: int) -> None:
         print(f"  {name:<8} {statistics.median(rates):6.2f} GB/s")
 
 
+def measure_id_check(folder: Path, repeat: int) -> dict[str, tuple[float, float]]:
+    """Median seconds of the corpus parse and of the repeated-id check inside it, per corpus shape.
+
+    The check's own time is summed over its calls (one per slice) in each parse: on a busy machine
+    that is steadier than the difference of two parse times.
+    """
+    import orjson
+
+    from gcl_bench.data import corpus as corpus_reader
+
+    files = written_files(folder)
+    assert files is not None
+    flat = folder / files["corpus"]
+    nested = folder / "corpus_nested.json"
+    if not nested.exists():
+        entries = orjson.loads(flat.read_bytes())
+        for entry in entries.values():
+            entry["attributes"] = {"brand": entry.get("brand")}
+        nested.write_bytes(orjson.dumps(entries))
+        del entries
+    check = corpus_reader._merged_id
+    spent = [0.0]
+
+    def timed_check(piece: bytes, entries: dict) -> str | None:
+        start = time.perf_counter()
+        try:
+            return check(piece, entries)
+        finally:
+            spent[0] += time.perf_counter() - start
+
+    out: dict[str, tuple[float, float]] = {}
+    corpus_reader._merged_id = timed_check
+    try:
+        for label, path in (("flat products", flat), ("nested products", nested)):
+            parse, checking = [], []
+            for _ in range(repeat):
+                spent[0] = 0.0
+                start = time.perf_counter()
+                corpus_reader.read_corpus_json(path, workers=1)
+                parse.append(time.perf_counter() - start)
+                checking.append(spent[0])
+            out[label] = (statistics.median(parse), statistics.median(checking))
+    finally:
+        corpus_reader._merged_id = check
+    return out
+
+
 def run_variant(variant: str, folder: Path, cache: Path) -> dict[str, float]:
     env = dict(os.environ, GCL_BENCH_CACHE=str(cache))
     scale = ["--quick"] if folder.name == "quick" else []
@@ -241,6 +293,10 @@ def main() -> None:
         print(f"{kind}: cold / cached = {cold / cached:.1f}x (must stay >= 20x)")
     checksum_share(folder.parent / f"cache_{scale}_gt", statistics.median(r["seconds"] for r in results["gt cached"]),
                    args.repeat)
+    print(f"\n{'repeated-id check':<24}{'parse s':>10}{'check s':>10}{'share':>9}")
+    for label, (parse, checking) in measure_id_check(folder, args.repeat).items():
+        print(f"{label:<24}{parse:>10.3f}{checking:>10.4f}{checking / parse:>8.1%}")
+    print("the corpus parse alone (one process) and the check's time inside it, medians; share = check / parse")
     if hasattr(os, "getloadavg"):
         print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 

@@ -5,7 +5,8 @@ and is imported only when it is used, so ``gcl-bench --help`` does not pay for t
 terminal a spinner says so while a command module is imported.
 Expected failures (:class:`~gcl_bench.errors.GclBenchError`) print one line and exit with 2, and so
 does an exception raised inside a plug-in's code (naming the plug-in and the method); ``--debug``
-shows the traceback instead. Any other exception is a bug and keeps its traceback.
+shows the traceback instead. A bad option value or a missing argument (click's usage errors) is
+one ``error:`` line too, with exit code 2. Any other exception is a bug and keeps its traceback.
 """
 from __future__ import annotations
 
@@ -90,6 +91,10 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
+    except click.UsageError as err:  # a bad option value: one line, as every other input error
+        command = err.ctx.command_path if err.ctx is not None else "gcl-bench"
+        click.echo(f"error: {err.format_message()} (see '{command} --help')", err=True)
+        sys.exit(err.exit_code)
     except click.ClickException as err:
         err.show()
         sys.exit(err.exit_code)

@@ -262,13 +262,11 @@ def write_json(path: str | os.PathLike[str], obj: Any, indent: bool = True) -> N
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:
-    """Read a JSON file; a missing or malformed file raises GclBenchError naming it."""
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise GclBenchError("file not found", path) from None
-    except OSError as err:
-        raise GclBenchError(f"cannot read file ({err.strerror})", path) from None
+    """Read a JSON file (gzip and a UTF-8 BOM accepted); a missing or malformed file raises
+    GclBenchError naming it."""
+    from gcl_bench.inputs import read_input
+
+    data = read_input(path)
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as err:

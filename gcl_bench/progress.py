@@ -84,7 +84,7 @@ class Reporter(SilentReporter):
             self._progress.remove_task(task)
 
     def log(self, text: Any) -> None:
-        self.console.print(text, highlight=False)
+        self.console.print(text, highlight=False, soft_wrap=isinstance(text, str))  # the terminal wraps lines
 
     def close(self) -> None:
         for task in self._tasks.values():

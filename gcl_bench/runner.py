@@ -11,21 +11,24 @@ May import: every stage's package (data, models, encode, index, metrics, results
 """
 from __future__ import annotations
 
-import platform
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from gcl_bench import __version__
 from gcl_bench.data import Split
 from gcl_bench.errors import GclBenchError
-from gcl_bench.models.protocols import accepts_progress, has_search_arrays, is_lexical
+from gcl_bench.models.protocols import (
+    accepts_progress,
+    has_search_arrays,
+    is_field_encoder,
+    is_lexical,
+)
 from gcl_bench.progress import ProgressCallback, SilentReporter, make_reporter, step_callback
 from gcl_bench.results import (
     SCHEMA_VERSION,
@@ -37,6 +40,7 @@ from gcl_bench.results import (
     trec_run,
     write_outputs,
 )
+from gcl_bench.results.record import cache_summary, jsonable, package_versions, settings_record
 
 
 @dataclass
@@ -74,7 +78,33 @@ class RunSettings:
     """Row name in results and leaderboards, and the default output folder (default: the model's name)."""
     similarity: str | None = None
     """``cos`` or ``dot`` for a plug-in encoder (BEIR's ``score_function``); None: its own ``similarity``."""
+    allow_unreachable: bool = False
     show_progress: bool = False
+
+    def __post_init__(self) -> None:
+        check_settings(self)
+
+
+#: setting -> (its ``gcl-bench run`` option, the smallest value it takes)
+SETTING_MINIMA = {"top_k": ("--top-k", 1), "batch_size": ("--batch-size", 1), "num_workers": ("--num-workers", 0),
+                  "context_length": ("--context-length", 1)}
+
+
+def check_settings(settings: RunSettings) -> None:
+    """Refuse a numeric setting below its minimum, naming its option (an unset context length is fine)."""
+    for name, (option, least) in SETTING_MINIMA.items():
+        value = getattr(settings, name)
+        if value is None and name == "context_length":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise GclBenchError(f"{option} must be an integer of at least {least}, got {value!r}")
+
+
+def image_weight(model: Any) -> float | None:
+    """The weight a field encoder gives the document image; None when the model does not say."""
+    if is_field_encoder(model):
+        return float(dict(model.doc_fields).get("image", 0.0))
+    return None
 
 
 @dataclass
@@ -235,22 +265,23 @@ def dense_retrieve(
     with timer.stage("index"), reporter.status(f"index {settings.index} ({len(encoded.doc_embeddings):,} documents)"):
         index = faiss_index.build_index(encoded.doc_embeddings, kind=settings.index, device=settings.device)
     with timer.stage("search"):
+        depth = min(settings.top_k, int(encoded.doc_embeddings.shape[0]))  # past the corpus, nothing more
         search_progress = step_callback(reporter, "search")
         scores, indices = faiss_index.search(
-            index, encoded.query_embeddings, settings.top_k,
+            index, encoded.query_embeddings, depth,
             progress=lambda done, total: search_progress("queries", done, total),
         )
     info: dict[str, Any] = {"encode": encoded.info, "index": index.describe()}
     if settings.index_recall and settings.index != "flat":
         with timer.stage("index_recall"), reporter.status("index recall against exact search"):
             info["index_recall"] = {
-                "k": settings.top_k,
-                "recall": faiss_index.index_recall(
-                    index, encoded.doc_embeddings, encoded.query_embeddings, settings.top_k
-                ),
+                "k": depth,
+                "recall": faiss_index.index_recall(index, encoded.doc_embeddings, encoded.query_embeddings, depth),
             }
-    # documents without any usable field are not in the index: map index rows to split rows
-    return Retrieval(scores, encoded.to_split_rows(indices), info)
+    # documents without any usable field or with a zero embedding are not in the index: map index
+    # rows to split rows; a query with a zero embedding retrieves nothing
+    scores, indices = encoded.ranked(scores, indices)
+    return Retrieval(scores, indices, info)
 
 
 # -- stage: score -----------------------------------------------------------------------------
@@ -264,30 +295,6 @@ def score_stage(split: Split, retrieval: Retrieval, metrics: Sequence[str]) -> A
     curve_names = [f"{family}@{k}" for family in ("ndcg", "recall") for k in CURVE_CUTOFFS]
     wanted = list(dict.fromkeys([*metrics, *curve_names]))
     return judged.compute(wanted)
-
-
-# -- stage: write -----------------------------------------------------------------------------
-def versions() -> dict[str, str | None]:
-    """Versions of the packages that decide the numbers (read from metadata, nothing imported)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    found: dict[str, str | None] = {"gcl_bench": __version__, "python": platform.python_version()}
-    for key, dist in (
-        ("torch", "torch"), ("open_clip", "open_clip_torch"), ("faiss", "faiss-cpu"),
-        ("numpy", "numpy"), ("bm25s", "bm25s"), ("transformers", "transformers"),
-    ):
-        try:
-            found[key] = version(dist)
-        except PackageNotFoundError:
-            found[key] = None
-    if found["faiss"] is None:
-        for dist in ("faiss-gpu-cu12", "faiss-gpu", "faiss"):
-            try:
-                found["faiss"] = version(dist)
-                break
-            except PackageNotFoundError:
-                continue
-    return found
 
 
 # -- the whole run -----------------------------------------------------------------------------
@@ -304,11 +311,11 @@ def run_evaluation(
     if reporter is None:
         with _own_reporter(settings.show_progress) as own:
             return run_evaluation(settings, model, split, own)
+    from gcl_bench.data.scorable import check_scorable
     from gcl_bench.metrics import DEFAULT_METRICS, canonical_metric_names
 
     metrics = canonical_metric_names(settings.metrics or DEFAULT_METRICS)  # outputs use these names
-    if settings.top_k < 1:
-        raise GclBenchError(f"--top-k must be at least 1, got {settings.top_k}")
+    check_settings(settings)
     timer = StageTimer()
     with timer.stage("load"):
         if split is None:
@@ -327,6 +334,8 @@ def run_evaluation(
         raise GclBenchError("the corpus is empty", split.meta.get("path"))
     if not split.query_ids:
         raise GclBenchError(f"split {split.name} has no judged queries", split.meta.get("path"))
+    check_scorable(split, allow_unreachable=settings.allow_unreachable, image_weight=image_weight(model),
+                   image_root=settings.image_root)
     from gcl_bench.io import check_writable
     from gcl_bench.models import describe_model
     from gcl_bench.models.training import training_overlap
@@ -358,7 +367,8 @@ def run_evaluation(
         "schema_version": SCHEMA_VERSION,
         "metrics": {name: float(scored.means[name]) for name in metrics},
         "num_queries": int(scored.num_queries),
-        "queries": {key: int(value) for key, value in scored.query_counts().items()},
+        "queries": {key: int(value) for key, value in scored.query_counts().items()}
+        | {"retrieved_nothing": int((retrieval.indices < 0).all(axis=1).sum())},
         "tied_lists": int(scored.tied_lists),
         "curves": {
             family: {str(k): float(scored.means[f"{family}@{k}"]) for k in _curve_cutoffs()}
@@ -371,11 +381,11 @@ def run_evaluation(
         },
         "training_overlap": training_overlap(model_info.get("training_data"), split.meta, split.name),
         "load_report": split.report.to_dict(),
-        "settings": _settings_record(settings, metrics),
-        "cache": _cache_summary(split, retrieval),
-        "retrieval": _jsonable(retrieval.info),
+        "settings": settings_record(settings, metrics),
+        "cache": cache_summary(split.meta.get("load_cache"), retrieval.info),
+        "retrieval": jsonable(retrieval.info),
         "timings": {},
-        "versions": versions(),
+        "versions": package_versions(),
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     with timer.stage("write"), reporter.status(f"write {output_dir}"):
@@ -403,41 +413,7 @@ def _own_reporter(show: bool) -> Iterator[SilentReporter]:
         reporter.close()
 
 
-def _cache_summary(split: Split, retrieval: Retrieval) -> dict[str, Any]:
-    """Whether the dataset and embedding caches were hit (details stay under ``retrieval``)."""
-    embeddings = retrieval.info.get("encode", {}).get("cache")
-    summary: dict[str, Any] = {"dataset": split.meta.get("load_cache")}
-    if embeddings is not None:
-        summary["embeddings"] = {
-            "enabled": embeddings.get("enabled"),
-            "hit": embeddings.get("hit"),
-            "items_encoded": embeddings.get("items_encoded"),
-            "shards_repaired": embeddings.get("shards_repaired", 0),
-        }
-    return summary
-
-
 def _curve_cutoffs() -> tuple[int, ...]:
     from gcl_bench.metrics import CURVE_CUTOFFS
 
     return tuple(CURVE_CUTOFFS)
-
-
-def _settings_record(settings: RunSettings, metrics: Sequence[str]) -> dict[str, Any]:
-    record = asdict(settings)
-    record["metrics"] = list(metrics)
-    for key in ("show_progress", "output_dir"):
-        record.pop(key, None)
-    return record
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist() if value.size <= 1000 else f"<array {value.shape}>"
-    if isinstance(value, np.generic):
-        return value.item()
-    return value

@@ -244,7 +244,7 @@ def test_sampled_judgements_match_the_reference_steps(tmp_path: Path, seed: int)
     folder = write_marqo(tmp_path / "d", gt=False)
     csv_path = folder / f"{SPLIT_STEMS['in_domain']}.csv"
     write_sampling_csv(csv_path, seed)
-    for weight, top_q, top_k in (("score_linear", 15, 10), ("score_reciprocal", 40, 1000), ("absent", 7, 3),
+    for weight, top_q, top_k in (("score_linear", 15, 10), ("score_reciprocal", 40, 1000), ("none", 7, 3),
                                  ("score_linear", 2, 5)):
         loaded = load_split(folder, "in_domain", weight_column=weight, top_q=top_q, top_k=top_k)
         expected = reference_sampled_gt(csv_path, weight, top_q, top_k)
@@ -253,7 +253,7 @@ def test_sampled_judgements_match_the_reference_steps(tmp_path: Path, seed: int)
         assert loaded.query_texts == [k[: -len(QUERY_SUFFIX)] for k in expected]
         meta = loaded.meta
         assert meta["sampled"] is True and meta["seed"] == 1 and meta["top_q"] == top_q and meta["top_k"] == top_k
-        assert meta["weight_column"] == (None if weight == "absent" else weight)
+        assert meta["weight_column"] == (None if weight == "none" else weight)
         assert len(meta["query_hash"]) == 64
     more = load_split(folder, "in_domain", top_q=1000)
     assert more.meta["top_q_used"] == 40 and len(more.query_ids) == 40

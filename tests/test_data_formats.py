@@ -83,10 +83,13 @@ def test_hf_parquet_folder_per_split(tmp_path: Path) -> None:
     (folder / "novel-query").mkdir(parents=True)
     rows = hf_rows("nq")
     rows.pop("image")
-    rows["product_id"] = [int(p) for p in rows["product_id"]]  # integer ids become strings
     pq.write_table(pa.table(rows), folder / "novel-query" / "novel-query-5.parquet")
     loaded = load_split(folder, "novel_query", top_q=2)
-    assert loaded.doc_ids[0] == "0" and loaded.report.missing_images == loaded.num_docs
+    assert loaded.doc_ids[0] == "000" and loaded.report.missing_images == loaded.num_docs
+    rows["product_id"] = [int(p) for p in rows["product_id"]]  # "000" would become "0"
+    pq.write_table(pa.table(rows), folder / "novel-query" / "novel-query-5.parquet")
+    with pytest.raises(GclBenchError, match="'product_id' is int64"):
+        load_split(folder, "novel_query", top_q=2)
 
 
 def test_sampled_judgements_follow_the_hugging_face_reference(tmp_path: Path) -> None:

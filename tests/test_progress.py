@@ -10,11 +10,12 @@ import orjson
 import pytest
 from rich.console import Console
 
-from gcl_bench.commands.summary import field_notes, index_recall_line, stage_cells, stage_table
+from gcl_bench.commands.summary import index_recall_line, stage_cells, stage_table
 from gcl_bench.data.corpus import read_corpus_json
 from gcl_bench.index import build_index, search
 from gcl_bench.models.bm25 import BM25Retriever
 from gcl_bench.progress import Reporter, SilentReporter, format_rate, step_callback
+from gcl_bench.results.facts import facts
 
 
 class Recorder(SilentReporter):
@@ -129,8 +130,9 @@ def test_stage_table_and_index_recall_line() -> None:
     assert index_recall_line({"retrieval": {}}) is None
 
 
-def test_field_notes_say_when_a_requested_field_is_absent() -> None:
+def test_facts_say_when_a_requested_field_is_absent() -> None:
     encode = {"doc_fields": {"title": 0.5, "text": 0.5}, "documents": {"total": 1000, "empty_texts": 1000}}
-    assert field_notes({"retrieval": {"encode": encode}}) == [
-        "doc field text is absent for 1,000 of 1,000 documents; their embedding fuses the other fields"]
-    assert field_notes({"retrieval": {"encode": dict(encode, doc_fields={"title": 1.0})}}) == []
+    results = {"retrieval": {"encode": encode}, "dataset": {"num_docs": 1000}}
+    assert [fact.text for fact in facts(results)] == [
+        "doc field text is absent for 1000 of 1000 documents; their embedding fuses the other fields"]
+    assert facts({"retrieval": {"encode": dict(encode, doc_fields={"title": 1.0})}}) == []

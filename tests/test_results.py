@@ -185,7 +185,7 @@ def test_malformed_runs_name_the_file_and_line(tmp_path: Path) -> None:
     assert err.value.path == str(tmp_path / TREC_QIDS_NAME)
     path = tmp_path / "run.json"
     path.write_text(json.dumps({"q1": {"007": "high"}}))
-    with pytest.raises(GclBenchError, match="a score of query 'q1' is not a number"):
+    with pytest.raises(GclBenchError, match="score 'high' of document '007' for query 'q1' is not a finite number"):
         read_run(path)
 
 

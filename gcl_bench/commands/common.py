@@ -38,6 +38,27 @@ def metrics_table(title: str, columns: dict[str, dict[str, float]], metrics: lis
     return table
 
 
+def fact_lines(results: dict[str, Any], label: str = "", warnings_only: bool = False) -> list[str]:
+    """The facts of a results dict (:func:`gcl_bench.results.facts.facts`) as console lines
+    (rich markup), warnings first; ``warnings_only`` drops the notes."""
+    from rich.markup import escape
+
+    from gcl_bench.results.facts import WARNING, facts
+
+    prefix = f"{label}: " if label else ""
+    return [
+        f"  [{'yellow' if fact.level == WARNING else 'dim'}]{fact.level}[/]: {escape(prefix + fact.text)}"
+        for fact in facts(results)
+        if fact.level == WARNING or not warnings_only
+    ]
+
+
+def print_facts(console: Any, results: dict[str, Any], label: str = "", warnings_only: bool = False) -> None:
+    """Print :func:`fact_lines` on ``console``, one line each."""
+    for line in fact_lines(results, label, warnings_only):
+        console.print(line, soft_wrap=True)
+
+
 data_dir_option = click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=str),

@@ -3,19 +3,19 @@ from __future__ import annotations
 
 import click
 
-from gcl_bench.commands.common import metrics_table, parse_metric_list, quiet_option
+from gcl_bench.commands.common import metrics_table, parse_metric_list, print_facts, quiet_option
 
 
 @click.command("evaluate")
 @click.option("--qrels", required=True, type=click.Path(dir_okay=False, path_type=str), help="Judgements: gt JSON, TREC qrels or BEIR TSV.")
 @click.option("--run", "run_path", required=True, type=click.Path(dir_okay=False, path_type=str), help="Run: BEIR JSON or TREC run file.")
 @click.option("--metrics", default=None, help="Comma-separated metric names, in gcl_bench's or trec_eval/ir_measures/BEIR/MTEB spelling (default: as `gcl-bench run`).")
-@click.option("--top-k", type=int, default=None, help="Score only each query's top K documents.")
+@click.option("--top-k", type=click.IntRange(min=1), default=None, help="Score only each query's top K documents.")
 @click.option("--output", "-o", default=None, type=click.Path(dir_okay=False, path_type=str), help="Also write the means (and counts) as JSON.")
 @click.option("--per-query", default=None, type=click.Path(dir_okay=False, path_type=str), help="Also write per-query values to this file.")
 @click.option("--per-query-format", type=click.Choice(["csv", "trec"]), default="csv", show_default=True,
               help="csv: query_id then one column per metric; trec: trec_eval -q lines 'metric<TAB>query<TAB>value', then the 'all' means.")
-@quiet_option("Print only the metrics table (no notes).")
+@quiet_option("Print only the metrics table and the warnings.")
 def command(
     qrels: str, run_path: str, metrics: str | None, top_k: int | None, output: str | None,
     per_query: str | None, per_query_format: str, quiet: bool,
@@ -25,6 +25,7 @@ def command(
 
     from rich.console import Console
 
+    from gcl_bench.data.repeats import RepeatedKeys
     from gcl_bench.io import check_writable, write_json, write_text
     from gcl_bench.metrics import DEFAULT_METRICS, JudgedRun
     from gcl_bench.results import per_query_csv, per_query_trec, read_qrels, read_run
@@ -34,8 +35,9 @@ def command(
         if target:
             refuse_overwriting(target, option)
             check_writable(Path(target).parent, f"the folder of {option}")
-    judgements = read_qrels(qrels)
-    run = read_run(run_path)
+    repeats: list[RepeatedKeys] = []
+    judgements = read_qrels(qrels, repeats)
+    run = read_run(run_path, repeats)
     _check_queries_match(judgements, run, qrels, run_path)
     names = parse_metric_list(metrics) or list(DEFAULT_METRICS)
     result = JudgedRun.from_dicts(judgements, run, top_k=top_k).compute(names)
@@ -44,21 +46,21 @@ def command(
             table = per_query_trec(result.query_ids, result.per_query, result.means, names)
         else:
             table = per_query_csv(result.query_ids, result.per_query, names)
+    summary = {
+        "metrics": {name: float(result.means[name]) for name in names},
+        "num_queries": int(result.num_queries),
+        "missing_from_run": int(result.missing_from_run),
+        "queries": {key: int(value) for key, value in result.query_counts().items()},
+        "tied_lists": int(result.tied_lists),
+        "ignored_run_queries": int(result.ignored_run_queries),
+        "load_report": {"repeated_keys": [r.to_dict() for r in repeats]},
+        "qrels": qrels,
+        "run": run_path,
+    }
     Console().print(metrics_table(f"{run_path} ({result.num_queries} queries)", {"": result.means}, names))
-    console = Console(quiet=quiet)
-    if result.missing_from_run:
-        console.print(f"[yellow]note[/]: {result.missing_from_run} judged queries are missing from the run and score 0")
-    if result.tied_lists:
-        console.print(f"[yellow]note[/]: {result.tied_lists} lists contain tied scores (broken by doc id, as trec_eval)")
+    print_facts(Console(stderr=True), summary, warnings_only=quiet)
     if output:
-        write_json(output, {
-            "metrics": {name: float(result.means[name]) for name in names},
-            "num_queries": int(result.num_queries),
-            "missing_from_run": int(result.missing_from_run),
-            "tied_lists": int(result.tied_lists),
-            "qrels": qrels,
-            "run": run_path,
-        })
+        write_json(output, summary)
     if per_query:
         write_text(per_query, table)
 

@@ -7,6 +7,7 @@ import click
 
 from gcl_bench.commands.common import (
     data_dir_option,
+    fact_lines,
     image_root_option,
     metrics_table,
     parse_metric_list,
@@ -39,20 +40,21 @@ from gcl_bench.commands.common import (
 @click.option("--metrics", default=None, help="Comma-separated metric names (default: nDCG@10, ERR, RBP@p, MAP, MRR, recall, P).")
 @click.option("--output-dir", "-o", default=None, help="Where to write results (default results/<dataset>/<split>/<model>/); with several splits, one sub-folder per split.")
 @click.option("--trec", is_flag=True, help="Also write run.trec and qrels.trec (whitespace-free query ids, for trec_eval qrels.trec run.trec) with their query-id maps.")
-@click.option("--weight-column", default="score_linear", show_default=True, help="CSV column graded judgements are built from when no gt file exists.")
+@click.option("--weight-column", default="score_linear", show_default=True, help="CSV column graded judgements are built from when no gt file exists ('none': grade 1 everywhere).")
 @click.option("--top-q", type=click.IntRange(min=1), default=2000, show_default=True, help="Queries drawn when judgements are sampled from the split CSV (no gt file).")
 @click.option("--judged-top-k", type=click.IntRange(min=1), default=1000, show_default=True, help="Judged documents kept per sampled query (no gt file).")
+@click.option("--allow-unreachable", is_flag=True, help="Score even when most judged products are not in the corpus (they count as never retrieved).")
 @click.option("--name", default=None, help="Row name in results and leaderboards, and the default output folder (default: the model's name).")
 @click.option("--similarity", type=click.Choice(["cos", "dot"]), default=None, help="Plug-in encoders: score by cosine or dot product (BEIR's score_function); default: the model's `similarity` attribute, else cos.")
-@click.option("--quiet", "-q", is_flag=True, help="Print only the metrics table.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the metrics table and the warnings.")
 def command(
     model: str, splits: str | None, data_dir: str | None, subset: str | None, image_root: str | None,
     eval_set: str, pretrained: str | None, model_args: tuple[str, ...], query_fields: str | None,
     doc_fields: str | None, context_length: int | None, top_k: int, index: str, index_recall: bool,
     batch_size: int, num_workers: int, device: str, precision: str, dtype: str, no_cache: bool,
     trust_checkpoint: bool, metrics: str | None, output_dir: str | None, trec: bool,
-    weight_column: str, top_q: int, judged_top_k: int, name: str | None, similarity: str | None,
-    quiet: bool,
+    weight_column: str, top_q: int, judged_top_k: int, allow_unreachable: bool, name: str | None,
+    similarity: str | None, quiet: bool,
 ) -> None:
     """Evaluate MODEL on a split: load -> encode (cached) -> index -> search -> score -> write.
 
@@ -83,9 +85,9 @@ def command(
             doc_fields=doc_fields, context_length=context_length, num_workers=num_workers,
             use_cache=not no_cache, trust_checkpoint=trust_checkpoint, metrics=metric_names,
             trec=trec, weight_column=weight_column, top_q=top_q, judged_top_k=judged_top_k,
-            name=name, similarity=similarity, show_progress=not quiet,
+            allow_unreachable=allow_unreachable, name=name, similarity=similarity, show_progress=not quiet,
         )
-        _run_splits(reporter, names, shared, output_dir, eval_set, metric_names, model)
+        _run_splits(reporter, names, shared, output_dir, eval_set, metric_names, model, quiet)
     finally:
         reporter.close()
         from gcl_bench import distributed
@@ -96,19 +98,21 @@ def command(
 
 def _run_splits(
     reporter: Any, names: list[str], shared: dict[str, Any], output_dir: str | None,
-    eval_set: str, metric_names: list[str], model: str,
+    eval_set: str, metric_names: list[str], model: str, quiet: bool = False,
 ) -> None:
     """Evaluate each split in turn, building the model once; print the metrics table.
 
-    After each split its line, its stage summary and the notes on its numbers stay on stderr.
+    After each split its line, its stage summary and its facts (:mod:`gcl_bench.results.facts`)
+    stay on stderr; with ``quiet`` the warnings among the facts are still printed.
     """
     from pathlib import Path
 
     from rich.console import Console
 
-    from gcl_bench.commands.summary import field_notes, index_recall_line, stage_table
+    from gcl_bench.commands.summary import index_recall_line, stage_table
     from gcl_bench.runner import RunSettings, model_stage, run_evaluation
 
+    warnings = Console(stderr=True)  # with --quiet the reporter prints nothing, the warnings still
     rows: dict[str, dict[str, float]] = {}
     runs: dict[str, dict[str, Any]] = {}
     built_model = None
@@ -139,44 +143,13 @@ def _run_splits(
         recall = index_recall_line(results)
         if recall:
             reporter.log(f"  {recall}")
-        for remark in _remarks(results) + field_notes(results):
-            reporter.log(f"  [yellow]note[/]: {remark}")
+        for line in fact_lines(results, label=name, warnings_only=quiet):
+            if quiet:
+                warnings.print(line, soft_wrap=True)
+            else:
+                reporter.log(line)
     if runs:
         reporter.log(stage_table(runs))
     reporter.close()
     if rows:
         Console().print(metrics_table(f"{model_name} ({eval_set})", rows, metric_names))
-
-
-def _remarks(results: dict) -> list[str]:
-    """What a reader should know about these numbers (ties, missing queries, odd input)."""
-    remarks = []
-    queries = results["queries"]
-    if queries["missing_from_run"]:
-        remarks.append(f"{queries['missing_from_run']} judged queries retrieved nothing and score 0")
-    if results["tied_lists"]:
-        remarks.append(f"{results['tied_lists']} retrieved lists contain tied scores (broken by doc id, as trec_eval)")
-    report = results.get("load_report", {})
-    if report.get("missing_images"):
-        remarks.append(f"{report['missing_images']} documents have no usable image")
-    if report.get("empty_titles"):
-        remarks.append(f"{report['empty_titles']} documents have an empty title")
-    overlap = results.get("training_overlap") or {}
-    if overlap.get("status") == "seen":
-        remarks.append(f"not zero-shot: {results['model']['name']} was {overlap['why']}")
-    cache = results.get("cache") or {}
-    for path in (cache.get("dataset") or {}).get("damaged", []):
-        remarks.append(f"the dataset cache file {path} did not match its checksum; rebuilt from the dataset files")
-    if (cache.get("embeddings") or {}).get("shards_repaired"):
-        remarks.append(f"{cache['embeddings']['shards_repaired']} embedding cache shards were damaged (did not "
-                       "match their checksums); encoded again")
-    dataset = results["dataset"]
-    if dataset.get("hub"):
-        hub = dataset["hub"]
-        remarks.append(f"data: {hub['repo_id']}@{hub['revision']} = commit {hub['sha']} (Hugging Face Hub)")
-    if dataset.get("corpus_definition"):
-        remarks.append(f"corpus: {dataset['corpus_definition']}")
-    if dataset.get("sampled"):
-        remarks.append(f"judgements were sampled from the split's rows (no gt file) as {dataset.get('sampled_as')} "
-                       "does; seed and query hash are in results.json")
-    return remarks

@@ -63,15 +63,3 @@ def index_recall_line(results: dict[str, Any]) -> str | None:
         return None
     kind = retrieval.get("index", {}).get("kind", "approximate")
     return f"index {kind}: recall@{recall['k']} against exact search {float(recall['recall']):.4f}"
-
-
-def field_notes(results: dict[str, Any]) -> list[str]:
-    """Notes on document fields a model asked for that documents lack (``--doc-fields text`` on
-    Marqo-GS products, which have none): those documents are fused from their other fields."""
-    encode = results.get("retrieval", {}).get("encode", {})
-    documents = encode.get("documents", {})
-    missing = int(documents.get("empty_texts") or 0)
-    if missing and "text" in (encode.get("doc_fields") or {}):
-        return [f"doc field text is absent for {missing:,} of {documents.get('total', '?'):,} documents; "
-                "their embedding fuses the other fields"]
-    return []

@@ -9,12 +9,14 @@
 
 Modules: ``splits`` (split names, stems, corpora) and ``files`` (every file name of each layout);
 ``layout`` (which layout a folder holds); ``hub`` (the Hugging Face export fetched by Hub id,
-``hf://ORG/NAME[@REV]``); readers ``corpus``, ``tables``, ``judgements``, ``beir``, ``hf``, ``images``; ``sampled`` (the reference judgement sampling); ``cache`` and
-``corpus_cache`` (the columnar cache); ``judged`` and ``plans`` (a split's judgements and
-inputs per layout); ``load``, ``info``, ``triplets`` (the three public entry points);
-``split`` and ``columns`` (the in-memory result); ``sample`` (the bundled benchmark).
-The data layer imports nothing of gcl_bench outside it but ``io``, ``config`` and ``errors``
-(huggingface_hub only inside ``hub``'s functions).
+``hf://ORG/NAME[@REV]``); readers ``corpus``, ``tables``, ``judgements``, ``beir``, ``hf``,
+``images``; ``repeats`` (keys a file repeats, and JSON read so they are seen); ``sampled`` (the
+reference judgement sampling); ``cache`` and ``corpus_cache`` (the columnar cache); ``judged``
+and ``plans`` (a split's judgements and inputs per layout); ``load``, ``info``, ``triplets``
+(the three public entry points); ``split`` and ``columns`` (the in-memory result); ``scorable``
+(whether a split can measure a model); ``sample`` (the bundled benchmark).
+The data layer imports nothing of gcl_bench outside it but ``io``, ``inputs``, ``config`` and
+``errors`` (huggingface_hub only inside ``hub``'s functions).
 """
 from __future__ import annotations
 

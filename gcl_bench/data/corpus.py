@@ -7,11 +7,23 @@ each slice is cut after a ``}`` that is followed by a comma and wrapped in brace
 falls inside a string or a nested object makes the slice invalid JSON, and the slice is then
 extended to the next candidate cut. Each parsed slice becomes Arrow columns at once, so the
 Python dicts of the whole corpus never exist together (peak memory stays near the size of the
-columns, not of the dicts). Ids repeated across slices are an error; a key repeated inside one
-slice is merged by the JSON parser (last value wins), as ``json.load`` does. A large file can
-be parsed in two halves, the second in a worker process, when a core is idle.
+columns, not of the dicts). A large file can be parsed in two halves, the second in a worker
+process, when a core is idle. A gzip-compressed file (``corpus_1.json.gz``) is decompressed into
+memory and parsed the same way, in one process; a UTF-8 byte order mark is skipped.
 
-May import: :mod:`~gcl_bench.data.beir` (its JSONL reader), :mod:`gcl_bench.errors`.
+A product id repeated anywhere is an error. Across slices, ids are compared by hash (and exactly
+when two hashes meet). Inside one slice the JSON parser would merge a repeated key silently, so
+every slice is counted: each entry's value is an object, which ends with one ``}``, so a slice
+whose ``}`` bytes number one per parsed entry (plus the wrapper's) cannot have lost an entry.
+Only a slice that has more (nested objects, a ``}`` inside a title, or a real repeat) is looked
+at closer: first by counting the objects nested in its parsed values, then, if a ``}`` still is
+unaccounted for, by parsing it again with the standard library, which sees every key. A field
+repeated inside one product's object keeps its last value, as every JSON reader does.
+
+Titles and image paths must be strings (or null); anything else names the product.
+
+May import: :mod:`~gcl_bench.data.beir` (its JSONL reader), :mod:`~gcl_bench.data.repeats`,
+:mod:`gcl_bench.io`, :mod:`gcl_bench.errors`.
 """
 from __future__ import annotations
 
@@ -29,7 +41,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gcl_bench.data.beir import iter_records
+from gcl_bench import inputs
+from gcl_bench.data.beir import iter_records, record_id
+from gcl_bench.data.repeats import repeats_as_written
 from gcl_bench.errors import GclBenchError
 
 ByteProgress = Callable[[int, int], None]
@@ -38,15 +52,25 @@ CHUNK_BYTES = 256 << 10
 BATCH_ROWS = 1 << 16
 _CUT = re.compile(rb"\}\s*,")
 _WS = b" \t\r\n"
+_CLOSE = ord("}")
 IMAGE_KEYS = ("image_local", "image", "image_path")
 DOC_SCHEMA = pa.schema([("doc_id", pa.string()), ("title", pa.string()), ("image_raw", pa.string())])
 
 
-def _str_array(values: list[Any]) -> pa.Array:
+def _text_column(values: list[Any], ids: list[Any], field: str, path: Path) -> pa.Array:
+    """``values`` as an Arrow string column; a value that is not a string or null names its product."""
     try:
         return pa.array(values, type=pa.string())
     except (pa.ArrowTypeError, pa.ArrowInvalid):
-        return pa.array([None if v is None else str(v) for v in values], type=pa.string())
+        doc, value = next((d, v) for d, v in zip(ids, values) if v is not None and type(v) is not str)
+        raise GclBenchError(
+            f"product {doc!r}: {field} is {type(value).__name__} {_short(value)}, expected a string", path
+        ) from None
+
+
+def _short(value: Any, width: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _not_an_object(entries: dict[str, Any], path: Path) -> GclBenchError:
@@ -72,9 +96,31 @@ def _entries_to_batch(entries: dict[str, Any], path: Path) -> pa.RecordBatch:
         images = _field(values, image_key)
     except (TypeError, AttributeError):  # a value that is not an object
         raise _not_an_object(entries, path) from None
+    ids = list(entries)
     return pa.RecordBatch.from_arrays(
-        [pa.array(list(entries), type=pa.string()), _str_array(titles), _str_array(images)], schema=DOC_SCHEMA
+        [pa.array(ids, type=pa.string()), _text_column(titles, ids, "title", path),
+         _text_column(images, ids, image_key, path)],
+        schema=DOC_SCHEMA,
     )
+
+
+def _objects(value: Any) -> int:
+    """How many JSON objects ``value`` is and holds (each ends with one ``}``)."""
+    if type(value) is dict:
+        return 1 + sum(_objects(v) for v in value.values() if type(v) is dict or type(v) is list)
+    if type(value) is list:
+        return sum(_objects(v) for v in value if type(v) is dict or type(v) is list)
+    return 0
+
+
+def _merged_id(piece: bytes, entries: dict[str, Any]) -> str | None:
+    """The first product id the parser merged in this slice (see the module doc), or None."""
+    closing = int(np.count_nonzero(np.frombuffer(piece, dtype=np.uint8) == _CLOSE)) - 1  # less the wrapper's
+    if closing == len(entries):
+        return None
+    if closing == sum(map(_objects, entries.values())):
+        return None
+    return next((r.key for r in repeats_as_written(piece) if r.parent is None), None)
 
 
 def _json_error(path: Path, err: orjson.JSONDecodeError, offset: int) -> GclBenchError:
@@ -101,6 +147,12 @@ def read_corpus_json(
     except OSError as err:
         raise GclBenchError(f"cannot read corpus file ({err.strerror})", path) from None
     chunk_bytes = chunk_bytes or CHUNK_BYTES
+    if handle.read(2) == inputs.GZIP_MAGIC:  # decompressed into memory: no memory map, one process
+        handle.close()
+        data = inputs.read_input(path)
+        if not data:
+            raise GclBenchError("empty corpus file (no products)", path)
+        return _parse_whole(data, *_object_bounds(data, len(data), path), path, chunk_bytes)
     with handle:
         size = os.fstat(handle.fileno()).st_size
         if size == 0:
@@ -117,15 +169,24 @@ def read_corpus_json(
                     if progress is not None:
                         progress(size, size)
                     return table
-            batches, hashes = _parse_range(data, start + 1, end, path, chunk_bytes, hi_is_end=True, report=report)
+            table = _parse_whole(data, start, end, path, chunk_bytes, report)
             if progress is not None:
                 progress(size, size)
-            table = pa.Table.from_batches(batches, schema=DOC_SCHEMA)
-            if _repeated(hashes):
-                check_unique_ids(table["doc_id"], path)
             return table
         finally:
             data.close()
+
+
+def _parse_whole(
+    data: mmap.mmap | bytes, start: int, end: int, path: Path, chunk_bytes: int,
+    report: ByteProgress | None = None,
+) -> pa.Table:
+    """Parse the object from byte ``start`` (its ``{``) to ``end`` (its ``}``) in this process."""
+    batches, hashes = _parse_range(data, start + 1, end, path, chunk_bytes, hi_is_end=True, report=report)
+    table = pa.Table.from_batches(batches, schema=DOC_SCHEMA)
+    if _repeated(hashes):
+        check_unique_ids(table["doc_id"], path)
+    return table
 
 
 PARALLEL_MIN_BYTES = 64 << 20
@@ -159,8 +220,8 @@ class _BadCut(Exception):
     """A range boundary turned out to lie inside an entry (a nested object): parse sequentially."""
 
 
-def _object_bounds(data: mmap.mmap, size: int, path: Path) -> tuple[int, int]:
-    start = 0
+def _object_bounds(data: mmap.mmap | bytes, size: int, path: Path) -> tuple[int, int]:
+    start = len(inputs.UTF8_BOM) if data[: len(inputs.UTF8_BOM)] == inputs.UTF8_BOM else 0
     while start < size and data[start] in _WS:
         start += 1
     end = size - 1
@@ -180,7 +241,7 @@ def _repeated(hashes: list[np.ndarray]) -> bool:
 
 
 def _parse_range(
-    data: mmap.mmap, lo: int, hi: int, path: Path, chunk_bytes: int, hi_is_end: bool,
+    data: mmap.mmap | bytes, lo: int, hi: int, path: Path, chunk_bytes: int, hi_is_end: bool,
     report: ByteProgress | None = None,
 ) -> tuple[list[pa.RecordBatch], list[np.ndarray]]:
     """Parse the entries between byte ``lo`` (just after a separator) and ``hi`` (just after a ``}``);
@@ -206,6 +267,9 @@ def _parse_range(
                     raise _json_error(path, err, pos) from None
                 cand = match.end()
         if entries:
+            merged = _merged_id(piece, entries)
+            if merged is not None:
+                raise GclBenchError(f"product id {merged!r} occurs more than once (ids are compared as strings)", path)
             pending.append(_entries_to_batch(entries, path))
             hashes.append(np.fromiter(map(hash, entries), dtype=np.int64, count=len(entries)))
             if sum(b.num_rows for b in pending) >= BATCH_ROWS:
@@ -306,17 +370,17 @@ def read_corpus_jsonl(path: str | os.PathLike[str]) -> pa.Table:
     and BM25 decide how to combine them (BEIR's BM25 and SentenceBERT use ``title + " " + text``).
     """
     path = Path(path)
-    ids: list[Any] = []
+    ids: list[str] = []
     titles: list[Any] = []
     texts: list[Any] = []
     images: list[Any] = []
-    for _, row in iter_records(path, "corpus file"):
-        ids.append(row["_id"])
+    for line, row in iter_records(path, "corpus file"):
+        ids.append(record_id(row, line, path))
         titles.append(row.get("title") or "")
         texts.append(row.get("text") or "")
         images.append(next((row[k] for k in IMAGE_KEYS if row.get(k)), None))
-    id_strings = [str(i) for i in ids]
-    columns = [_str_array(id_strings), _str_array(titles), _str_array(texts), _str_array(images)]
+    columns = [pa.array(ids, type=pa.string()), _text_column(titles, ids, "title", path),
+               _text_column(texts, ids, "text", path), _text_column(images, ids, "image", path)]
     return pa.table(columns, schema=BEIR_DOC_SCHEMA)
 
 

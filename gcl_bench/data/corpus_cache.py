@@ -35,6 +35,10 @@ from gcl_bench.errors import GclBenchError
 
 PathLike = str | os.PathLike[str]
 
+READER_RULES = 2
+"""Part of every load-cache key: bumped when a reader starts to refuse or report input an earlier
+version accepted silently (repeated keys, lossy ids), so entries such a version made are not reused."""
+
 
 @dataclass
 class Corpus:
@@ -97,10 +101,12 @@ def _finish_corpus(raw: pa.Table, base_dir: Path, image_root: PathLike | None, l
     titles = pc.fill_null(raw["title"], "")
     empty = pc.equal(pc.utf8_trim_whitespace(titles), "")
     columns = {"doc_id": raw["doc_id"], "title": titles}
-    no_text = empty
+    no_text, with_text = empty, 0
     if "text" in raw.column_names:  # BEIR documents have a body beside the title
         columns["text"] = pc.fill_null(raw["text"], "")
-        no_text = pc.and_(empty, pc.equal(pc.utf8_trim_whitespace(columns["text"]), ""))
+        empty_text = pc.equal(pc.utf8_trim_whitespace(columns["text"]), "")
+        no_text = pc.and_(empty, empty_text)
+        with_text = len(empty_text) - (pc.sum(empty_text).as_py() or 0)
     no_fields = pc.filter(raw["doc_id"], pc.and_(no_text, pc.is_null(images.paths)))
     table = pa.table({**columns, "image": images.paths, "image_raw": raw["image_raw"]})
     info = {
@@ -108,6 +114,7 @@ def _finish_corpus(raw: pa.Table, base_dir: Path, image_root: PathLike | None, l
         "missing_images": images.missing,
         "empty_titles": pc.sum(empty).as_py() or 0,
         "docs_without_fields": no_fields.to_pylist(),
+        "documents_with_text": with_text,
         "dir_state": images.dir_state,
         "image_strategy": images.strategy,
     }
@@ -132,6 +139,7 @@ def load_corpus(
         image_root=image_root_key(image_root),
         base=str(source.base_dir.resolve()),
         **({"columns": source.columns} if source.columns else {}),
+        rules=READER_RULES,
     )
     entry = cache.entry_dir("corpus", key)
     damaged: Path | None = None

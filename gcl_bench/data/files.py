@@ -6,7 +6,9 @@
 - BEIR folder (:class:`BeirFiles`): ``corpus.jsonl``, ``queries.jsonl``, ``qrels/<eval set>.tsv``.
 - Hugging Face export: gt files named after the split or its stem (:func:`hf_gt_candidates`).
 
-Readers, the layout detection and the sample writer all take their paths from here.
+Readers, the layout detection and the sample writer all take their paths from here. Each input
+may also be stored gzip-compressed under its name plus ``.gz`` (``corpus_1.json.gz``): the
+path given is then that one (:func:`on_disk`), and the readers decompress it as they read.
 May import: :mod:`gcl_bench.data.splits`.
 """
 from __future__ import annotations
@@ -16,6 +18,17 @@ from pathlib import Path
 
 from gcl_bench.data.splits import SPLIT_CORPUS, SPLIT_STEMS
 
+GZIP_SUFFIX = ".gz"
+
+
+def on_disk(path: Path) -> Path:
+    """``path``, or ``path.gz`` when only the gzip-compressed file exists."""
+    if not path.exists():
+        packed = path.with_name(path.name + GZIP_SUFFIX)
+        if packed.exists():
+            return packed
+    return path
+
 
 def gt_file_name(label: str, eval_set: str) -> str:
     """``<label>_gt_<eval_set>.json``: a judgement file named after a split stem or split name."""
@@ -24,7 +37,7 @@ def gt_file_name(label: str, eval_set: str) -> str:
 
 def corpus_file(folder: Path, corpus: str) -> Path:
     """The JSON file of corpus ``corpus`` (``corpus_1``, ``corpus_2``) in a Marqo-GS folder."""
-    return folder / f"{corpus}.json"
+    return on_disk(folder / f"{corpus}.json")
 
 
 @dataclass(frozen=True)
@@ -41,12 +54,12 @@ class MarqoFiles:
     @property
     def csv(self) -> Path:
         """The split's triplets, ``<stem>.csv``."""
-        return self.folder / f"{self.stem}.csv"
+        return on_disk(self.folder / f"{self.stem}.csv")
 
     @property
     def queries(self) -> Path:
         """The split's queries, ``<stem>_queries.json``."""
-        return self.folder / f"{self.stem}_queries.json"
+        return on_disk(self.folder / f"{self.stem}_queries.json")
 
     @property
     def corpus(self) -> Path:
@@ -55,7 +68,7 @@ class MarqoFiles:
 
     def gt(self, eval_set: str) -> Path:
         """The split's judgements for ``eval_set``, ``<stem>_gt_<eval_set>.json``."""
-        return self.folder / gt_file_name(self.stem, eval_set)
+        return on_disk(self.folder / gt_file_name(self.stem, eval_set))
 
 
 @dataclass(frozen=True)
@@ -66,17 +79,17 @@ class BeirFiles:
 
     @property
     def corpus(self) -> Path:
-        return self.folder / "corpus.jsonl"
+        return on_disk(self.folder / "corpus.jsonl")
 
     @property
     def queries(self) -> Path:
-        return self.folder / "queries.jsonl"
+        return on_disk(self.folder / "queries.jsonl")
 
     def qrels(self, eval_set: str) -> Path:
         """``qrels/<eval_set>.tsv``."""
-        return self.folder / "qrels" / f"{eval_set}.tsv"
+        return on_disk(self.folder / "qrels" / f"{eval_set}.tsv")
 
 
 def hf_gt_candidates(folder: Path, split: str, eval_set: str) -> list[Path]:
     """Where a judgement file of a Hugging Face export may lie, in order of preference."""
-    return [folder / gt_file_name(split, eval_set), MarqoFiles(folder, split).gt(eval_set)]
+    return [on_disk(folder / gt_file_name(split, eval_set)), MarqoFiles(folder, split).gt(eval_set)]

@@ -10,8 +10,15 @@ occurrence order) and, with no gt file, judgements are sampled from its rows.
 Images are bytes in the parquet; each distinct image is written once into a content-addressed
 folder (``cache_dir()/images/<sha256[:2]>/<sha256>.<ext>``) so that documents carry paths.
 
-May import: :mod:`~gcl_bench.data.corpus` (the document schema), :mod:`gcl_bench.io`,
-:mod:`gcl_bench.config`, :mod:`gcl_bench.errors`.
+Product ids must be stored as text. A float or integer ``product_id`` column is refused: a float
+prints ``123456789012`` as ``1.23456789012e+11``, and an integer has already lost the leading
+zeros of ``00123``; neither can be turned back into the ids as the dataset writes them, and the
+tie break of every metric compares ids as text. Null or empty ids are refused too (all of them
+would become the one document ``""``). A row with a null query belongs to no query, as the
+reference evaluation's pandas ``groupby`` drops it.
+
+May import: :mod:`~gcl_bench.data.corpus` (the document schema), :mod:`~gcl_bench.data.tables`
+(the id checks), :mod:`gcl_bench.io`, :mod:`gcl_bench.config`, :mod:`gcl_bench.errors`.
 """
 from __future__ import annotations
 
@@ -26,6 +33,7 @@ import pyarrow.parquet as pq
 from gcl_bench import io
 from gcl_bench.config import cache_dir
 from gcl_bench.data.corpus import DOC_SCHEMA
+from gcl_bench.data.tables import check_ids
 from gcl_bench.errors import GclBenchError
 
 
@@ -78,12 +86,23 @@ def read_rows(files: list[Path]) -> pa.Table:
             if name not in table.column_names:
                 raise GclBenchError(f"parquet file lacks column {name!r}", path)
             col = table[name]
+            if name == "product_id":
+                _check_id_type(col.type, path)
             cols[name] = col if pa.types.is_string(col.type) else pc.cast(col, pa.string())
         tables.append(pa.table(cols))
-    table = pa.concat_tables(tables)
-    return table.set_column(
-        table.column_names.index("product_id"), "product_id", pc.fill_null(table["product_id"], "")
-    )
+        check_ids(cols["product_id"], path)
+    return pa.concat_tables(tables)
+
+
+def _check_id_type(kind: pa.DataType, path: Path) -> None:
+    """Refuse a numeric ``product_id`` column (see the module doc)."""
+    if pa.types.is_floating(kind) or pa.types.is_integer(kind) or pa.types.is_decimal(kind):
+        raise GclBenchError(
+            f"column 'product_id' is {kind}: numeric ids cannot keep the ids as written (leading zeros, "
+            "digits past float precision); write the column as text (pandas: astype(str); pyarrow: "
+            "cast to pa.string()) from the original ids",
+            path,
+        )
 
 
 def _first_rows(ids: pa.ChunkedArray) -> np.ndarray:

@@ -7,17 +7,21 @@
   (:mod:`~gcl_bench.data.sampled`), with notes saying so.
 - :func:`judge_beir`: a BEIR qrels file, its query ids looked up in ``queries.jsonl``.
 
+Keys repeated with the same value in a judgement or queries file are counted once and kept in
+``Judged.repeats`` (shown at the end of a run and written into results.json). Rows whose query
+is null, empty or a text pandas reads as missing belong to no query (as in the reference), and
+their count is a note.
+
 May import: :mod:`~gcl_bench.data.beir`, :mod:`~gcl_bench.data.judgements`, :mod:`~gcl_bench.data.sampled`,
-:mod:`~gcl_bench.data.tables`, :mod:`gcl_bench.errors`.
+:mod:`~gcl_bench.data.repeats`, :mod:`~gcl_bench.data.tables`, :mod:`gcl_bench.errors`.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -30,9 +34,13 @@ from gcl_bench.data.judgements import (
     resolve_keys,
     unresolved_error,
 )
-from gcl_bench.data.sampled import sample_judgements
-from gcl_bench.data.tables import to_float
+from gcl_bench.data.repeats import RepeatedKeys
+from gcl_bench.data.sampled import PANDAS_NA_STRINGS, sample_judgements
+from gcl_bench.data.tables import check_ids, to_float
 from gcl_bench.errors import GclBenchError
+
+UNWEIGHTED = "none"
+"""The weight column that means: no weights, every sampled judgement has grade 1."""
 
 
 @dataclass
@@ -40,7 +48,8 @@ class Judged:
     """Judged queries (``query_ids[j]`` is the judgement key of ``query_texts[j]``) and their qrels.
 
     ``meta`` goes into the split's ``meta`` (sampled or not, the judgement file), ``kinds``
-    counts how gt keys were resolved, ``notes`` are remarks for the load report.
+    counts how gt keys were resolved, ``notes`` are remarks for the load report, ``repeats``
+    the keys its files repeat with the same value.
     """
 
     query_ids: list[str]
@@ -49,6 +58,7 @@ class Judged:
     meta: dict[str, Any]
     kinds: dict[str, int]
     notes: list[str]
+    repeats: list[RepeatedKeys] = field(default_factory=list)
 
 
 def judge_from_gt(
@@ -59,27 +69,28 @@ def judge_from_gt(
 ) -> Judged:
     """Judgements of ``gt_path``, keys resolved against ``queries_file`` and, when needed, the
     ``query`` / ``query_id`` columns of ``rows()`` (read from ``rows_path``)."""
-    qrels = read_gt(gt_path)
+    repeats: list[RepeatedKeys] = []
+    qrels = read_gt(gt_path, repeats)
     keys = list(qrels)
     lookup = QueryLookup()
     sources: list[Path] = []
     if queries_file is not None:
-        texts, ids = read_queries_file(queries_file)
+        texts, ids = read_queries_file(queries_file, repeats)
         lookup.add(texts, ids)
         sources.append(queries_file)
     resolved, kinds = resolve_keys(keys, lookup)
     if None in resolved and rows is not None and rows_path is not None:
         table = rows()
         sources.append(rows_path)
-        lookup.add(pc.unique(table["query"]).to_pylist(), [])
+        lookup.add(pc.drop_null(pc.unique(table["query"])).to_pylist(), [])
         if "query_id" in table.column_names:
-            pairs = table.select(["query_id", "query"]).group_by(["query_id", "query"]).aggregate([])
+            pairs = table.select(["query_id", "query"]).drop_null().group_by(["query_id", "query"]).aggregate([])
             lookup.add([], zip(pairs["query_id"].to_pylist(), pairs["query"].to_pylist()))
         resolved, kinds = resolve_keys(keys, lookup)
     if None in resolved:
         raise unresolved_error(keys, resolved, gt_path, sources, lookup)
     meta = {"sampled": False, "judgements": str(gt_path)}
-    return Judged(keys, [t for t in resolved if t is not None], qrels, meta, kinds, [])
+    return Judged(keys, [t for t in resolved if t is not None], qrels, meta, kinds, [], repeats)
 
 
 #: The reference evaluation scripts whose sampling :func:`judge_sampled` reproduces, by draw.
@@ -89,14 +100,24 @@ REFERENCE_SCRIPTS = {True: "evals/eval_gs_v1.py", False: "evals/eval_hf_datasets
 def judge_sampled(
     rows: pa.Table, path: Path, weight_column: str, top_q: int, top_k: int, weighted_draw: bool = True
 ) -> Judged:
-    """Judgements sampled from ``rows`` (``query``, ``product_id`` and ``weight_column`` if present):
+    """Judgements sampled from ``rows`` (``query``, ``product_id`` and ``weight_column``):
     queries drawn weighted by their summed grades as the reference evaluation of the released
-    CSVs does, or uniformly (``weighted_draw=False``) as its evaluation of Hugging Face datasets does."""
+    CSVs does, or uniformly (``weighted_draw=False``) as its evaluation of Hugging Face datasets does.
+
+    ``weight_column`` :data:`UNWEIGHTED` gives every judgement grade 1, as the reference does
+    without a weight key; a column the rows lack is an error (the reference would fall back to
+    grade 1 without a word); a constant one gives grade 1 everywhere, as a note says.
+    """
     scores = None
-    if weight_column in rows.column_names:
+    if weight_column != UNWEIGHTED:
+        if weight_column not in rows.column_names:
+            raise GclBenchError(
+                f"no column {weight_column!r} to grade the sampled judgements by (--weight-column; "
+                f"columns: {', '.join(rows.column_names)}; '{UNWEIGHTED}' for grade 1 everywhere)",
+                path,
+            )
         scores = to_float(rows[weight_column], path, weight_column).to_numpy()
-        if np.isnan(scores).any():
-            raise GclBenchError(f"column {weight_column!r} has NaN values", path)
+    check_ids(rows["product_id"], path)
     result = sample_judgements(rows["query"], rows["product_id"], scores, weight_column, top_q=top_q, top_k=top_k,
                                weighted_draw=weighted_draw)
     if not result.query_keys:
@@ -107,18 +128,30 @@ def judge_sampled(
         f"does (seed {result.info['seed']})"
     ]
     if result.info["weight_column"] is None:
-        notes.append(f"column {weight_column!r} is absent or constant: every judgement has grade 1")
+        why = "no weight column" if scores is None else f"column {weight_column!r} is constant"
+        notes.append(f"{why}: every judgement has grade 1")
+    no_query = _rows_without_query(rows["query"])
+    if no_query:
+        notes.append(f"{no_query} rows of {path.name} have no query text (empty, null or read as missing) and belong to no query")
     meta = dict(result.info, judgements=str(path), sampled_as=REFERENCE_SCRIPTS[weighted_draw])
     return Judged(result.query_keys, result.query_texts, result.qrels, meta, {}, notes)
 
 
+def _rows_without_query(queries: pa.ChunkedArray | pa.Array) -> int:
+    """Rows whose query is null or a text pandas reads as missing (they belong to no query)."""
+    missing = pc.or_(pc.is_null(queries), pc.fill_null(pc.is_in(queries, value_set=pa.array(PANDAS_NA_STRINGS)), False))
+    return pc.sum(missing).as_py() or 0
+
+
 def judge_beir(qrels_path: Path, queries_path: Path) -> Judged:
     """The judgements of a BEIR qrels file; every query id must be in ``queries_path``."""
-    qrels = beir_format.read_qrels(qrels_path)
+    repeats: list[RepeatedKeys] = []
+    qrels = beir_format.read_qrels(qrels_path, repeats)
     queries = beir_format.read_queries(queries_path)
     keys = list(qrels)
     texts = [queries.get(k) for k in keys]
     if None in texts:
         lookup = QueryLookup(ids=dict(queries))
         raise unresolved_error(keys, texts, qrels_path, [queries_path], lookup)
-    return Judged(keys, texts, qrels, {"sampled": False, "judgements": str(qrels_path)}, {KIND_QUERY_ID: len(keys)}, [])
+    meta = {"sampled": False, "judgements": str(qrels_path)}
+    return Judged(keys, texts, qrels, meta, {KIND_QUERY_ID: len(keys)}, [], repeats)

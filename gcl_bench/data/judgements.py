@@ -5,8 +5,12 @@ builds), or a ``query_id`` of the CSV (or of a ``{id: text}`` queries file); the
 that order. Every key must resolve: a metric over a silently shrunk query set would be a
 wrong number, so the first unresolvable key is shown in the error.
 
-May import: :mod:`~gcl_bench.data.sampled` (the query suffix), :mod:`gcl_bench.io`,
-:mod:`gcl_bench.errors`.
+A key repeated in a gt file (a query, or a product inside one query's judgements) follows
+:mod:`~gcl_bench.data.repeats`: with the same value it is counted once and reported, with
+another it is an error.
+
+May import: :mod:`~gcl_bench.data.sampled` (the query suffix), :mod:`~gcl_bench.data.repeats`,
+:mod:`~gcl_bench.data.beir` (the grade limit), :mod:`gcl_bench.errors`.
 """
 from __future__ import annotations
 
@@ -15,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gcl_bench import io
+from gcl_bench.data.beir import MAX_GRADE
+from gcl_bench.data.repeats import RepeatedKeys, check_json_repeats, read_json_checked
 from gcl_bench.data.sampled import QUERY_SUFFIX
 from gcl_bench.errors import GclBenchError
 
@@ -25,16 +30,24 @@ KIND_QUERY_ID = "query_id"
 
 
 def _grade(value: Any, key: str, doc: str, path: Path) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != int(value):
+    if type(value) is int and 0 <= value <= MAX_GRADE:
+        return value
+    if isinstance(value, float) and value >= 2.0**63:  # orjson reads integers past 64 bits as floats
+        raise GclBenchError(f"query {key!r}, product {doc!r}: grade is larger than 2^63 - 1 (about {value:.6g})", path)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 or value != int(value):
         raise GclBenchError(
             f"query {key!r}, product {doc!r}: grade {value!r} is not a non-negative integer", path
         )
     return int(value)
 
 
-def read_gt(path: Path) -> dict[str, dict[str, int]]:
-    """Read and validate a gt file; grades must be non-negative integers."""
-    data = io.read_json(path)
+def read_gt(path: Path, repeats: list[RepeatedKeys] | None = None) -> dict[str, dict[str, int]]:
+    """Read and validate a gt file; grades must be integers from 0 to 2^63 - 1.
+
+    A key repeated with the same value is appended to ``repeats`` (None: refused, as one with
+    another value always is).
+    """
+    data, repeated = read_json_checked(path)
     if not isinstance(data, dict):
         raise GclBenchError("malformed judgements: expected an object {query: {product_id: grade}}", path)
     if not data:
@@ -44,12 +57,17 @@ def read_gt(path: Path) -> dict[str, dict[str, int]]:
         if not isinstance(docs, dict):
             raise GclBenchError(f"malformed judgements: query {key!r} maps to {type(docs).__name__}, expected an object", path)
         qrels[key] = {doc: _grade(g, key, doc, path) for doc, g in docs.items()}
+    check_json_repeats(path, repeated, "query", "product", repeats)
     return qrels
 
 
-def read_queries_file(path: Path) -> tuple[list[str], dict[str, str]]:
-    """The texts of a queries file and, for the ``{id: text}`` form, the id -> text map."""
-    data = io.read_json(path)
+def read_queries_file(path: Path, repeats: list[RepeatedKeys] | None = None) -> tuple[list[str], dict[str, str]]:
+    """The texts of a queries file and, for the ``{id: text}`` form, the id -> text map.
+
+    An id repeated with the same text goes to ``repeats`` (None: refused, as one with another
+    text always is).
+    """
+    data, repeated = read_json_checked(path)
     if isinstance(data, list):
         if not all(isinstance(t, str) for t in data):
             raise GclBenchError("malformed queries file: expected a list of strings or an object {id: text}", path)
@@ -57,6 +75,7 @@ def read_queries_file(path: Path) -> tuple[list[str], dict[str, str]]:
     if isinstance(data, dict):
         if not all(isinstance(t, str) for t in data.values()):
             raise GclBenchError("malformed queries file: every value of {id: text} must be a string", path)
+        check_json_repeats(path, repeated, "query id", "field", repeats)
         return list(data.values()), {str(k): v for k, v in data.items()}
     raise GclBenchError("malformed queries file: expected a list of strings or an object {id: text}", path)
 

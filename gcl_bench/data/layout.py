@@ -39,8 +39,9 @@ BEIR_SPLIT_ORDER = ("test", "dev", "train")
 
 
 def beir_splits(folder: Path) -> list[str]:
-    """The splits of a BEIR folder: the stems of ``qrels/*.tsv``, test, dev, train first."""
-    stems = sorted(p.stem for p in (folder / "qrels").glob("*.tsv") if p.is_file())
+    """The splits of a BEIR folder: the stems of ``qrels/*.tsv`` (or ``*.tsv.gz``), test, dev, train first."""
+    names = [p.name.removesuffix(".gz") for p in (folder / "qrels").glob("*.tsv*") if p.is_file()]
+    stems = sorted({name.removesuffix(".tsv") for name in names if name.endswith(".tsv")})
     return sorted(stems, key=lambda s: (BEIR_SPLIT_ORDER.index(s) if s in BEIR_SPLIT_ORDER else len(BEIR_SPLIT_ORDER), s))
 
 

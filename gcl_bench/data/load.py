@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from gcl_bench.data import cache
 from gcl_bench.data.columns import StrColumn
-from gcl_bench.data.corpus_cache import Corpus, PathLike, image_root_key, load_corpus
+from gcl_bench.data.corpus_cache import READER_RULES, Corpus, PathLike, image_root_key, load_corpus
 from gcl_bench.data.hub import HubSnapshot, is_hub_spec, local_folder
 from gcl_bench.data.judged import Judged
 from gcl_bench.data.layout import BEIR, DEFAULT_SPLIT, beir_split, beir_splits, detect
@@ -85,6 +85,7 @@ def load_split(
     key = cache.entry_key(
         "split", fingerprint=fingerprint, layout=layout.kind, folder=str(layout.folder.resolve()), split=split,
         eval_set=eval_set, image_root=root, weight_column=weight_column, top_q=top_q, top_k=top_k,
+        rules=READER_RULES,
     )
     entry = cache.entry_dir("split", key)
     stored, damaged = None, []
@@ -160,33 +161,48 @@ def _load_parts(
     return corpus, judged
 
 
-def _judged_not_in_corpus(qrels: dict[str, dict[str, int]], corpus: Corpus) -> int:
-    """How many distinct judged products the corpus lacks."""
+def _judged_not_in_corpus(qrels: dict[str, dict[str, int]], corpus: Corpus) -> dict[str, Any]:
+    """How many distinct products are judged, how many of them the corpus lacks (and the first in
+    judgement order), and how many of those it has with leading zeros (ids that lost them)."""
     judged = pc.unique(pa.array([d for docs in qrels.values() for d in docs], type=pa.string()))
+    counts: dict[str, Any] = {"judged_products": len(judged), "judged_not_in_corpus": 0,
+                              "judged_not_in_corpus_example": None, "judged_without_leading_zeros": 0,
+                              "judged_without_leading_zeros_example": None}
     if not len(judged):
-        return 0
-    found = pc.sum(pc.is_in(corpus.table["doc_id"], value_set=judged)).as_py() or 0
-    return len(judged) - found
+        return counts
+    corpus_ids = corpus.table["doc_id"]
+    found = pc.filter(corpus_ids, pc.is_in(corpus_ids, value_set=judged))  # the small set is the one hashed
+    if len(found) == len(judged):
+        return counts
+    outside = pc.filter(judged, pc.invert(pc.is_in(judged, value_set=found)))
+    counts.update(judged_not_in_corpus=len(outside), judged_not_in_corpus_example=outside[0].as_py())
+    padded = pc.filter(corpus_ids, pc.starts_with(corpus_ids, "0"))
+    if len(padded):
+        stripped = pc.utf8_ltrim(padded, "0")
+        matched = pc.unique(pc.filter(stripped, pc.is_in(stripped, value_set=outside)))
+        if len(matched):
+            first = pc.filter(outside, pc.is_in(outside, value_set=matched))[0]
+            counts.update(judged_without_leading_zeros=len(matched),
+                          judged_without_leading_zeros_example=[first.as_py(), padded[pc.index(stripped, first).as_py()].as_py()])
+    return counts
 
 
 def _query_side(judged: Judged, corpus: Corpus, plan: Plan, meta: dict[str, Any], root: str | None) -> dict[str, Any]:
     """What the split cache stores: queries, judgements, the full ``meta`` (``meta`` given: the
     folder's part) and the report's parts."""
-    outside = _judged_not_in_corpus(judged.qrels, corpus)
-    notes = list(judged.notes)
-    if outside:
-        notes.append(f"{outside} distinct judged products are not in {plan.corpus.label.name}; they can never be retrieved")
     meta = {
         **meta,
         **judged.meta,
         "files": plan.files,
+        "corpus_file": str(plan.corpus.label),
         "image_root": root,
         "num_queries": len(judged.query_ids),
         "num_judgements": sum(len(v) for v in judged.qrels.values()),
-        "judged_not_in_corpus": outside,
+        **_judged_not_in_corpus(judged.qrels, corpus),
     }
     return {"query_ids": judged.query_ids, "query_texts": judged.query_texts, "qrels": judged.qrels,
-            "meta": meta, "gt_key_kinds": judged.kinds, "notes": notes}
+            "meta": meta, "gt_key_kinds": judged.kinds, "notes": list(judged.notes),
+            "repeated_keys": [r.to_dict() for r in judged.repeats]}
 
 
 def _assemble(
@@ -200,8 +216,10 @@ def _assemble(
     load_cache: dict[str, Any] = {"split": split_cache, "corpus": info.get("cache")}
     if damaged:
         load_cache["damaged"] = damaged
+    table = corpus.table
+    example = next((raw for raw in table["image_raw"].slice(0, 100).to_pylist() if raw), None)
     meta = dict(stored["meta"], **origin, num_documents=info["num_documents"], image_strategy=info["image_strategy"],
-                load_cache=load_cache)
+                image_example=example, load_cache=load_cache)
     report = LoadReport(
         missing_images=info["missing_images"],
         empty_titles=info["empty_titles"],
@@ -209,8 +227,9 @@ def _assemble(
         unresolved_gt_keys=0,
         gt_key_kinds=dict(stored["gt_key_kinds"]),
         notes=list(stored["notes"]),
+        repeated_keys=list(stored.get("repeated_keys", [])),
+        documents_with_text=int(info.get("documents_with_text", 0)),
     )
-    table = corpus.table
     return Split(
         name=split,
         doc_ids=StrColumn(table["doc_id"]),

@@ -52,12 +52,22 @@ HF_EXPORT_JUDGEMENTS = ("sampled from the split's rows as evals/eval_hf_datasets
                         "uniformly), unless a judgement file lies beside the parquet files")
 
 
+def is_input_file(path: Path) -> bool:
+    """Whether ``path`` is a file; False when nothing is there; a folder or other non-file is an error
+    (taking it for "absent" would silently pick another input, e.g. sampled judgements)."""
+    if not path.exists():
+        return False
+    if not path.is_file():
+        raise GclBenchError("is a folder (or another non-file), expected a file", path)
+    return True
+
+
 def marqo_plan(folder: Path, split: str, eval_set: str, weight_column: str, top_q: int, top_k: int) -> Plan:
     files = MarqoFiles(folder, split)
     corpus_path, csv_path, gt_path, queries_path = files.corpus, files.csv, files.gt(eval_set), files.queries
-    if not corpus_path.is_file():
+    if not is_input_file(corpus_path):
         raise GclBenchError(f"no {corpus_path.name} (the corpus of split {split})", folder)
-    has_gt, has_csv, has_queries = gt_path.is_file(), csv_path.is_file(), queries_path.is_file()
+    has_gt, has_csv, has_queries = is_input_file(gt_path), is_input_file(csv_path), is_input_file(queries_path)
     if not has_gt and not has_csv:
         raise GclBenchError(f"no {csv_path.name} and no {gt_path.name}: the files of split {split} are missing", folder)
     inputs = [corpus_path] + [p for p, ok in ((gt_path, has_gt), (csv_path, has_csv), (queries_path, has_queries)) if ok]
@@ -81,7 +91,7 @@ def hf_plan(folder: Path, split: str, eval_set: str, weight_column: str, top_q: 
     if not files:
         have = ", ".join(sorted(found)) or "none"
         raise GclBenchError(f"no parquet files for split {split} (splits found: {have})", folder)
-    gt_path = next((p for p in hf_gt_candidates(folder, split, eval_set) if p.is_file()), None)
+    gt_path = next((p for p in hf_gt_candidates(folder, split, eval_set) if is_input_file(p)), None)
     cached_rows: list[pa.Table] = []
     lock = threading.Lock()
 
@@ -105,7 +115,7 @@ def hf_plan(folder: Path, split: str, eval_set: str, weight_column: str, top_q: 
 def beir_plan(folder: Path, eval_set: str) -> Plan:
     files = BeirFiles(folder)
     corpus_path, queries_path, qrels_path = files.corpus, files.queries, files.qrels(eval_set)
-    if not qrels_path.is_file():
+    if not is_input_file(qrels_path):
         raise GclBenchError(f"no {qrels_path.relative_to(folder).as_posix()} in this BEIR folder", folder)
     names = {"corpus": str(corpus_path), "queries": str(queries_path), "judgements": str(qrels_path)}
     inputs = [corpus_path, queries_path, qrels_path]

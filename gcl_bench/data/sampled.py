@@ -6,8 +6,9 @@ reproduced:
 
 1. grade = ``int(((s - min) / (max - min)) * 99 + 1)`` of the weight column over the whole file
    (truncation, grades 1..100); when the column is absent or constant every grade is 1;
-2. the query key is the query text followed by ``_{!@#~}_``; rows whose query text pandas would
-   read as missing (``""``, ``"NA"``, ``"null"``...) belong to no query, as in pandas' groupby;
+2. the query key is the query text followed by ``_{!@#~}_``; rows whose query text is null or
+   one pandas would read as missing (``""``, ``"NA"``, ``"null"``...) belong to no query, as in
+   pandas' groupby;
 3. grades are summed per key (keys sorted, as ``groupby``), and ``top_q`` keys are drawn as
    ``DataFrame.sample(n=top_q, weights=sums, random_state=seed, replace=False)`` draws them
    (see :func:`draw_queries`) and ordered by their sums, descending (pandas' default sort);
@@ -109,7 +110,8 @@ def sample_judgements(
         used_column = None
     # Group by the text (a bijection with text + suffix), then order the groups by the key.
     sums = pa.table({"text": queries, "grade": pa.array(grades)}).group_by("text").aggregate([("grade", "sum")])
-    sums = sums.filter(pc.invert(pc.is_in(sums["text"], value_set=pa.array(PANDAS_NA_STRINGS))))
+    missing = pc.fill_null(pc.is_in(sums["text"], value_set=pa.array(PANDAS_NA_STRINGS)), False)
+    sums = sums.filter(pc.invert(pc.or_(missing, pc.is_null(sums["text"]))))
     keys = pc.binary_join_element_wise(sums["text"], pa.scalar(QUERY_SUFFIX), "")
     by_key = pc.sort_indices(keys)
     texts = pc.take(sums["text"], by_key)

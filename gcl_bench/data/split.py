@@ -29,6 +29,10 @@ class LoadReport:
     """How gt keys were resolved: counts per kind ("text", "text_suffix", "query_id")."""
     notes: list[str] = field(default_factory=list)
     """Free-form remarks worth showing to the user."""
+    repeated_keys: list[dict[str, Any]] = field(default_factory=list)
+    """Keys an input file repeats with the same value (``RepeatedKeys.to_dict()`` records)."""
+    documents_with_text: int = 0
+    """Documents with a non-empty ``text`` (a BEIR body; Marqo-GS products have none)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -39,6 +43,8 @@ class LoadReport:
             "unresolved_gt_keys": self.unresolved_gt_keys,
             "gt_key_kinds": dict(self.gt_key_kinds),
             "notes": list(self.notes),
+            "repeated_keys": [dict(r) for r in self.repeated_keys],
+            "documents_with_text": self.documents_with_text,
         }
 
 

@@ -4,7 +4,10 @@ Field adapters: each side's embedding is the fusion of its field entries
 (:func:`gcl_bench.fields.fuse_fields`: weighted average over the fields an item has, weights
 renormalised, L2-normalised); a document with no usable field gets no row and is reported by id;
 a query that cannot be encoded is an error. Plug-ins: the two entries are used as returned
-(``similarity == "dot"``) or L2-normalised (``"cos"``; a zero row is an error). Dimensions must
+(``similarity == "dot"``) or L2-normalised (``"cos"``). A plug-in's all-zero row (a hashing or
+TF-IDF encoder on an empty title returns one) has no direction to rank by: a zero document is
+left out of the index like a document with no usable field, a zero query retrieves nothing (its
+metrics are 0); both are counted and reported by id, whatever the similarity. Dimensions must
 agree across all entries.
 
 Imports: numpy, :mod:`gcl_bench.errors`, :mod:`gcl_bench.fields`, :mod:`gcl_bench.encode.plan`.
@@ -30,13 +33,15 @@ class EncodedSplit:
     ``doc_embeddings`` (N', D) float32 (float16 with ``dtype="float16"``), one row per document
     that has at least one usable field; ``doc_rows`` (N',) int64 maps each of those rows to its
     row in the split, or is None when every document has a row (then N' == N and row i is
-    document i); ``info`` holds cache hits, timings, dims and the documents left out.
+    document i); ``zero_queries`` (Q,) bool marks the queries whose embedding is all zero (None:
+    none is); ``info`` holds cache hits, timings, dims and the documents and queries left out.
     """
 
     query_embeddings: np.ndarray
     doc_embeddings: np.ndarray
     info: dict[str, Any]
     doc_rows: np.ndarray | None = None
+    zero_queries: np.ndarray | None = None
 
     def to_split_rows(self, indices: np.ndarray) -> np.ndarray:
         """Map search result indices (rows of ``doc_embeddings``, -1 padding) to split doc rows."""
@@ -44,6 +49,15 @@ class EncodedSplit:
         if self.doc_rows is None:
             return indices
         return np.where(indices >= 0, self.doc_rows[np.maximum(indices, 0)], -1)
+
+    def ranked(self, scores: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Search output as split rows: :meth:`to_split_rows`, and nothing retrieved for a zero query."""
+        indices = self.to_split_rows(indices)
+        if self.zero_queries is not None and self.zero_queries.any():
+            indices = indices.copy()
+            indices[self.zero_queries] = -1
+            scores = np.where(self.zero_queries[:, None], np.float32(0), scores)
+        return scores, indices
 
 
 def merge(
@@ -67,6 +81,8 @@ def merge(
     dim = next(iter(dims.values()))
     doc_dtype = np.float16 if dtype == "float16" else np.float32
     doc_rows = None
+    zero_queries: np.ndarray | None = None
+    zero_doc_ids: list[str] = []
     unusable: dict[str, int] = {}
     if plan.mode == "fields":
         queries, query_has = _fuse(plan.jobs, "query", vectors, split.num_queries, dim, np.float32,
@@ -86,21 +102,26 @@ def merge(
                     f"split {split.name!r}: no document has any of the fields {', '.join(model.doc_fields)}"
                 )
     else:
-        queries = vectors["query/text"]
-        docs = vectors["doc/corpus"]
-        if plan.similarity == "cos":
-            queries = _normalised(queries.astype(np.float32), split.query_ids, name, "query")
-            docs = _normalised(docs, split.doc_ids, name, "document", out_dtype=doc_dtype)
-        else:
-            queries = queries.astype(np.float32, copy=False)
-            docs = docs.astype(doc_dtype, copy=False)
+        cos = plan.similarity == "cos"
+        queries, query_zero = _checked_rows(vectors["query/text"], np.float32, cos)
+        docs, doc_zero = _checked_rows(vectors["doc/corpus"], doc_dtype, cos)
+        if doc_zero.all():
+            raise GclBenchError(f"model {name}: every document has a zero embedding (all-zero rows); nothing can be retrieved")
+        if doc_zero.any():
+            doc_rows = np.flatnonzero(~doc_zero).astype(np.int64)
+            docs = docs[doc_rows]
+            zero_doc_ids = [split.doc_ids[i] for i in np.flatnonzero(doc_zero)]
+        zero_queries = query_zero if query_zero.any() else None
         without_ids = list(plan.docs_without_fields or [])
     info = _report(model, split, plan, dim=dim, dtype=dtype, batch_size=batch_size, cache_root=cache_root,
                    world_size=world_size, indexed=int(docs.shape[0]), without_ids=without_ids,
-                   excluded=doc_rows is not None, unusable=unusable)
+                   excluded=doc_rows is not None and plan.mode == "fields", unusable=unusable)
+    zero_query_ids = [split.query_ids[i] for i in np.flatnonzero(zero_queries)] if zero_queries is not None else []
+    info["queries"].update(zero_vectors=len(zero_query_ids), zero_vector_ids=zero_query_ids[:20])
+    info["documents"].update(zero_vectors=len(zero_doc_ids), zero_vector_ids=zero_doc_ids[:20])
     info["timings"]["merge"] = round(time.perf_counter() - merge_started, 4)
     info["timings"]["total"] = round(time.perf_counter() - started, 4)
-    return EncodedSplit(queries, docs, info, doc_rows)
+    return EncodedSplit(queries, docs, info, doc_rows, zero_queries)
 
 
 def _report(
@@ -165,21 +186,21 @@ def _items_in(job: Job, shards: list[int]) -> int:
     return sum(stop - start for start, stop in map(job.entry.shard_rows, shards))
 
 
-def _normalised(array: np.ndarray, ids: list[str], model: str, what: str,
-                out_dtype: Any = np.float32, block: int = 65_536) -> np.ndarray:
-    """``array`` with L2-normalised rows as ``out_dtype``, ``block`` rows at a time; a zero row is an error."""
+def _checked_rows(array: np.ndarray, out_dtype: Any, normalise: bool, block: int = 65_536) -> tuple[np.ndarray, np.ndarray]:
+    """``array`` as ``out_dtype`` (L2-normalised rows when ``normalise``) and the mask of its all-zero
+    rows, ``block`` rows at a time; zero rows stay zero."""
+    zero = np.zeros(array.shape[0], dtype=bool)
+    if not normalise:
+        for start in range(0, array.shape[0], block):
+            zero[start : start + block] = ~np.asarray(array[start : start + block]).any(axis=1)
+        return array.astype(out_dtype, copy=False), zero
     out = np.empty(array.shape, dtype=out_dtype)
     for start in range(0, array.shape[0], block):
         chunk = np.asarray(array[start : start + block], dtype=np.float32)
         norms = np.linalg.norm(chunk, axis=1, keepdims=True)
-        zero = np.flatnonzero(norms[:, 0] == 0)
-        if zero.size:
-            raise GclBenchError(
-                f"model {model}: {what} {ids[start + int(zero[0])]!r} has a zero embedding "
-                f"({zero.size} in rows {start}..{start + len(chunk) - 1}); cannot normalise"
-            )
-        out[start : start + block] = chunk / norms
-    return out
+        zero[start : start + block] = norms[:, 0] == 0
+        out[start : start + block] = chunk / np.where(norms == 0, np.float32(1), norms)
+    return out, zero
 
 
 def _fuse(

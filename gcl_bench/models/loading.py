@@ -198,7 +198,8 @@ def _same_weights_entry(family: str, source: str, pretrained: str | None) -> Mod
 
 def _registry_bm25(info: ModelInfo, options: FactoryOptions, args: Mapping[str, Any], *, download: bool) -> Any:
     cls = load_plugin("gcl_bench.models.bm25:BM25Retriever")
-    return _as_registered(call_factory(cls, info.name, DEFAULT_OPTIONS, args), info, own_weights=True)
+    # --doc-fields, --pretrained...: refused by BM25's constructor, not ignored
+    return _as_registered(call_factory(cls, info.name, options, args), info, own_weights=True)
 
 
 #: The built-in families' registry factories, by family (each takes the entry itself).

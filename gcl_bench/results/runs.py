@@ -13,41 +13,62 @@ map a TREC file lacks (for the error when a run's query ids match no judgement).
 malformed line is an error naming the file and the line; a file (or map) of an output set must
 be the one its results.json records (:func:`~gcl_bench.results.sets.check_member`).
 
-May import: gcl_bench.io, gcl_bench.errors, gcl_bench.data (beir, judgements),
-gcl_bench.results.files, gcl_bench.results.sets.
+Any of them may be gzip-compressed (whatever its name) and start with a UTF-8 byte order mark.
+Scores are finite numbers (JSON ``true`` is not a score). A query or (query, document) pair that
+occurs twice follows :mod:`gcl_bench.data.repeats`: the same value is counted once and reported
+into the ``repeats`` list a caller passes (None: refused), another value is an error.
+
+May import: gcl_bench.io, gcl_bench.inputs, gcl_bench.errors, gcl_bench.data (beir, judgements,
+repeats), gcl_bench.results.files, gcl_bench.results.sets.
 """
 from __future__ import annotations
 
 import csv
+import math
 import os
 from pathlib import Path
+from typing import Any
 
-from gcl_bench.data.beir import QRELS_HEADER_FIELDS, qrels_rows, read_grade
+from gcl_bench import inputs
+from gcl_bench.data.beir import QRELS_HEADER_FIELDS, add_judgement, qrels_rows, read_grade
 from gcl_bench.data.beir import read_qrels as read_beir_qrels
 from gcl_bench.data.judgements import read_gt
+from gcl_bench.data.repeats import (
+    RepeatCounter,
+    RepeatedKeys,
+    check_json_repeats,
+    read_json_checked,
+)
 from gcl_bench.errors import GclBenchError
 from gcl_bench.io import read_json
 from gcl_bench.results.files import trec_qids_path
 from gcl_bench.results.sets import check_member
 
 
+def _input_file(path: str | os.PathLike[str], what: str) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise GclBenchError(f"{what} not found", path)
+    if not path.is_file():
+        raise GclBenchError(f"{what} is a folder (or another non-file), expected a file", path)
+    return path
+
+
 def _is_json(path: Path) -> bool:
-    with open(path, "rb") as handle:
+    with inputs.open_input(path) as handle:
         head = handle.read(64).lstrip()
     return head[:1] in (b"{", b"[")
 
 
-def read_qrels(path: str | os.PathLike[str]) -> dict[str, dict[str, int]]:
-    """Read judgements from JSON, TREC qrels or BEIR TSV; grades must be non-negative integers."""
-    path = Path(path)
-    if not path.is_file():
-        raise GclBenchError("judgement file not found", path)
+def read_qrels(path: str | os.PathLike[str], repeats: list[RepeatedKeys] | None = None) -> dict[str, dict[str, int]]:
+    """Read judgements from JSON, TREC qrels or BEIR TSV; grades must be integers from 0 to 2^63 - 1."""
+    path = _input_file(path, "judgement file")
     check_member(path)
     if _is_json(path):
-        return read_gt(path)
+        return read_gt(path, repeats)
     if _first_line_fields(path) == 4:
-        return _map_query_ids(_read_trec_qrels(path), path)
-    return read_beir_qrels(path)
+        return _map_query_ids(_read_trec_qrels(path, repeats), path)
+    return read_beir_qrels(path, repeats)
 
 
 def missing_qid_map(path: str | os.PathLike[str]) -> Path | None:
@@ -81,63 +102,86 @@ def _map_query_ids(data: dict, path: Path) -> dict:
 def _first_line_fields(path: Path) -> int:
     """How many fields the first non-blank line has (split as the BEIR reader splits it)."""
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            first = next(qrels_rows(handle), None)
-    except (UnicodeDecodeError, csv.Error) as err:
+        first = next(qrels_rows(inputs.text_lines(path)), None)
+    except csv.Error as err:
         raise GclBenchError(f"malformed judgement file ({err})", path) from None
     return 0 if first is None else len(first[1])
 
 
-def _read_trec_qrels(path: Path) -> dict[str, dict[str, int]]:
+def _read_trec_qrels(path: Path, repeats: list[RepeatedKeys] | None) -> dict[str, dict[str, int]]:
     """``qid iter docno grade`` per line, white-space separated; a header line is skipped."""
     qrels: dict[str, dict[str, int]] = {}
-    try:
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                parts = line.split()
-                if not parts or (number == 1 and parts[0].lower() in QRELS_HEADER_FIELDS):
-                    continue
-                if len(parts) != 4:
-                    raise GclBenchError(f"line {number}: expected 'qid iter docno grade', got {line.strip()!r}", path)
-                qid, _, doc, grade = parts
-                qrels.setdefault(qid, {})[doc] = read_grade(grade, qid, doc, path, number)
-    except UnicodeDecodeError as err:
-        raise GclBenchError(f"malformed judgement file ({err})", path) from None
+    seen = RepeatCounter(path, "(query, document) pair", repeats)
+    for number, line in enumerate(inputs.text_lines(path), start=1):
+        parts = line.split()
+        if not parts or (number == 1 and parts[0].lower() in QRELS_HEADER_FIELDS):
+            continue
+        if len(parts) != 4:
+            raise GclBenchError(f"line {number}: expected 'qid iter docno grade', got {line.strip()!r}", path)
+        qid, _, doc, grade = parts
+        add_judgement(qrels, qid, doc, read_grade(grade, qid, doc, path, number), number, seen)
     if not qrels:
         raise GclBenchError("no judgements found", path)
+    seen.close()
     return qrels
 
 
-def read_run(path: str | os.PathLike[str]) -> dict[str, dict[str, float]]:
+def _score(value: Any) -> float | None:
+    """A JSON score as a float, or None when it is not a finite number (``true`` is not one)."""
+    if type(value) is float:
+        return value if math.isfinite(value) else None
+    if type(value) is int:
+        number = float(value)
+        return number if math.isfinite(number) else None
+    return None
+
+
+def read_run(path: str | os.PathLike[str], repeats: list[RepeatedKeys] | None = None) -> dict[str, dict[str, float]]:
     """Read a run from BEIR JSON or TREC format (mapping TREC query ids back when a map exists)."""
-    path = Path(path)
-    if not path.is_file():
-        raise GclBenchError("run file not found", path)
+    path = _input_file(path, "run file")
     check_member(path)
     if _is_json(path):
-        data = read_json(path)
-        if not isinstance(data, dict):
-            raise GclBenchError("expected a JSON object {query: {doc_id: score}}", path)
-        run: dict[str, dict[str, float]] = {}
-        for qid, docs in data.items():
-            if not isinstance(docs, dict):
-                raise GclBenchError(f"results of query {qid!r} are not an object", path)
-            try:
-                run[str(qid)] = {str(doc): float(score) for doc, score in docs.items()}
-            except (TypeError, ValueError):
-                raise GclBenchError(f"a score of query {qid!r} is not a number", path) from None
-        return run
-    run = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != 6:
-                raise GclBenchError(f"line {number}: expected 'qid Q0 docno rank score tag', got {line.strip()!r}", path)
-            qid, _, doc, _, score, _ = parts
-            try:
-                run.setdefault(qid, {})[doc] = float(score)
-            except ValueError:
-                raise GclBenchError(f"line {number}: score {score!r} is not a number", path) from None
-    return _map_query_ids(run, path)
+        return _read_json_run(path, repeats)
+    return _map_query_ids(_read_trec_run(path, repeats), path)
+
+
+def _read_json_run(path: Path, repeats: list[RepeatedKeys] | None) -> dict[str, dict[str, float]]:
+    data, repeated = read_json_checked(path)
+    if not isinstance(data, dict):
+        raise GclBenchError("expected a JSON object {query: {doc_id: score}}", path)
+    run: dict[str, dict[str, float]] = {}
+    for qid, docs in data.items():
+        if not isinstance(docs, dict):
+            raise GclBenchError(f"results of query {qid!r} are not an object", path)
+        scores = {doc: _score(value) for doc, value in docs.items()}
+        if None in scores.values():
+            doc = next(d for d, v in scores.items() if v is None)
+            raise GclBenchError(f"score {docs[doc]!r} of document {doc!r} for query {qid!r} is not a finite number", path)
+        run[qid] = scores  # type: ignore[assignment]
+    check_json_repeats(path, repeated, "query", "document", repeats)
+    return run
+
+
+def _read_trec_run(path: Path, repeats: list[RepeatedKeys] | None) -> dict[str, dict[str, float]]:
+    """``qid Q0 docno rank score tag`` per line, white-space separated."""
+    run: dict[str, dict[str, float]] = {}
+    seen = RepeatCounter(path, "(query, document) pair", repeats)
+    for number, line in enumerate(inputs.text_lines(path), start=1):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != 6:
+            raise GclBenchError(f"line {number}: expected 'qid Q0 docno rank score tag', got {line.strip()!r}", path)
+        qid, _, doc, _, text, _ = parts
+        try:
+            score = float(text)
+        except ValueError:
+            raise GclBenchError(f"line {number}: score {text!r} is not a number", path) from None
+        if not math.isfinite(score):
+            raise GclBenchError(f"line {number}: score {text!r} is not a finite number", path)
+        docs = run.setdefault(qid, {})
+        if doc in docs:
+            seen.seen_again(f"({qid!r}, {doc!r})", docs[doc], score, where=f"line {number}: ")
+        docs[doc] = score
+    seen.close()
+    return run

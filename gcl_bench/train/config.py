@@ -5,6 +5,7 @@ Plain dataclasses and their checks; imports only the error type and the psi chec
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,10 +70,20 @@ class TrainConfig:
             raise GclBenchError("--epochs must be positive")
         if self.steps is not None and self.epochs is not None:
             raise GclBenchError("give --steps or --epochs, not both")
-        if not self.lr > 0:
-            raise GclBenchError("--lr must be positive")
+        if self.epochs is not None and not math.isfinite(self.epochs):
+            raise GclBenchError(f"--epochs must be finite, got {self.epochs}")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise GclBenchError(f"--lr must be a positive finite number, got {self.lr}")
         if self.warmup < 0 or self.save_every < 0 or self.eval_every < 0:
             raise GclBenchError("--warmup, --save-every and --eval-every must not be negative")
+        if not (self.weight_decay >= 0 and math.isfinite(self.weight_decay)):
+            raise GclBenchError(f"--weight-decay must be a finite number of at least 0, got {self.weight_decay}")
+        if self.grad_clip is not None and not (self.grad_clip > 0 and math.isfinite(self.grad_clip)):
+            raise GclBenchError(f"--grad-clip must be a positive finite number, got {self.grad_clip}")
+        if self.workers < 0:
+            raise GclBenchError(f"--workers must not be negative, got {self.workers}")
+        if self.threads is not None and self.threads < 1:
+            raise GclBenchError(f"--threads must be at least 1, got {self.threads}")
 
 
 @dataclass
