@@ -4,11 +4,12 @@
   queries file, then (only when some key is still unresolved) against the rows' query texts
   and ``query_id`` column.
 - :func:`judge_sampled`: judgements drawn from the rows as the GCL reference evaluation does
-  (:mod:`~gcl_bench.data.sampled`), with notes saying so.
+  (:mod:`~gcl_bench.data.sampled`), with notes saying so; under the reference protocol with
+  product ids read as the reference's pandas reads them (:mod:`~gcl_bench.data.pandas_ids`).
 - :func:`judge_beir`: a BEIR qrels file, its query ids looked up in ``queries.jsonl``.
 
 May import: :mod:`~gcl_bench.data.beir`, :mod:`~gcl_bench.data.judgements`, :mod:`~gcl_bench.data.sampled`,
-:mod:`~gcl_bench.data.tables`, :mod:`gcl_bench.errors`.
+:mod:`~gcl_bench.data.pandas_ids`, :mod:`~gcl_bench.data.tables`, :mod:`gcl_bench.errors`.
 """
 from __future__ import annotations
 
@@ -30,8 +31,9 @@ from gcl_bench.data.judgements import (
     resolve_keys,
     unresolved_error,
 )
+from gcl_bench.data.pandas_ids import reference_id_strings
 from gcl_bench.data.sampled import sample_judgements
-from gcl_bench.data.tables import to_float
+from gcl_bench.data.tables import csv_header, to_float
 from gcl_bench.errors import GclBenchError
 
 
@@ -87,18 +89,25 @@ REFERENCE_SCRIPTS = {True: "evals/eval_gs_v1.py", False: "evals/eval_hf_datasets
 
 
 def judge_sampled(
-    rows: pa.Table, path: Path, weight_column: str, top_q: int, top_k: int, weighted_draw: bool = True
+    rows: pa.Table, path: Path, weight_column: str, top_q: int, top_k: int, weighted_draw: bool = True,
+    reference_ids: bool = False,
 ) -> Judged:
     """Judgements sampled from ``rows`` (``query``, ``product_id`` and ``weight_column`` if present):
     queries drawn weighted by their summed grades as the reference evaluation of the released
-    CSVs does, or uniformly (``weighted_draw=False``) as its evaluation of Hugging Face datasets does."""
+    CSVs does, or uniformly (``weighted_draw=False``) as its evaluation of Hugging Face datasets does.
+    ``reference_ids`` (``rows`` read from the CSV ``path``): product ids as the reference's
+    ``pandas.read_csv`` makes them, leading zeros lost where the column is read as integers."""
     scores = None
     if weight_column in rows.column_names:
         scores = to_float(rows[weight_column], path, weight_column).to_numpy()
         if np.isnan(scores).any():
             raise GclBenchError(f"column {weight_column!r} has NaN values", path)
-    result = sample_judgements(rows["query"], rows["product_id"], scores, weight_column, top_q=top_q, top_k=top_k,
-                               weighted_draw=weighted_draw)
+    doc_ids, rewritten = rows["product_id"], None
+    if reference_ids:
+        doc_ids = reference_id_strings(doc_ids, len(csv_header(path)), path, "product_id")
+        rewritten = pc.not_equal(doc_ids, rows["product_id"].combine_chunks()).to_numpy(zero_copy_only=False)
+    result = sample_judgements(rows["query"], doc_ids, scores, weight_column, top_q=top_q, top_k=top_k,
+                               weighted_draw=weighted_draw, rewritten=rewritten)
     if not result.query_keys:
         raise GclBenchError("no queries to sample judgements from (the file has no rows with a query)", path)
     notes = [
@@ -108,7 +117,14 @@ def judge_sampled(
     ]
     if result.info["weight_column"] is None:
         notes.append(f"column {weight_column!r} is absent or constant: every judgement has grade 1")
+    if reference_ids:
+        judged_pairs = sum(map(len, result.qrels.values()))
+        notes.append(f"reference protocol: product ids read as the reference's pandas reads them; "
+                     f"{result.info['ids_rewritten']} of {judged_pairs} judged pairs have an id it rewrote "
+                     "(e.g. leading zeros lost)")
     meta = dict(result.info, judgements=str(path), sampled_as=REFERENCE_SCRIPTS[weighted_draw])
+    if reference_ids:
+        meta["product_ids"] = "as pandas.read_csv reads them (reference protocol)"
     return Judged(result.query_keys, result.query_texts, result.qrels, meta, {}, notes)
 
 
