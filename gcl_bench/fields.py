@@ -12,6 +12,9 @@ evaluation (marqo-ai/GCL ``evals/``) combines fields, and how the GCL loss (pape
 them in training. An item with no usable field has no embedding: it is reported, never given a
 zero vector.
 
+The reference protocol (:mod:`gcl_bench.protocol`) decides differently which documents have a
+text field, as the GCL reference evaluation does: :func:`reference_text_field`.
+
 - :func:`parse_fields` / :func:`format_fields`: ``"image:0.9,title:0.1"`` <-> ``{"image": 0.9, "title": 0.1}``;
 - :func:`fuse_fields`: the rule on numpy arrays, in row blocks (corpora of millions of rows);
 - :func:`fuse_fields_torch`: the same rule on torch tensors, differentiable (training).
@@ -120,6 +123,26 @@ def is_missing_text(value: Any) -> bool:
     if isinstance(value, float) and math.isnan(value):
         return True
     return isinstance(value, str) and not value.strip()
+
+
+def reference_text_field(values: Sequence[Any], first: bool) -> tuple[np.ndarray, list[str]]:
+    """Which items the GCL reference evaluation weights in one document text field, and the texts it encodes.
+
+    The reference (marqo-ai/GCL ``evals/eval_dataset_loader.py``) encodes ``str(value)`` of every
+    item's field and sets the field's weight to zero for a null value (None or NaN: not
+    ``pandas.notna``) only when the field is not the side's first one (``first``). So a null
+    value of the first field is encoded as the text ``"None"`` (``"nan"`` for NaN) with its
+    weight, a null value of a later field is absent (its weight renormalised away, as
+    :func:`fuse_fields` does for every missing field), and an empty or blank string is encoded
+    as it is, with its weight, in any position (it is not null).
+
+    Returns the (n,) bool mask of the items that have the field and the texts of those items.
+    """
+    null = np.fromiter((value is None or (isinstance(value, float) and math.isnan(value)) for value in values),
+                       dtype=bool, count=len(values))
+    present = np.ones(len(values), dtype=bool) if first else ~null
+    texts = [str(value) for value, keep in zip(values, present) if keep]
+    return present, texts
 
 
 @dataclass
