@@ -56,6 +56,31 @@ subset_option = click.option(
 )
 
 
+protocol_option = click.option(
+    "--protocol",
+    type=click.Choice(["default", "reference"]),
+    default="default",
+    show_default=True,
+    help="default: trec_eval's tie order for every metric, ids kept as written; reference: the GCL reference "
+    "evaluation's choices (ERR, RBP, MRR, accuracy and hole keep ties in search order, a missing first "
+    "text field encoded as 'None', sampled judgements with pandas-parsed ids cut at --top-k).",
+)
+
+
+def protocol_remarks(protocol: str, tied_lists: int, lists: str) -> list[str]:
+    """What a reader of the numbers must know about the protocol and the tied lists."""
+    remarks = []
+    if protocol == "reference":
+        remarks.append("reference protocol (the GCL reference evaluation's choices): see README, "
+                       "'Differences from the reference evaluation'")
+    if tied_lists and protocol == "reference":
+        remarks.append(f"{tied_lists} {lists} contain tied scores: ERR, RBP, MRR, accuracy and hole keep them in "
+                       "search order, the other metrics break them by doc id, as trec_eval")
+    elif tied_lists:
+        remarks.append(f"{tied_lists} {lists} contain tied scores (broken by doc id, as trec_eval)")
+    return remarks
+
+
 def quiet_option(help: str = "Print only results and errors (no progress, no notes).") -> Callable[[F], F]:
     """``-q/--quiet``, the same flag on every command."""
     return click.option("--quiet", "-q", is_flag=True, help=help)

@@ -10,6 +10,8 @@ from gcl_bench.commands.common import (
     image_root_option,
     metrics_table,
     parse_metric_list,
+    protocol_option,
+    protocol_remarks,
     subset_option,
 )
 
@@ -41,7 +43,8 @@ from gcl_bench.commands.common import (
 @click.option("--trec", is_flag=True, help="Also write run.trec and qrels.trec (whitespace-free query ids, for trec_eval qrels.trec run.trec) with their query-id maps.")
 @click.option("--weight-column", default="score_linear", show_default=True, help="CSV column graded judgements are built from when no gt file exists.")
 @click.option("--top-q", type=click.IntRange(min=1), default=2000, show_default=True, help="Queries drawn when judgements are sampled from the split CSV (no gt file).")
-@click.option("--judged-top-k", type=click.IntRange(min=1), default=1000, show_default=True, help="Judged documents kept per sampled query (no gt file).")
+@click.option("--judged-top-k", type=click.IntRange(min=1), default=None, help="Judged documents kept per sampled query (no gt file)  [default: 1000; --top-k under --protocol reference].")
+@protocol_option
 @click.option("--name", default=None, help="Row name in results and leaderboards, and the default output folder (default: the model's name).")
 @click.option("--similarity", type=click.Choice(["cos", "dot"]), default=None, help="Plug-in encoders: score by cosine or dot product (BEIR's score_function); default: the model's `similarity` attribute, else cos.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the metrics table.")
@@ -51,8 +54,8 @@ def command(
     doc_fields: str | None, context_length: int | None, top_k: int, index: str, index_recall: bool,
     batch_size: int, num_workers: int, device: str, precision: str, dtype: str, no_cache: bool,
     trust_checkpoint: bool, metrics: str | None, output_dir: str | None, trec: bool,
-    weight_column: str, top_q: int, judged_top_k: int, name: str | None, similarity: str | None,
-    quiet: bool,
+    weight_column: str, top_q: int, judged_top_k: int | None, protocol: str, name: str | None,
+    similarity: str | None, quiet: bool,
 ) -> None:
     """Evaluate MODEL on a split: load -> encode (cached) -> index -> search -> score -> write.
 
@@ -82,9 +85,16 @@ def command(
             model_args=parse_model_args(model_args), query_fields=query_fields,
             doc_fields=doc_fields, context_length=context_length, num_workers=num_workers,
             use_cache=not no_cache, trust_checkpoint=trust_checkpoint, metrics=metric_names,
-            trec=trec, weight_column=weight_column, top_q=top_q, judged_top_k=judged_top_k,
-            name=name, similarity=similarity, show_progress=not quiet,
+            trec=trec, weight_column=weight_column, top_q=top_q, name=name, similarity=similarity,
+            show_progress=not quiet, protocol=protocol,
         )
+        if judged_top_k is not None:  # an explicit depth; under --protocol reference it must be --top-k
+            if protocol == "reference" and judged_top_k != top_k:
+                from gcl_bench.errors import GclBenchError
+
+                raise GclBenchError(f"--judged-top-k {judged_top_k} differs from --top-k {top_k}: under --protocol "
+                                    "reference sampled judgements are cut at --top-k, as the reference does")
+            shared["judged_top_k"] = judged_top_k
         _run_splits(reporter, names, shared, output_dir, eval_set, metric_names, model)
     finally:
         reporter.close()
@@ -154,13 +164,13 @@ def _remarks(results: dict) -> list[str]:
     queries = results["queries"]
     if queries["missing_from_run"]:
         remarks.append(f"{queries['missing_from_run']} judged queries retrieved nothing and score 0")
-    if results["tied_lists"]:
-        remarks.append(f"{results['tied_lists']} retrieved lists contain tied scores (broken by doc id, as trec_eval)")
+    remarks += protocol_remarks(results["settings"].get("protocol", "default"), results["tied_lists"], "retrieved lists")
     report = results.get("load_report", {})
     if report.get("missing_images"):
         remarks.append(f"{report['missing_images']} documents have no usable image")
     if report.get("empty_titles"):
         remarks.append(f"{report['empty_titles']} documents have an empty title")
+    remarks += _reference_remarks(results)
     overlap = results.get("training_overlap") or {}
     if overlap.get("status") == "seen":
         remarks.append(f"not zero-shot: {results['model']['name']} was {overlap['why']}")
@@ -179,4 +189,20 @@ def _remarks(results: dict) -> list[str]:
     if dataset.get("sampled"):
         remarks.append(f"judgements were sampled from the split's rows (no gt file) as {dataset.get('sampled_as')} "
                        "does; seed and query hash are in results.json")
+    return remarks
+
+
+def _reference_remarks(results: dict) -> list[str]:
+    """The reference protocol's changes that touched this split's data (document texts, sampled ids)."""
+    remarks = []
+    documents = results.get("retrieval", {}).get("encode", {}).get("documents") or {}
+    for field_name, counts in (documents.get("reference_texts") or {}).items():
+        if counts["null_as_text"] or counts["blank"]:
+            remarks.append(f"reference protocol: {counts['null_as_text']} documents without a {field_name} encoded "
+                           f"as the text 'None', {counts['blank']} with a blank {field_name} encoded as it is")
+    dataset = results["dataset"]
+    if dataset.get("ids_rewritten") is not None:
+        remarks.append(f"reference protocol: {dataset['ids_rewritten']} of {dataset.get('num_judgements')} sampled "
+                       f"judgements have a product id pandas rewrote (leading zeros lost); judged ids not in the "
+                       f"corpus: {dataset.get('judged_not_in_corpus')}; judgement depth = --top-k ({dataset.get('top_k')})")
     return remarks

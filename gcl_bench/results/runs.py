@@ -108,8 +108,12 @@ def _read_trec_qrels(path: Path) -> dict[str, dict[str, int]]:
     return qrels
 
 
-def read_run(path: str | os.PathLike[str]) -> dict[str, dict[str, float]]:
-    """Read a run from BEIR JSON or TREC format (mapping TREC query ids back when a map exists)."""
+def read_run(path: str | os.PathLike[str], by_rank: bool = False) -> dict[str, dict[str, float]]:
+    """Read a run from BEIR JSON or TREC format (mapping TREC query ids back when a map exists).
+
+    Each query's documents keep the file's order (a JSON object's order, a TREC file's lines);
+    ``by_rank``: a TREC query's documents in the order of their rank column instead (the order
+    tied documents keep under the reference protocol; equal ranks keep the file's order)."""
     path = Path(path)
     if not path.is_file():
         raise GclBenchError("run file not found", path)
@@ -128,6 +132,7 @@ def read_run(path: str | os.PathLike[str]) -> dict[str, dict[str, float]]:
                 raise GclBenchError(f"a score of query {qid!r} is not a number", path) from None
         return run
     run = {}
+    ranks: dict[str, dict[str, int]] = {}
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             parts = line.split()
@@ -135,9 +140,21 @@ def read_run(path: str | os.PathLike[str]) -> dict[str, dict[str, float]]:
                 continue
             if len(parts) != 6:
                 raise GclBenchError(f"line {number}: expected 'qid Q0 docno rank score tag', got {line.strip()!r}", path)
-            qid, _, doc, _, score, _ = parts
+            qid, _, doc, rank, score, _ = parts
             try:
                 run.setdefault(qid, {})[doc] = float(score)
             except ValueError:
                 raise GclBenchError(f"line {number}: score {score!r} is not a number", path) from None
+            if by_rank:
+                ranks.setdefault(qid, {})[doc] = _read_rank(rank, number, path)
+    if by_rank:
+        run = {qid: dict(sorted(docs.items(), key=lambda item, of=ranks[qid]: of[item[0]])) for qid, docs in run.items()}
     return _map_query_ids(run, path)
+
+
+def _read_rank(rank: str, number: int, path: Path) -> int:
+    try:
+        return int(rank)
+    except ValueError:
+        raise GclBenchError(f"line {number}: rank {rank!r} is not an integer (tied documents keep the "
+                            "order of the rank column)", path) from None
