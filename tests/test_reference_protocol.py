@@ -270,6 +270,10 @@ def test_a_trec_run_keeps_its_rank_column_under_the_reference_protocol(tmp_path:
         assert run_cli(["evaluate", "--qrels", str(tmp_path / "gt.json"), "--run", str(tmp_path / "run.trec"),
                         "--protocol", protocol, "--metrics", "err", "-o", str(out), "-q"]) == 0
         assert json.loads(out.read_text())["metrics"]["err"] == pytest.approx(err_loop(qrels["q"], order), abs=1e-12)
+    (tmp_path / "bad.trec").write_text("q Q0 a first 0.5 tag\n")
+    assert run_cli(["evaluate", "--qrels", str(tmp_path / "gt.json"), "--run", str(tmp_path / "bad.trec"),
+                    "--protocol", "reference", "-q"]) == 2
+    assert run_cli(["evaluate", "--qrels", str(tmp_path / "gt.json"), "--run", str(tmp_path / "bad.trec"), "-q"]) == 0
 
 
 # ------------------------------------------------------------------ 1: a missing title
@@ -437,16 +441,26 @@ def per_query(path: Path) -> dict[str, dict[str, float]]:
         return {row.pop("query_id"): {k: float(v) for k, v in row.items()} for row in csv.DictReader(handle)}
 
 
-def test_bm25_on_the_bundled_sample_differs_only_where_scores_tie(tmp_path: Path) -> None:
+SAMPLE_METRICS = ["ndcg@10", "map@1000", "recall@100", "precision@10", "err", "rbp@0.9", "mrr@10"]
+
+
+@pytest.fixture(scope="module")
+def bm25_sample_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """BM25 on the bundled sample's zero_shot split under each protocol: ``<folder>/<protocol>/``."""
+    folder = tmp_path_factory.mktemp("bm25_protocols")
+    for protocol in ("default", "reference"):
+        settings = RunSettings(model="bm25", split="zero_shot", output_dir=str(folder / protocol),
+                               metrics=SAMPLE_METRICS, protocol=protocol)
+        run_evaluation(settings)
+    return folder
+
+
+def test_bm25_on_the_bundled_sample_differs_only_where_scores_tie(bm25_sample_runs: Path) -> None:
     """The bundled sample has gt files (no id or depth difference) and BM25 does not fuse fields,
     so the one condition left is tied scores (BM25 ties on the sample's templated titles): the
     trec_eval-order metrics agree on every query, and ERR, RBP and MRR are, per query, the loops
     over the run's own order (reference) and over trec_eval's order (default)."""
-    metrics = ["ndcg@10", "map@1000", "recall@100", "precision@10", "err", "rbp@0.9", "mrr@10"]
-    for protocol in ("default", "reference"):
-        settings = RunSettings(model="bm25", split="zero_shot", output_dir=str(tmp_path / protocol),
-                               metrics=metrics, protocol=protocol)
-        run_evaluation(settings)
+    tmp_path = bm25_sample_runs
     run = json.loads((tmp_path / "default" / "run.json").read_text())
     assert run == json.loads((tmp_path / "reference" / "run.json").read_text())
     qrels = load_split(None, "zero_shot").qrels
@@ -462,6 +476,19 @@ def test_bm25_on_the_bundled_sample_differs_only_where_scores_tie(tmp_path: Path
             assert got["mrr@10"] == pytest.approx(rr_loop(qrels[query], ranked, 10), abs=1e-12)
         differ += values["reference"][query]["err"] != values["default"][query]["err"]
     assert differ > 0
+
+
+def test_the_leaderboard_never_puts_two_protocols_in_one_table(bm25_sample_runs: Path) -> None:
+    from gcl_bench.leaderboard import build_tables, discover, load_entries
+
+    tables = build_tables(load_entries(discover([bm25_sample_runs])), metrics=["err"])
+    assert sorted(table.setting["protocol"] for table in tables) == ["default", "reference"]
+    by_protocol = {table.setting["protocol"]: table for table in tables}
+    assert "reference protocol" in by_protocol["reference"].heading
+    assert "protocol" not in by_protocol["default"].heading
+    for protocol, table in by_protocol.items():
+        want = json.loads((bm25_sample_runs / protocol / "results.json").read_text())["metrics"]["err"]
+        assert [row.cells[("zero_shot", "err")].value for row in table.rows] == [want]
 
 
 def test_sampled_judgements_of_the_bundled_sample_differ_only_in_leading_zero_ids(tmp_path: Path, sample_dir: Path) -> None:
