@@ -15,7 +15,6 @@ import pyarrow as pa
 import pytest
 
 import gcl_bench
-from gcl_bench.cli import main
 from gcl_bench.data import load_split
 from gcl_bench.data.pandas_ids import block_rows, reference_id_strings
 from gcl_bench.data.split import Split
@@ -23,16 +22,9 @@ from gcl_bench.encode import encode_split
 from gcl_bench.errors import GclBenchError
 from gcl_bench.metrics import JudgedRun
 from gcl_bench.runner import RunSettings, run_evaluation
+from tests.test_runner import run_cli
 
 QUERY_SUFFIX = "_{!@#~}_"
-
-
-def run_cli(args: list[str]) -> int:
-    try:
-        main(args)
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
-    return 0
 
 
 # ------------------------------------------------------------------ orders and metrics, as loops
