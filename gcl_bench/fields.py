@@ -9,11 +9,11 @@ fields it lacks dropped and the rest renormalised, then L2-normalised::
 
 with ``e_f(x)`` the L2-normalised embedding of field f of item x. This is how the GCL reference
 evaluation (marqo-ai/GCL ``evals/``) combines fields, and how the GCL loss (paper §3) combines
-them in training. An item with no usable field has no embedding: it is reported, never given a
-zero vector.
+them in training; the reference differs only in which documents it counts as lacking a text
+field (:func:`reference_text_field`, used under the reference protocol, :mod:`gcl_bench.protocol`).
+An item with no usable field has no embedding: it is reported, never given a zero vector.
 
-The reference protocol (:mod:`gcl_bench.protocol`) decides differently which documents have a
-text field, as the GCL reference evaluation does: :func:`reference_text_field`.
+- :func:`reference_text_field`: which documents the reference weights in a text field, and the texts;
 
 - :func:`parse_fields` / :func:`format_fields`: ``"image:0.9,title:0.1"`` <-> ``{"image": 0.9, "title": 0.1}``;
 - :func:`fuse_fields`: the rule on numpy arrays, in row blocks (corpora of millions of rows);

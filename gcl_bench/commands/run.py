@@ -187,8 +187,9 @@ def _remarks(results: dict) -> list[str]:
     if dataset.get("corpus_definition"):
         remarks.append(f"corpus: {dataset['corpus_definition']}")
     if dataset.get("sampled"):
-        remarks.append(f"judgements were sampled from the split's rows (no gt file) as {dataset.get('sampled_as')} "
-                       "does; seed and query hash are in results.json")
+        remarks.append(f"judgements were sampled from the split's rows (no gt file): query set and grades as "
+                       f"{dataset.get('sampled_as')} draws them, {dataset.get('top_k')} judgements per query at most; "
+                       "seed and query hash are in results.json")
     return remarks
 
 

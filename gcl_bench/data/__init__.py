@@ -9,7 +9,7 @@
 
 Modules: ``splits`` (split names, stems, corpora) and ``files`` (every file name of each layout);
 ``layout`` (which layout a folder holds); ``hub`` (the Hugging Face export fetched by Hub id,
-``hf://ORG/NAME[@REV]``); readers ``corpus``, ``tables``, ``judgements``, ``beir``, ``hf``, ``images``; ``sampled`` (the reference judgement sampling); ``cache`` and
+``hf://ORG/NAME[@REV]``); readers ``corpus``, ``tables``, ``judgements``, ``beir``, ``hf``, ``images``; ``sampled`` (the reference judgement sampling), ``pandas_ids`` (the reference's product ids); ``cache`` and
 ``corpus_cache`` (the columnar cache); ``judged`` and ``plans`` (a split's judgements and
 inputs per layout); ``load``, ``info``, ``triplets`` (the three public entry points);
 ``split`` and ``columns`` (the in-memory result); ``sample`` (the bundled benchmark).

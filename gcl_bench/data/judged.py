@@ -112,8 +112,8 @@ def judge_sampled(
         raise GclBenchError("no queries to sample judgements from (the file has no rows with a query)", path)
     notes = [
         f"no judgement file: {len(result.query_keys)} queries ({result.info['query_draw']} draw) and their "
-        f"judgements sampled from {path.name} as the GCL reference evaluation {REFERENCE_SCRIPTS[weighted_draw]} "
-        f"does (seed {result.info['seed']})"
+        f"grades sampled from {path.name} as the GCL reference evaluation {REFERENCE_SCRIPTS[weighted_draw]} "
+        f"does (seed {result.info['seed']}), at most {top_k} judgements per query"
     ]
     if result.info["weight_column"] is None:
         notes.append(f"column {weight_column!r} is absent or constant: every judgement has grade 1")

@@ -67,8 +67,8 @@ def load_split(
     BEIR folder; None means the bundled sample. ``split`` is a name, alias or file stem (None:
     ``zero_shot``); in a BEIR folder it names the qrels file (``test``, ``dev``, ``train``; None:
     ``eval_set``), as BEIR does. ``eval_set`` picks ``_gt_test.json`` or ``_gt_dev.json``; without one, judgements are
-    sampled from the split CSV as the GCL reference does (``weight_column``, ``top_q``,
-    ``top_k``; recorded in ``meta``). ``image_root`` remaps image paths. The result is cached
+    sampled from the split CSV with the GCL reference's query set and grades (``weight_column``,
+    ``top_q``; ``top_k`` judgements per query at most; recorded in ``meta``). ``image_root`` remaps image paths. The result is cached
     (see :mod:`gcl_bench.data.cache`); ``use_cache=False`` reads the files again.
     ``progress(step, done, total)`` follows the parse of a large corpus file. ``protocol``
     ``"reference"``: judgements sampled from a release CSV read its product ids as the GCL
