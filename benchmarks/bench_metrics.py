@@ -15,7 +15,9 @@ precision and MRR at the cutoffs of the GCL evaluation script, plus ERR and RBP 
     numba cache, as ranx cold), ``gcl_bench.evaluate`` from the dicts, and
     ``JudgedRun.from_arrays(...).compute`` from the (indices, scores) arrays a search returns,
     with the qrels dict (converted inside the timing) and with ``Judgements`` prepared once
-    beforehand (timed separately).
+    beforehand (timed separately); then both again under ``protocol="reference"`` (ERR, RBP and
+    MRR from a second ranking of the run in search order, as the paper's evaluation ranks it:
+    its ERR and RBP then equal the paper's, ties included).
 
 Usage: ``python benchmarks/bench_metrics.py [--full | --quick] [--queries N ...] [--repeats R]``.
 By default one size (1,000 queries, 3 repeats, cold runs included) in a minute or two; ``--full``
@@ -138,17 +140,17 @@ def gcl_metrics() -> list[str]:
     return names + ["err"] + [f"rbp@{p}" for p in RBP_PS]
 
 
-def gcl_from_dicts(qrels: dict, run: dict) -> dict:
+def gcl_from_dicts(qrels: dict, run: dict, protocol: str = "default") -> dict:
     import gcl_bench
 
-    return gcl_bench.evaluate(qrels, run, gcl_metrics())
+    return gcl_bench.evaluate(qrels, run, gcl_metrics(), protocol=protocol)
 
 
-def gcl_from_arrays(data: dict, qrels: object = None) -> dict:
+def gcl_from_arrays(data: dict, qrels: object = None, protocol: str = "default") -> dict:
     from gcl_bench.metrics import JudgedRun
 
     judged = JudgedRun.from_arrays(data["qrels"] if qrels is None else qrels, data["query_ids"],
-                                   data["doc_ids"], data["indices"], data["scores"])
+                                   data["doc_ids"], data["indices"], data["scores"], protocol=protocol)
     return judged.compute(gcl_metrics()).means
 
 
@@ -172,14 +174,17 @@ def median_time(fn: Callable[[], object], repeats: int, results: list | None = N
 
 def check_agreement(data: dict, paper: dict) -> None:
     """Where the definitions agree the figures agree; ERR/RBP differ only where scores tie
-    (the reference keeps retrieval order on ties, gcl_bench breaks them by document id)."""
+    (the reference keeps retrieval order on ties, gcl_bench's default protocol breaks them by
+    document id; its reference protocol keeps them as the reference does)."""
     ours = gcl_from_dicts(data["qrels"], data["run"])
     arrays = gcl_from_arrays(data)
+    reference = gcl_from_dicts(data["qrels"], data["run"], protocol="reference")
     for k in (10, 100, 1000):
         print(f"  ndcg@{k}: paper {paper[f'NDCG@{k}']:.5f}  gcl_bench {ours[f'ndcg@{k}']:.5f}  "
               f"(arrays {arrays[f'ndcg@{k}']:.5f})")
-    print(f"  err: paper {paper['ERR']:.5f}  gcl_bench {ours['err']:.5f};  "
-          f"rbp@0.8: paper {paper['RBP0.8']:.5f}  gcl_bench {ours['rbp@0.8']:.5f}")
+    print(f"  err: paper {paper['ERR']:.5f}  gcl_bench {ours['err']:.5f} (reference protocol "
+          f"{reference['err']:.5f});  rbp@0.8: paper {paper['RBP0.8']:.5f}  gcl_bench "
+          f"{ours['rbp@0.8']:.5f} (reference protocol {reference['rbp@0.8']:.5f})")
 
 
 def run_size(n_queries: int, repeats: int, cold: bool) -> None:
@@ -203,6 +208,9 @@ def run_size(n_queries: int, repeats: int, cold: bool) -> None:
     rows["(c) gcl_bench JudgedRun.from_arrays"] = median_time(lambda: gcl_from_arrays(data), repeats)
     prepared = gcl_prepare(data)
     rows["(c) ... with Judgements prepared once"] = median_time(lambda: gcl_from_arrays(data, prepared), repeats)
+    rows["(c) gcl_bench.evaluate, reference protocol"] = median_time(
+        lambda: gcl_from_dicts(qrels, run, "reference"), repeats)
+    rows["(c) from_arrays, reference protocol"] = median_time(lambda: gcl_from_arrays(data, None, "reference"), repeats)
     preparing = median_time(lambda: gcl_prepare(data), repeats)
     paper = rows["(a) paper: BEIR + mrr + ERR/RBP loops"]
     print(f"{'':42s} {'median s':>10s} {'paper / this':>13s}")

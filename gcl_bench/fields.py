@@ -9,8 +9,11 @@ fields it lacks dropped and the rest renormalised, then L2-normalised::
 
 with ``e_f(x)`` the L2-normalised embedding of field f of item x. This is how the GCL reference
 evaluation (marqo-ai/GCL ``evals/``) combines fields, and how the GCL loss (paper §3) combines
-them in training. An item with no usable field has no embedding: it is reported, never given a
-zero vector.
+them in training; the reference differs only in which documents it counts as lacking a text
+field (:func:`reference_text_field`, used under the reference protocol, :mod:`gcl_bench.protocol`).
+An item with no usable field has no embedding: it is reported, never given a zero vector.
+
+- :func:`reference_text_field`: which documents the reference weights in a text field, and the texts;
 
 - :func:`parse_fields` / :func:`format_fields`: ``"image:0.9,title:0.1"`` <-> ``{"image": 0.9, "title": 0.1}``;
 - :func:`fuse_fields`: the rule on numpy arrays, in row blocks (corpora of millions of rows);
@@ -120,6 +123,26 @@ def is_missing_text(value: Any) -> bool:
     if isinstance(value, float) and math.isnan(value):
         return True
     return isinstance(value, str) and not value.strip()
+
+
+def reference_text_field(values: Sequence[Any], first: bool) -> tuple[np.ndarray, list[str]]:
+    """Which items the GCL reference evaluation weights in one document text field, and the texts it encodes.
+
+    The reference (marqo-ai/GCL ``evals/eval_dataset_loader.py``) encodes ``str(value)`` of every
+    item's field and sets the field's weight to zero for a null value (None or NaN: not
+    ``pandas.notna``) only when the field is not the side's first one (``first``). So a null
+    value of the first field is encoded as the text ``"None"`` (``"nan"`` for NaN) with its
+    weight, a null value of a later field is absent (its weight renormalised away, as
+    :func:`fuse_fields` does for every missing field), and an empty or blank string is encoded
+    as it is, with its weight, in any position (it is not null).
+
+    Returns the (n,) bool mask of the items that have the field and the texts of those items.
+    """
+    null = np.fromiter((value is None or (isinstance(value, float) and math.isnan(value)) for value in values),
+                       dtype=bool, count=len(values))
+    present = np.ones(len(values), dtype=bool) if first else ~null
+    texts = [str(value) for value, keep in zip(values, present) if keep]
+    return present, texts
 
 
 @dataclass

@@ -30,6 +30,7 @@ from gcl_bench.models.protocols import (
     is_lexical,
 )
 from gcl_bench.progress import ProgressCallback, SilentReporter, make_reporter, step_callback
+from gcl_bench.protocol import REFERENCE, check_protocol, sampled_judgement_depth
 from gcl_bench.results import (
     SCHEMA_VERSION,
     default_output_dir,
@@ -80,6 +81,8 @@ class RunSettings:
     """``cos`` or ``dot`` for a plug-in encoder (BEIR's ``score_function``); None: its own ``similarity``."""
     allow_unreachable: bool = False
     show_progress: bool = False
+    protocol: str = "default"
+    """``default`` or ``reference`` (the GCL reference evaluation's choices; see :mod:`gcl_bench.protocol`)."""
 
     def __post_init__(self) -> None:
         check_settings(self)
@@ -145,9 +148,10 @@ def load_stage(settings: RunSettings, progress: ProgressCallback | None = None) 
         subset=settings.subset,
         weight_column=settings.weight_column,
         top_q=settings.top_q,
-        top_k=settings.judged_top_k,
+        top_k=sampled_judgement_depth(settings.protocol, settings.top_k, settings.judged_top_k, RunSettings.judged_top_k),
         use_cache=settings.use_cache,
         progress=progress,
+        protocol=settings.protocol,
     )
 
 
@@ -171,7 +175,8 @@ def model_stage(settings: RunSettings) -> Any:
 
 
 # -- stage: retrieve (lexical) ---------------------------------------------------------------
-def lexical_retrieve(model: Any, split: Split, top_k: int, progress: ProgressCallback | None = None) -> Retrieval:
+def lexical_retrieve(model: Any, split: Split, top_k: int, progress: ProgressCallback | None = None,
+                     keep_order: bool = False) -> Retrieval:
     """Retrieve with a lexical model: its array fast path, else BEIR's ``search`` dict form.
 
     ``progress(step, done, total)`` goes to a ``search_arrays`` that takes a ``progress`` keyword.
@@ -179,6 +184,7 @@ def lexical_retrieve(model: Any, split: Split, top_k: int, progress: ProgressCal
     BEIR's form is ``search(corpus, queries, top_k)`` with ``corpus = {doc_id: {"title", "text"}}``
     and ``queries = {query_id: text}``, returning ``{query_id: {doc_id: score}}``. The array form
     gets :attr:`Split.doc_search_texts` (the title, or BEIR's ``title + " " + text``).
+    ``keep_order``: tied documents of the dict form keep the model's order (the reference protocol).
     """
     if has_search_arrays(model):
         extra = {"progress": progress} if progress is not None and accepts_progress(model.search_arrays) else {}
@@ -188,7 +194,7 @@ def lexical_retrieve(model: Any, split: Split, top_k: int, progress: ProgressCal
     queries = dict(zip(split.query_ids, split.query_texts))
     run = model.search(corpus, queries, top_k)
     name = getattr(model, "name", type(model).__name__)
-    return run_dict_to_arrays(run, split.query_ids, split.doc_ids, top_k, source=f"model {name}")
+    return run_dict_to_arrays(run, split.query_ids, split.doc_ids, top_k, source=f"model {name}", keep_order=keep_order)
 
 
 def run_dict_to_arrays(
@@ -197,11 +203,13 @@ def run_dict_to_arrays(
     doc_ids: Sequence[str],
     top_k: int,
     source: str = "run",
+    keep_order: bool = False,
 ) -> Retrieval:
     """Convert ``{qid: {doc_id: score}}`` into best-first arrays over ``doc_ids`` rows.
 
     Keeps each query's ``top_k`` best documents (score descending, doc id descending on ties,
-    the project's ranking order). A doc id that is not in the corpus is an error.
+    the project's ranking order; ``keep_order``: ties in the dict's order). A doc id that is not
+    in the corpus is an error.
     """
     if not isinstance(run, dict):
         raise GclBenchError(f"{source} returned {type(run).__name__}, expected {{query_id: {{doc_id: score}}}}")
@@ -212,7 +220,8 @@ def run_dict_to_arrays(
     indices = np.full((len(query_ids), width), -1, dtype=np.int64)
     for q, qid in enumerate(query_ids):
         ranked = run.get(qid) or {}
-        items = sorted(ranked.items(), key=lambda item: (-np.float32(item[1]), _neg_key(item[0])))
+        by_score = (lambda item: -float(item[1])) if keep_order else (lambda item: (-np.float32(item[1]), _neg_key(item[0])))
+        items = sorted(ranked.items(), key=by_score)
         for r, (doc_id, score) in enumerate(items[:top_k]):
             row = row_of.get(str(doc_id))
             if row is None:
@@ -259,6 +268,7 @@ def dense_retrieve(
             dtype=settings.dtype,
             progress=step_callback(reporter, "encode"),
             similarity=settings.similarity,
+            protocol=settings.protocol,
         )
     if encoded is None:
         return None
@@ -285,12 +295,12 @@ def dense_retrieve(
 
 
 # -- stage: score -----------------------------------------------------------------------------
-def score_stage(split: Split, retrieval: Retrieval, metrics: Sequence[str]) -> Any:
-    """Score the retrieved arrays against the split's judgements: a MetricResult."""
+def score_stage(split: Split, retrieval: Retrieval, metrics: Sequence[str], protocol: str = "default") -> Any:
+    """Score the retrieved arrays against the split's judgements under ``protocol``: a MetricResult."""
     from gcl_bench.metrics import CURVE_CUTOFFS, JudgedRun
 
     judged = JudgedRun.from_arrays(
-        split.qrels, split.query_ids, split.doc_ids, retrieval.indices, retrieval.scores
+        split.qrels, split.query_ids, split.doc_ids, retrieval.indices, retrieval.scores, protocol=protocol
     )
     curve_names = [f"{family}@{k}" for family in ("ndcg", "recall") for k in CURVE_CUTOFFS]
     wanted = list(dict.fromkeys([*metrics, *curve_names]))
@@ -316,6 +326,7 @@ def run_evaluation(
 
     metrics = canonical_metric_names(settings.metrics or DEFAULT_METRICS)  # outputs use these names
     check_settings(settings)
+    check_protocol(settings.protocol)
     timer = StageTimer()
     with timer.stage("load"):
         if split is None:
@@ -355,14 +366,14 @@ def run_evaluation(
             return None
         with timer.stage("search"):
             steps = step_callback(reporter, str(getattr(model, "name", None) or type(model).__name__))
-            retrieval = lexical_retrieve(model, split, settings.top_k, steps)
+            retrieval = lexical_retrieve(model, split, settings.top_k, steps, keep_order=settings.protocol == REFERENCE)
     else:
         retrieval = dense_retrieve(model, split, settings, timer, reporter)
         if retrieval is None:
             return None
 
     with timer.stage("score"), reporter.status(f"score {split.num_queries:,} queries"):
-        scored = score_stage(split, retrieval, metrics)
+        scored = score_stage(split, retrieval, metrics, settings.protocol)
     results: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "metrics": {name: float(scored.means[name]) for name in metrics},

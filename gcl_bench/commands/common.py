@@ -77,6 +77,17 @@ subset_option = click.option(
 )
 
 
+protocol_option = click.option(
+    "--protocol",
+    type=click.Choice(["default", "reference"]),
+    default="default",
+    show_default=True,
+    help="default: trec_eval's tie order for every metric, ids kept as written; reference: the GCL reference "
+    "evaluation's choices (ERR, RBP, MRR, accuracy and hole keep ties in search order, a missing first "
+    "text field encoded as 'None', sampled judgements with pandas-parsed ids cut at --top-k).",
+)
+
+
 def quiet_option(help: str = "Print only results and errors (no progress, no notes).") -> Callable[[F], F]:
     """``-q/--quiet``, the same flag on every command."""
     return click.option("--quiet", "-q", is_flag=True, help=help)

@@ -3,7 +3,13 @@ from __future__ import annotations
 
 import click
 
-from gcl_bench.commands.common import metrics_table, parse_metric_list, print_facts, quiet_option
+from gcl_bench.commands.common import (
+    metrics_table,
+    parse_metric_list,
+    print_facts,
+    protocol_option,
+    quiet_option,
+)
 
 
 @click.command("evaluate")
@@ -15,12 +21,16 @@ from gcl_bench.commands.common import metrics_table, parse_metric_list, print_fa
 @click.option("--per-query", default=None, type=click.Path(dir_okay=False, path_type=str), help="Also write per-query values to this file.")
 @click.option("--per-query-format", type=click.Choice(["csv", "trec"]), default="csv", show_default=True,
               help="csv: query_id then one column per metric; trec: trec_eval -q lines 'metric<TAB>query<TAB>value', then the 'all' means.")
+@protocol_option
 @quiet_option("Print only the metrics table and the warnings.")
 def command(
     qrels: str, run_path: str, metrics: str | None, top_k: int | None, output: str | None,
-    per_query: str | None, per_query_format: str, quiet: bool,
+    per_query: str | None, per_query_format: str, protocol: str, quiet: bool,
 ) -> None:
-    """Score RUN against QRELS with the same metrics and ranking order as `gcl-bench run`."""
+    """Score RUN against QRELS with the same metrics and ranking order as `gcl-bench run`.
+
+    Under --protocol reference, tied documents keep the order a JSON run lists them in and the
+    rank column of a TREC run, as the GCL reference evaluation reads its retrieval.json."""
     from pathlib import Path
 
     from rich.console import Console
@@ -37,10 +47,10 @@ def command(
             check_writable(Path(target).parent, f"the folder of {option}")
     repeats: list[RepeatedKeys] = []
     judgements = read_qrels(qrels, repeats)
-    run = read_run(run_path, repeats)
+    run = read_run(run_path, repeats, by_rank=protocol == "reference")
     _check_queries_match(judgements, run, qrels, run_path)
     names = parse_metric_list(metrics) or list(DEFAULT_METRICS)
-    result = JudgedRun.from_dicts(judgements, run, top_k=top_k).compute(names)
+    result = JudgedRun.from_dicts(judgements, run, top_k=top_k, protocol=protocol).compute(names)
     if per_query:  # built before anything is written: a query id it cannot hold is refused first
         if per_query_format == "trec":
             table = per_query_trec(result.query_ids, result.per_query, result.means, names)
@@ -54,6 +64,7 @@ def command(
         "tied_lists": int(result.tied_lists),
         "ignored_run_queries": int(result.ignored_run_queries),
         "load_report": {"repeated_keys": [r.to_dict() for r in repeats]},
+        "protocol": protocol,
         "qrels": qrels,
         "run": run_path,
     }

@@ -11,6 +11,7 @@ from gcl_bench.commands.common import (
     image_root_option,
     metrics_table,
     parse_metric_list,
+    protocol_option,
     subset_option,
 )
 
@@ -42,8 +43,9 @@ from gcl_bench.commands.common import (
 @click.option("--trec", is_flag=True, help="Also write run.trec and qrels.trec (whitespace-free query ids, for trec_eval qrels.trec run.trec) with their query-id maps.")
 @click.option("--weight-column", default="score_linear", show_default=True, help="CSV column graded judgements are built from when no gt file exists ('none': grade 1 everywhere).")
 @click.option("--top-q", type=click.IntRange(min=1), default=2000, show_default=True, help="Queries drawn when judgements are sampled from the split CSV (no gt file).")
-@click.option("--judged-top-k", type=click.IntRange(min=1), default=1000, show_default=True, help="Judged documents kept per sampled query (no gt file).")
+@click.option("--judged-top-k", type=click.IntRange(min=1), default=None, help="Judged documents kept per sampled query (no gt file)  [default: 1000; --top-k under --protocol reference].")
 @click.option("--allow-unreachable", is_flag=True, help="Score even when most judged products are not in the corpus (they count as never retrieved).")
+@protocol_option
 @click.option("--name", default=None, help="Row name in results and leaderboards, and the default output folder (default: the model's name).")
 @click.option("--similarity", type=click.Choice(["cos", "dot"]), default=None, help="Plug-in encoders: score by cosine or dot product (BEIR's score_function); default: the model's `similarity` attribute, else cos.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the metrics table and the warnings.")
@@ -53,7 +55,8 @@ def command(
     doc_fields: str | None, context_length: int | None, top_k: int, index: str, index_recall: bool,
     batch_size: int, num_workers: int, device: str, precision: str, dtype: str, no_cache: bool,
     trust_checkpoint: bool, metrics: str | None, output_dir: str | None, trec: bool,
-    weight_column: str, top_q: int, judged_top_k: int, allow_unreachable: bool, name: str | None,
+    weight_column: str, top_q: int, judged_top_k: int | None, allow_unreachable: bool, protocol: str,
+    name: str | None,
     similarity: str | None, quiet: bool,
 ) -> None:
     """Evaluate MODEL on a split: load -> encode (cached) -> index -> search -> score -> write.
@@ -84,9 +87,16 @@ def command(
             model_args=parse_model_args(model_args), query_fields=query_fields,
             doc_fields=doc_fields, context_length=context_length, num_workers=num_workers,
             use_cache=not no_cache, trust_checkpoint=trust_checkpoint, metrics=metric_names,
-            trec=trec, weight_column=weight_column, top_q=top_q, judged_top_k=judged_top_k,
-            allow_unreachable=allow_unreachable, name=name, similarity=similarity, show_progress=not quiet,
+            trec=trec, weight_column=weight_column, top_q=top_q, allow_unreachable=allow_unreachable,
+            name=name, similarity=similarity, show_progress=not quiet, protocol=protocol,
         )
+        if judged_top_k is not None:  # an explicit depth; under --protocol reference it must be --top-k
+            if protocol == "reference" and judged_top_k != top_k:
+                from gcl_bench.errors import GclBenchError
+
+                raise GclBenchError(f"--judged-top-k {judged_top_k} differs from --top-k {top_k}: under --protocol "
+                                    "reference sampled judgements are cut at --top-k, as the reference does")
+            shared["judged_top_k"] = judged_top_k
         _run_splits(reporter, names, shared, output_dir, eval_set, metric_names, model, quiet)
     finally:
         reporter.close()

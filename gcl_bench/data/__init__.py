@@ -11,7 +11,7 @@ Modules: ``splits`` (split names, stems, corpora) and ``files`` (every file name
 ``layout`` (which layout a folder holds); ``hub`` (the Hugging Face export fetched by Hub id,
 ``hf://ORG/NAME[@REV]``); readers ``corpus``, ``tables``, ``judgements``, ``beir``, ``hf``,
 ``images``; ``repeats`` (keys a file repeats, and JSON read so they are seen); ``sampled`` (the
-reference judgement sampling); ``cache`` and ``corpus_cache`` (the columnar cache); ``judged``
+reference judgement sampling), ``pandas_ids`` (the reference's product ids); ``cache`` and ``corpus_cache`` (the columnar cache); ``judged``
 and ``plans`` (a split's judgements and inputs per layout); ``load``, ``info``, ``triplets``
 (the three public entry points); ``split`` and ``columns`` (the in-memory result); ``scorable``
 (whether a split can measure a model); ``sample`` (the bundled benchmark).

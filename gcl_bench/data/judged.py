@@ -4,7 +4,8 @@
   queries file, then (only when some key is still unresolved) against the rows' query texts
   and ``query_id`` column.
 - :func:`judge_sampled`: judgements drawn from the rows as the GCL reference evaluation does
-  (:mod:`~gcl_bench.data.sampled`), with notes saying so.
+  (:mod:`~gcl_bench.data.sampled`), with notes saying so; under the reference protocol with
+  product ids read as the reference's pandas reads them (:mod:`~gcl_bench.data.pandas_ids`).
 - :func:`judge_beir`: a BEIR qrels file, its query ids looked up in ``queries.jsonl``.
 
 Keys repeated with the same value in a judgement or queries file are counted once and kept in
@@ -13,7 +14,7 @@ is null, empty or a text pandas reads as missing belong to no query (as in the r
 their count is a note.
 
 May import: :mod:`~gcl_bench.data.beir`, :mod:`~gcl_bench.data.judgements`, :mod:`~gcl_bench.data.sampled`,
-:mod:`~gcl_bench.data.repeats`, :mod:`~gcl_bench.data.tables`, :mod:`gcl_bench.errors`.
+:mod:`~gcl_bench.data.pandas_ids`, :mod:`~gcl_bench.data.repeats`, :mod:`~gcl_bench.data.tables`, :mod:`gcl_bench.errors`.
 """
 from __future__ import annotations
 
@@ -34,9 +35,10 @@ from gcl_bench.data.judgements import (
     resolve_keys,
     unresolved_error,
 )
+from gcl_bench.data.pandas_ids import reference_id_strings
 from gcl_bench.data.repeats import RepeatedKeys
 from gcl_bench.data.sampled import PANDAS_NA_STRINGS, sample_judgements
-from gcl_bench.data.tables import check_ids, to_float
+from gcl_bench.data.tables import check_ids, csv_header, to_float
 from gcl_bench.errors import GclBenchError
 
 UNWEIGHTED = "none"
@@ -98,7 +100,8 @@ REFERENCE_SCRIPTS = {True: "evals/eval_gs_v1.py", False: "evals/eval_hf_datasets
 
 
 def judge_sampled(
-    rows: pa.Table, path: Path, weight_column: str, top_q: int, top_k: int, weighted_draw: bool = True
+    rows: pa.Table, path: Path, weight_column: str, top_q: int, top_k: int, weighted_draw: bool = True,
+    reference_ids: bool = False,
 ) -> Judged:
     """Judgements sampled from ``rows`` (``query``, ``product_id`` and ``weight_column``):
     queries drawn weighted by their summed grades as the reference evaluation of the released
@@ -107,7 +110,9 @@ def judge_sampled(
     ``weight_column`` :data:`UNWEIGHTED` gives every judgement grade 1, as the reference does
     without a weight key; a column the rows lack is an error (the reference would fall back to
     grade 1 without a word); a constant one gives grade 1 everywhere, as a note says.
-    """
+
+    ``reference_ids`` (``rows`` read from the CSV ``path``): product ids as the reference's
+    ``pandas.read_csv`` makes them, leading zeros lost where the column is read as integers."""
     scores = None
     if weight_column != UNWEIGHTED:
         if weight_column not in rows.column_names:
@@ -118,14 +123,18 @@ def judge_sampled(
             )
         scores = to_float(rows[weight_column], path, weight_column).to_numpy()
     check_ids(rows["product_id"], path)
-    result = sample_judgements(rows["query"], rows["product_id"], scores, weight_column, top_q=top_q, top_k=top_k,
-                               weighted_draw=weighted_draw)
+    doc_ids, rewritten = rows["product_id"], None
+    if reference_ids:
+        doc_ids = reference_id_strings(doc_ids, len(csv_header(path)), path, "product_id")
+        rewritten = pc.not_equal(doc_ids, rows["product_id"].combine_chunks()).to_numpy(zero_copy_only=False)
+    result = sample_judgements(rows["query"], doc_ids, scores, weight_column, top_q=top_q, top_k=top_k,
+                               weighted_draw=weighted_draw, rewritten=rewritten)
     if not result.query_keys:
         raise GclBenchError("no queries to sample judgements from (the file has no rows with a query)", path)
     notes = [
         f"no judgement file: {len(result.query_keys)} queries ({result.info['query_draw']} draw) and their "
-        f"judgements sampled from {path.name} as the GCL reference evaluation {REFERENCE_SCRIPTS[weighted_draw]} "
-        f"does (seed {result.info['seed']})"
+        f"grades sampled from {path.name} as the GCL reference evaluation {REFERENCE_SCRIPTS[weighted_draw]} "
+        f"does (seed {result.info['seed']}), at most {top_k} judgements per query"
     ]
     if result.info["weight_column"] is None:
         why = "no weight column" if scores is None else f"column {weight_column!r} is constant"
@@ -133,7 +142,14 @@ def judge_sampled(
     no_query = _rows_without_query(rows["query"])
     if no_query:
         notes.append(f"{no_query} rows of {path.name} have no query text (empty, null or read as missing) and belong to no query")
+    if reference_ids:
+        judged_pairs = sum(map(len, result.qrels.values()))
+        notes.append(f"reference protocol: product ids read as the reference's pandas reads them; "
+                     f"{result.info['ids_rewritten']} of {judged_pairs} judged pairs have an id it rewrote "
+                     "(e.g. leading zeros lost)")
     meta = dict(result.info, judgements=str(path), sampled_as=REFERENCE_SCRIPTS[weighted_draw])
+    if reference_ids:
+        meta["product_ids"] = "as pandas.read_csv reads them (reference protocol)"
     return Judged(result.query_keys, result.query_texts, result.qrels, meta, {}, notes)
 
 

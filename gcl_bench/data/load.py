@@ -9,7 +9,7 @@ and stores the query side under the split cache, so a second load parses nothing
 May import: :mod:`~gcl_bench.data.hub`, :mod:`~gcl_bench.data.plans`, :mod:`~gcl_bench.data.corpus_cache`,
 :mod:`~gcl_bench.data.judged`, :mod:`~gcl_bench.data.layout`, :mod:`~gcl_bench.data.cache`,
 :mod:`~gcl_bench.data.split`, :mod:`~gcl_bench.data.splits`, :mod:`~gcl_bench.data.sample`
-(the default folder), :mod:`gcl_bench.errors`.
+(the default folder), :mod:`gcl_bench.errors`, :mod:`gcl_bench.protocol`.
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from gcl_bench.data.layout import BEIR, DEFAULT_SPLIT, beir_split, beir_splits, 
 from gcl_bench.data.plans import Plan, plan_split
 from gcl_bench.data.split import LoadReport, Split
 from gcl_bench.data.splits import SPLITS, canonical_split, check_eval_set
+from gcl_bench.protocol import DEFAULT, check_protocol
 
 
 def data_folder(
@@ -56,6 +57,7 @@ def load_split(
     top_k: int = 1000,
     use_cache: bool = True,
     progress: Callable[[str, int, int], None] | None = None,
+    protocol: str = DEFAULT,
 ) -> Split:
     """Load one split of a dataset folder into a :class:`Split`.
 
@@ -65,11 +67,14 @@ def load_split(
     BEIR folder; None means the bundled sample. ``split`` is a name, alias or file stem (None:
     ``zero_shot``); in a BEIR folder it names the qrels file (``test``, ``dev``, ``train``; None:
     ``eval_set``), as BEIR does. ``eval_set`` picks ``_gt_test.json`` or ``_gt_dev.json``; without one, judgements are
-    sampled from the split CSV as the GCL reference does (``weight_column``, ``top_q``,
-    ``top_k``; recorded in ``meta``). ``image_root`` remaps image paths. The result is cached
+    sampled from the split CSV with the GCL reference's query set and grades (``weight_column``,
+    ``top_q``; ``top_k`` judgements per query at most; recorded in ``meta``). ``image_root`` remaps image paths. The result is cached
     (see :mod:`gcl_bench.data.cache`); ``use_cache=False`` reads the files again.
-    ``progress(step, done, total)`` follows the parse of a large corpus file.
+    ``progress(step, done, total)`` follows the parse of a large corpus file. ``protocol``
+    ``"reference"``: judgements sampled from a release CSV read its product ids as the GCL
+    reference evaluation's pandas does (see :mod:`gcl_bench.protocol`).
     """
+    check_protocol(protocol)
     # an hf:// id fetches only the files of the split asked for (Hub exports are never BEIR folders)
     wanted = [canonical_split(split or DEFAULT_SPLIT)] if is_hub_spec(data_dir) else SPLITS
     data_path, snapshot = data_folder(data_dir, wanted)
@@ -79,13 +84,16 @@ def load_split(
     else:
         split = canonical_split(split or DEFAULT_SPLIT)
         eval_set = check_eval_set(eval_set)
-    plan = plan_split(layout, split, eval_set, weight_column, top_q, top_k)
+    plan = plan_split(layout, split, eval_set, weight_column, top_q, top_k, protocol)
     fingerprint = cache.fingerprint(plan.inputs)
     root = image_root_key(image_root)
+    # the protocol changes only judgements sampled from a CSV; other entries are shared
+    changed_by_protocol = {"protocol": protocol} if protocol != DEFAULT and plan.reads_rows else {}
     key = cache.entry_key(
         "split", fingerprint=fingerprint, layout=layout.kind, folder=str(layout.folder.resolve()), split=split,
         eval_set=eval_set, image_root=root, weight_column=weight_column, top_q=top_q, top_k=top_k,
         rules=READER_RULES,
+        **changed_by_protocol,
     )
     entry = cache.entry_dir("split", key)
     stored, damaged = None, []

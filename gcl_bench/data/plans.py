@@ -7,7 +7,7 @@ and run them side by side on a miss.
 
 May import: :mod:`~gcl_bench.data.corpus_cache`, :mod:`~gcl_bench.data.judged`,
 :mod:`~gcl_bench.data.files`, :mod:`~gcl_bench.data.layout`, :mod:`~gcl_bench.data.hf`,
-:mod:`~gcl_bench.data.tables`, :mod:`gcl_bench.errors`.
+:mod:`~gcl_bench.data.tables`, :mod:`gcl_bench.errors`, :mod:`gcl_bench.protocol`.
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from gcl_bench.data.judged import Judged, judge_beir, judge_from_gt, judge_sampl
 from gcl_bench.data.layout import HF_PARQUET, MARQO, Layout, parquet_files
 from gcl_bench.data.tables import read_csv_strings
 from gcl_bench.errors import GclBenchError
+from gcl_bench.protocol import DEFAULT, REFERENCE
 
 
 @dataclass
@@ -62,7 +63,10 @@ def is_input_file(path: Path) -> bool:
     return True
 
 
-def marqo_plan(folder: Path, split: str, eval_set: str, weight_column: str, top_q: int, top_k: int) -> Plan:
+def marqo_plan(folder: Path, split: str, eval_set: str, weight_column: str, top_q: int, top_k: int,
+               reference_ids: bool = False) -> Plan:
+    """``reference_ids``: judgements sampled from the CSV read its product ids as the reference
+    evaluation's pandas does (the reference protocol)."""
     files = MarqoFiles(folder, split)
     corpus_path, csv_path, gt_path, queries_path = files.corpus, files.csv, files.gt(eval_set), files.queries
     if not is_input_file(corpus_path):
@@ -78,7 +82,7 @@ def marqo_plan(folder: Path, split: str, eval_set: str, weight_column: str, top_
                 return read_csv_strings(csv_path, ["query", "query_id"], required=("query",))
             return judge_from_gt(gt_path, queries_path if has_queries else None, rows if has_csv else None, csv_path)
         table = read_csv_strings(csv_path, ["query", "product_id", weight_column], required=("query", "product_id"))
-        return judge_sampled(table, csv_path, weight_column, top_q, top_k)
+        return judge_sampled(table, csv_path, weight_column, top_q, top_k, reference_ids=reference_ids)
 
     names = {"corpus": str(corpus_path), "csv": str(csv_path) if has_csv else None,
              "judgements": str(gt_path) if has_gt else None, "queries": str(queries_path) if has_queries else None}
@@ -122,10 +126,13 @@ def beir_plan(folder: Path, eval_set: str) -> Plan:
     return Plan(inputs, beir_corpus(files), lambda: judge_beir(qrels_path, queries_path), names)
 
 
-def plan_split(layout: Layout, split: str, eval_set: str, weight_column: str, top_q: int, top_k: int) -> Plan:
-    """The :class:`Plan` of ``split`` in the folder ``layout`` describes."""
+def plan_split(layout: Layout, split: str, eval_set: str, weight_column: str, top_q: int, top_k: int,
+               protocol: str = DEFAULT) -> Plan:
+    """The :class:`Plan` of ``split`` in the folder ``layout`` describes. The reference protocol
+    changes only judgements sampled from a release CSV (their product ids); the export's typed
+    parquet columns are read alike by both."""
     if layout.kind == MARQO:
-        return marqo_plan(layout.folder, split, eval_set, weight_column, top_q, top_k)
+        return marqo_plan(layout.folder, split, eval_set, weight_column, top_q, top_k, protocol == REFERENCE)
     if layout.kind == HF_PARQUET:
         return hf_plan(layout.folder, split, eval_set, weight_column, top_q, top_k)
     return beir_plan(layout.folder, eval_set)

@@ -1,4 +1,4 @@
-"""Judgements sampled from a split CSV, exactly as the GCL reference evaluation builds them.
+"""Judgements sampled from a split CSV: the GCL reference evaluation's query set and grades.
 
 Used when a split has no ``_gt_{dev,test}.json`` file. The steps (and their quirks) follow the
 reference script ``evals/eval_gs_v1.py`` of marqo-ai/GCL so that its query set and grades are
@@ -17,9 +17,12 @@ reproduced:
 4. each drawn query keeps its first ``top_k`` rows after pandas' descending sort of its rows (in
    file order) by grade; a product that appears twice keeps the grade of the later row.
 
-Differences, on purpose: product ids are kept as written (the reference's ``read_csv`` turns
-``"00123"`` into ``"123"``), and when the file has fewer than ``top_q`` queries all of them are
-used (the reference stops with a pandas error).
+Two differences from the reference, on purpose (the reference protocol reproduces both, see
+:mod:`gcl_bench.protocol`): product ids are kept as written (the reference's ``read_csv`` turns
+``"00123"`` into ``"123"``, which then matches no corpus id; the caller passes such ids as
+``doc_ids`` under the reference protocol, :mod:`~gcl_bench.data.pandas_ids`), and ``top_k`` is a
+fixed judgement depth (the reference cuts at its retrieval ``--top-k``; the caller passes that).
+When the file has fewer than ``top_q`` queries all of them are used, as the reference does.
 
 May import: pyarrow and numpy only.
 """
@@ -98,10 +101,12 @@ def sample_judgements(
     top_k: int = 1000,
     seed: int = SEED,
     weighted_draw: bool = True,
+    rewritten: np.ndarray | None = None,
 ) -> SampledJudgements:
     """Draw ``top_q`` queries and their top ``top_k`` judgements from CSV columns (see module doc);
     ``weighted_draw=False`` draws the queries uniformly, as the reference evaluation of Hugging
-    Face datasets does."""
+    Face datasets does. ``rewritten`` (one bool per row) marks the rows whose id in ``doc_ids``
+    differs from the file's; ``info["ids_rewritten"]`` then counts the judgements that have one."""
     n_rows = len(queries)
     grades = reference_grades(scores)
     used_column = weight_column
@@ -134,14 +139,21 @@ def sample_judgements(
     counts = np.bincount(position[rows], minlength=len(query_keys))
     row_docs = pc.take(doc_ids, pa.array(rows)).to_pylist()
     row_grades = grades[rows]
+    row_rewritten = None if rewritten is None else np.asarray(rewritten, dtype=bool)[rows]
     qrels: dict[str, dict[str, int]] = {}
+    rewritten_pairs = 0
     start = 0
     for key, count in zip(query_keys, counts.tolist()):
         stop = start + count
         local = _descending_order(row_grades[start:stop])[:top_k] + start
         qrels[key] = {row_docs[i]: int(row_grades[i]) for i in local.tolist()}
+        if row_rewritten is not None:  # the row each kept pair came from: the later of a repeat
+            kept_rows = {row_docs[i]: i for i in local.tolist()}
+            rewritten_pairs += int(row_rewritten[list(kept_rows.values())].sum())
         start = stop
     info = _info(seed, top_q, used_q, top_k, used_column, query_keys, weighted_draw)
+    if rewritten is not None:
+        info["ids_rewritten"] = rewritten_pairs
     return SampledJudgements(query_keys, query_texts, qrels, info)
 
 

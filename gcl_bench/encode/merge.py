@@ -174,6 +174,7 @@ def _report(
             "missing_images": plan.missing_images,
             "empty_titles": plan.empty_titles,
             "empty_texts": plan.empty_texts,
+            **({"reference_texts": plan.reference_texts} if plan.reference_texts else {}),
         },
         "items_per_field": {job.label: len(job.values) for job in plan.jobs} if field_mode else {},
         "unusable_per_field": unusable,

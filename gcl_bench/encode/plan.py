@@ -7,7 +7,10 @@ Two kinds of model are accepted (:func:`plan_jobs` tells them apart):
   :func:`gcl_bench.fields.parse_fields`), ``fingerprint()``, ``field_cache_key(side, field)`` and
   ``encode_field(side, field, values, batch_size) -> (n, D)``. One job per positively weighted
   field; a document field's job holds only the documents that have it (a title that is not blank,
-  an image path that can be stat'ed) and its ``present`` mask says which those are.
+  an image path that can be stat'ed) and its ``present`` mask says which those are. Under the
+  reference protocol a document text field follows the GCL reference evaluation instead
+  (:func:`gcl_bench.fields.reference_text_field`: a null first field is the text ``"None"``,
+  blank strings are encoded as they are).
 - plug-in encoders with BEIR's ``encode_queries`` / ``encode_corpus`` (``mode == "beir"``) and an
   optional ``similarity`` and ``fingerprint()``: one job per side over every item.
 
@@ -19,7 +22,8 @@ The cache key (:func:`~gcl_bench.encode.cache.cache_key`) holds the fingerprint,
 settings, dtype and a hash of the items, never the field weights.
 
 Imports: numpy, :mod:`gcl_bench.errors`, :mod:`gcl_bench.fields`, :mod:`gcl_bench.encode.cache`,
-:mod:`gcl_bench.encode.checks`, :mod:`gcl_bench.models.protocols` (which shape a model has).
+:mod:`gcl_bench.encode.checks`, :mod:`gcl_bench.models.protocols` (which shape a model has),
+:mod:`gcl_bench.protocol`.
 """
 from __future__ import annotations
 
@@ -32,13 +36,14 @@ import numpy as np
 from gcl_bench.encode.cache import CacheEntry, cache_key, hash_image_files, hash_texts, image_stamp
 from gcl_bench.encode.checks import as_embedding_matrix
 from gcl_bench.errors import GclBenchError
-from gcl_bench.fields import active_fields, is_missing_text, parse_fields
+from gcl_bench.fields import active_fields, is_missing_text, parse_fields, reference_text_field
 from gcl_bench.models.protocols import (
     accepts_progress,
     has_fingerprint,
     is_dense_encoder,
     is_field_encoder,
 )
+from gcl_bench.protocol import DEFAULT, REFERENCE, check_protocol
 
 Advance = Callable[[int], None]
 """``advance(n)``: ``n`` more items of the current call are encoded."""
@@ -93,7 +98,9 @@ class Plan:
     the model's, or None for a plug-in without one (then nothing is cached). ``empty_titles`` /
     ``empty_texts`` / ``missing_images``: documents without that field (field adapters that use it; else 0).
     ``docs_without_fields``: for plug-ins, the ids of documents with neither a title nor an image
-    (field adapters learn theirs only when fusing, so None).
+    (field adapters learn theirs only when fusing, so None). ``reference_texts``: under the
+    reference protocol, per document text field, how many documents it encodes that the default
+    protocol leaves without that field (``{"title": {"null_as_text": n, "blank": m}}``).
     """
 
     mode: str
@@ -104,6 +111,7 @@ class Plan:
     empty_texts: int = 0
     missing_images: int = 0
     docs_without_fields: list[str] | None = None
+    reference_texts: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def model_name(model: Any) -> str:
@@ -115,12 +123,16 @@ def model_name(model: Any) -> str:
 SIMILARITIES = ("cos", "dot")
 
 
-def plan_jobs(model: Any, split: Any, *, dtype: str, batch_size: int, similarity: str | None = None) -> Plan:
+def plan_jobs(model: Any, split: Any, *, dtype: str, batch_size: int, similarity: str | None = None,
+              protocol: str = DEFAULT) -> Plan:
     """Check that ``model`` speaks one of the two protocols and plan its jobs over ``split``.
 
     ``similarity`` (``"cos"`` or ``"dot"``, BEIR's ``score_function``) overrides a plug-in's
-    ``similarity`` attribute; gcl_bench's own adapters always use ``cos``.
+    ``similarity`` attribute; gcl_bench's own adapters always use ``cos``. ``protocol``
+    (:mod:`gcl_bench.protocol`) ``"reference"``: document text fields of field adapters follow
+    the reference evaluation's rule (plug-ins get the documents as they are either way).
     """
+    check_protocol(protocol)
     name = model_name(model)
     if similarity is not None and similarity not in SIMILARITIES:
         raise GclBenchError(f"--similarity must be 'cos' or 'dot', got {similarity!r}")
@@ -130,7 +142,7 @@ def plan_jobs(model: Any, split: Any, *, dtype: str, batch_size: int, similarity
                 f"--similarity dot applies to plug-in encoders; model {name} fuses L2-normalised "
                 "field embeddings and always scores by cosine"
             )
-        return _field_plan(model, split, dtype, batch_size)
+        return _field_plan(model, split, dtype, batch_size, protocol == REFERENCE)
     if not is_dense_encoder(model):
         raise GclBenchError(
             f"model {name} can encode neither fields (encode_field) nor BEIR-style "
@@ -178,11 +190,26 @@ def _model_fields(model: Any, side: str) -> dict[str, float]:
         raise GclBenchError(f"model {model_name(model)}: {err.message}") from None
 
 
-def _field_plan(model: Any, split: Any, dtype: str, batch_size: int) -> Plan:
+def _text_values(plan: Plan, field_name: str, texts: Sequence[Any], first: bool | None) -> tuple[np.ndarray, list[Any]]:
+    """Which documents have the text field ``field_name`` and their texts: blank or null ones are
+    absent (``first`` None), or the reference evaluation's rule for a field that is or is not the
+    side's first (:func:`~gcl_bench.fields.reference_text_field`, counted in ``plan.reference_texts``)."""
+    usable = _titles_present(texts)
+    if first is None:
+        return usable, [t for t, ok in zip(texts, usable) if ok]
+    present, values = reference_text_field(texts, first)
+    null = np.fromiter((t is None for t in texts), dtype=bool, count=len(texts))
+    plan.reference_texts[field_name] = {"null_as_text": int((present & null).sum()),
+                                        "blank": int((present & ~usable & ~null).sum())}
+    return present, values
+
+
+def _field_plan(model: Any, split: Any, dtype: str, batch_size: int, reference: bool = False) -> Plan:
     name = model_name(model)
     fingerprint = str(model.fingerprint())
     query_weights = _model_fields(model, "query")
     doc_weights = _model_fields(model, "doc")
+    first_doc_field = next(iter(parse_fields(model.doc_fields, "doc")))  # zero weights count, as in the reference
     plan = Plan("fields", "cos", fingerprint, [])
     reports_progress = accepts_progress(model.encode_field)
 
@@ -213,15 +240,14 @@ def _field_plan(model: Any, split: Any, dtype: str, batch_size: int) -> Plan:
         texts = list(split.query_texts)
         add("query", field_name, weight, texts, hash_texts(texts), None)
     for field_name, weight in doc_weights.items():
+        first = (field_name == first_doc_field) if reference else None
         if field_name == "title":
-            present = _titles_present(split.doc_titles)
-            values = [t for t, ok in zip(split.doc_titles, present) if ok]
+            present, values = _text_values(plan, "title", split.doc_titles, first)
             plan.empty_titles = int((~present).sum())
             add("doc", "title", weight, values, hash_texts(values), present)
         elif field_name == "text":  # a BEIR document's body; Marqo-GS products have none
             texts = split.doc_texts if split.doc_texts is not None else [None] * split.num_docs
-            present = _titles_present(texts)
-            values = [t for t, ok in zip(texts, present) if ok]
+            present, values = _text_values(plan, "text", texts, first)
             plan.empty_texts = int((~present).sum())
             add("doc", "text", weight, values, hash_texts(values), present)
         else:

@@ -55,6 +55,7 @@ def encode_split(
     cache_root: str | os.PathLike[str] | None = None,
     progress: ProgressCallback | None = None,
     similarity: str | None = None,
+    protocol: str = "default",
 ) -> EncodedSplit | None:
     """Encode ``split``'s queries and documents with ``model``, reusing cached field embeddings.
 
@@ -65,6 +66,8 @@ def encode_split(
     documents in this dtype. shard_size: items per cache shard (an existing entry keeps its own).
     cache_root: the cache folder (default ``cache_dir()/embeddings``).
     similarity: ``"cos"`` or ``"dot"`` for a plug-in, instead of its ``similarity`` attribute.
+    protocol: ``"reference"`` encodes document text fields as the GCL reference evaluation does
+    (see :func:`~gcl_bench.encode.plan.plan_jobs`).
     Returns the :class:`EncodedSplit`, or ``None`` on ranks other than 0 under torchrun.
     """
     started = time.perf_counter()
@@ -77,7 +80,7 @@ def encode_split(
     if world > 1:
         distributed.init_process_group(device)
 
-    plan = plan_jobs(model, split, dtype=dtype, batch_size=batch_size, similarity=similarity)
+    plan = plan_jobs(model, split, dtype=dtype, batch_size=batch_size, similarity=similarity, protocol=protocol)
     persistent = cache and plan.fingerprint is not None
     store = EmbeddingCache(cache_root) if persistent else None
     temp_root: Path | None = None

@@ -7,8 +7,9 @@ the per-query values (``per_query.csv`` beside ``results.json``, aligned by quer
 corrected across the models compared in that split and metric (:mod:`gcl_bench.stats`).
 
 Results are never mixed silently. Files are grouped into one table per *setting*: dataset
-(sub-dataset name), eval set, retrieval top-k and how the judgements were built (sampled or
-not, with seed, top-q and judgement top-k); each table has a heading saying which. Inside one
+(sub-dataset name), eval set, retrieval top-k, how the judgements were built (sampled or
+not, with seed, top-q and judgement top-k) and the protocol (``default`` or ``reference``,
+never mixed in one table); each table has a heading saying which. Inside one
 table every result of a split must be scored on the same judgements: when their query-set
 hashes, query counts, judgement counts or per-query query ids differ, the leaderboard refuses
 with an error. Differing dataset fingerprints (which identify files by path, size and mtime,

@@ -73,6 +73,8 @@ class Entry:
             ("top_k", self.settings.get("top_k")),
             ("sampled", bool(sampled) if sampled is not None else None),
         ]
+        if self.reported is None:  # results files before the protocol was recorded used the default
+            items.append(("protocol", self.settings.get("protocol", "default")))
         if sampled:
             for key in ("seed", "top_q", "top_k"):
                 items.append((f"judgements_{key}", self.dataset.get(key)))

@@ -44,6 +44,8 @@ def describe(table: Table) -> str:
     parts = [judged]
     if setting.get("top_k") is not None:
         parts.append(f"top {setting['top_k']} documents retrieved per query")
+    if setting.get("protocol") == "reference":
+        parts.append("the GCL reference evaluation's protocol")
     return f"{metrics} per split on {dataset} ({'; '.join(parts)})."
 
 
@@ -89,6 +91,10 @@ def notes(table: Table, fmt: str = "markdown") -> list[str]:
             for s in table.reported_sources
         )
         lines.append(f"Rows marked (reported) are published numbers, not re-computed and not tested: {sources}.")
+        if table.setting.get("protocol") == "default":
+            lines.append("Published numbers come from the GCL reference evaluation; the measured rows use gcl-bench's "
+                         "default protocol, which differs from it where the data has missing titles, tied scores or "
+                         "leading-zero ids (gcl-bench run --protocol reference reproduces it).")
         lines.extend(table.reported_notes)
     return lines
 

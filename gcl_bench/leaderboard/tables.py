@@ -111,6 +111,8 @@ class Table:
             parts.append(sampled_judgements(setting))
         elif setting.get("sampled") is False:
             parts.append("full judgement files")
+        if setting.get("protocol") == "reference":
+            parts.append("reference protocol")
         return ", ".join(parts)
 
     @property

@@ -5,13 +5,15 @@ The judged documents are located in the corpus once (:meth:`Judgements.corpus_ro
 the cells that hold a positively judged document, and
 :func:`~gcl_bench.metrics._ranking.rank_hits` ranks them. Corpus ids are read only where scores
 tie with a judged document's (the tie break needs them). The documents judged with any grade
-(for ``hole@k``) are ranked the same way, only when asked for.
+(for ``hole@k``) are ranked the same way, only when asked for; so is the second ranking of the
+same output in search order (ties in column order; the reference protocol's ERR, RBP, MRR,
+accuracy and hole).
 
 Imports numpy and the metrics layer's private modules.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from itertools import repeat
 
 import numpy as np
@@ -19,6 +21,7 @@ from numpy.typing import ArrayLike
 
 from gcl_bench.errors import GclBenchError
 from gcl_bench.metrics._arrays import Hits
+from gcl_bench.metrics._dict_join import JudgedRanks, SearchOrder
 from gcl_bench.metrics._kernels import judged_cells
 from gcl_bench.metrics._ranking import float32_scores, rank_hits
 from gcl_bench.metrics.judgements import Judgements
@@ -43,10 +46,11 @@ def join_arrays(
     doc_ids: Sequence[str] | ArrayLike,
     indices: ArrayLike,
     scores: ArrayLike,
-) -> tuple[Hits, dict[str, int], Callable[[], tuple[Hits, np.ndarray]]]:
+) -> tuple[Hits, dict[str, int], JudgedRanks, SearchOrder]:
     """The hits of the search output (rows in judgement order), the counts ``missing_from_run``,
-    ``tied_lists`` and ``ignored_run_queries``, and the function that ranks the judged documents
-    (any grade) with the lengths of the lists, for ``hole@k``."""
+    ``tied_lists`` and ``ignored_run_queries``, the function that ranks the judged documents
+    (any grade) with the lengths of the lists, for ``hole@k``, and the one that ranks the output
+    again in search order."""
     indices, scores, query_ids = np.asarray(indices), np.asarray(scores), list(query_ids)
     _check_search_output(indices, scores, query_ids)
     row_of = dict(zip(query_ids, range(len(query_ids))))
@@ -85,17 +89,21 @@ def join_arrays(
               "tied_lists": tied_lists, "ignored_run_queries": ignored}
     n_rows = len(judgements.query_ids)
 
-    def judged_ranks() -> tuple[Hits, np.ndarray]:
+    def judged_ranks(in_list_order: bool = False) -> tuple[Hits, np.ndarray]:
         judged_rows = judgements.judged_corpus_rows(doc_ids)
         is_judged = np.zeros(n_docs, dtype=bool)
         is_judged[judged_rows] = True
         cell_rows, cell_cols = np.nonzero(is_judged[np.where(valid, sub_indices, 0)] & valid)
-        hits, _ = lists.rank_cells(cell_rows, cell_cols, np.ones(cell_rows.size, dtype=np.int64))
+        hits, _ = lists.rank_cells(cell_rows, cell_cols, np.ones(cell_rows.size, dtype=np.int64), in_list_order)
         lengths = np.zeros(n_rows, dtype=np.int64)
         lengths[present] = lists.lengths
         return hits.take_rows(present, n_rows), lengths
 
-    return sub_hits.take_rows(present, n_rows), counts, judged_ranks
+    def search_order() -> tuple[Hits, JudgedRanks]:
+        hits, _ = lists.rank_cells(rows, cols, grades, in_list_order=True)
+        return hits.take_rows(present, n_rows), lambda: judged_ranks(in_list_order=True)
+
+    return sub_hits.take_rows(present, n_rows), counts, judged_ranks, search_order
 
 
 class _SearchLists:
@@ -108,8 +116,11 @@ class _SearchLists:
         self.offsets = np.concatenate(([0], np.cumsum(self.lengths)))
         self.listed_cells = np.flatnonzero(valid) if padded else None
 
-    def rank_cells(self, rows: np.ndarray, cols: np.ndarray, grades: np.ndarray) -> tuple[Hits, int]:
-        """Rank the documents at cells ``(rows, cols)`` (rows non-decreasing) in their lists."""
+    def rank_cells(self, rows: np.ndarray, cols: np.ndarray, grades: np.ndarray,
+                   in_list_order: bool = False) -> tuple[Hits, int]:
+        """Rank the documents at cells ``(rows, cols)`` (rows non-decreasing) in their lists, in
+        trec_eval's order (float32 scores, ties by doc id) or in search order (float64 scores,
+        ties in column order)."""
         indices, doc_ids = self.indices, self.doc_ids
         cell_docs = indices[rows, cols]
 
@@ -121,8 +132,14 @@ class _SearchLists:
             return [doc_ids[j] for j in indices.ravel()[cells].tolist()]
 
         scores = self.scores
+        as_compared = _float64_scores if in_list_order else float32_scores
         return rank_hits(
-            float32_scores(scores[self.valid] if self.padded else scores.ravel()), self.offsets, rows,
-            float32_scores(scores[rows, cols]), grades, judged_names, names_at,
-            int(self.lengths.max(initial=0)),
+            as_compared(scores[self.valid] if self.padded else scores.ravel()), self.offsets, rows,
+            as_compared(scores[rows, cols]), grades, judged_names, names_at,
+            int(self.lengths.max(initial=0)), in_list_order,
         )
+
+
+def _float64_scores(scores: np.ndarray) -> np.ndarray:
+    """Scores as the reference's Python floats compare them (float32 scores convert exactly)."""
+    return np.ascontiguousarray(scores, dtype=np.float64)

@@ -7,6 +7,8 @@ run are read only where scores tie with a judged document's (the tie break needs
 
 The ranks of every retrieved document with a judgement of any grade (for ``hole@k``) are
 ranked the same way, but only when asked for: :func:`join_dicts` returns a function for them.
+So is the second ranking of the same run in search order (the dict's order on ties, scores
+compared as float64; the reference protocol's ERR, RBP, MRR, accuracy and hole).
 
 Imports numpy and the metrics layer's private modules.
 """
@@ -29,6 +31,10 @@ Run = Mapping[str, Mapping[str, float]]
 #: grade, as hits of grade 1, and the length of each kept list (the joins return one)
 JudgedRanks = Callable[[], tuple[Hits, np.ndarray]]
 
+#: ``() -> (hits, judged_ranks)``: the same run ranked in search order (ties in the run's own
+#: order), its hits and its :data:`JudgedRanks` (the joins return one; it ranks only when called)
+SearchOrder = Callable[[], tuple[Hits, JudgedRanks]]
+
 
 def check_top_k(top_k: int | None) -> int | None:
     """None (keep whole lists) or a positive integer."""
@@ -39,9 +45,12 @@ def check_top_k(top_k: int | None) -> int | None:
     return int(top_k)
 
 
-def join_dicts(judgements: Judgements, run: Run, top_k: int | None) -> tuple[Hits, dict[str, int], JudgedRanks]:
+def join_dicts(
+    judgements: Judgements, run: Run, top_k: int | None,
+) -> tuple[Hits, dict[str, int], JudgedRanks, SearchOrder]:
     """The hits of ``run`` (rows in judgement order), the counts ``missing_from_run``,
-    ``tied_lists`` and ``ignored_run_queries``, and the function that ranks the judged documents."""
+    ``tied_lists`` and ``ignored_run_queries``, the function that ranks the judged documents, and
+    the one that ranks the run again in search order."""
     if not isinstance(run, Mapping):
         raise GclBenchError(f"the run must be a mapping query_id -> {{doc_id: score}}, got {type(run).__name__}")
     lists = list(map(run.get, judgements.query_ids))
@@ -79,7 +88,14 @@ def join_dicts(judgements: Judgements, run: Run, top_k: int | None) -> tuple[Hit
         judged_names, names_at, keep,
     )
     counts = {"missing_from_run": missing, "tied_lists": tied_lists, "ignored_run_queries": ignored}
-    return hits, counts, lambda: _judged_ranks(judgements, lists, keep)
+
+    def search_order() -> tuple[Hits, JudgedRanks]:
+        ranked, _ = rank_hits(scores, offsets, judgements.positive_rows[retrieved], judged_scores[retrieved],
+                              judgements.positive_grades[retrieved], judged_names, names_at, keep,
+                              in_list_order=True)
+        return ranked, lambda: _judged_ranks(judgements, lists, keep, in_list_order=True)
+
+    return hits, counts, lambda: _judged_ranks(judgements, lists, keep), search_order
 
 
 def _list_form(lists: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -93,14 +109,17 @@ def _list_form(lists: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return lengths, offsets, scores
 
 
-def _judged_ranks(judgements: Judgements, lists: list[dict], keep: int) -> tuple[Hits, np.ndarray]:
-    """Ranks of the retrieved documents judged with any grade, and the kept list lengths."""
+def _judged_ranks(
+    judgements: Judgements, lists: list[dict], keep: int, in_list_order: bool = False,
+) -> tuple[Hits, np.ndarray]:
+    """Ranks of the retrieved documents judged with any grade (in trec_eval's order, or in
+    search order), and the kept list lengths."""
     lengths, offsets, scores = _list_form(lists)
     names = list(chain.from_iterable(lists))
     positions = np.flatnonzero(np.fromiter(map(judgements.judged_doc_ids().__contains__, names),
                                            dtype=bool, count=len(names)))
     rows = np.searchsorted(offsets, positions, side="right") - 1
-    run_scores = float32_scores(scores)
+    run_scores = scores if in_list_order else float32_scores(scores)
 
     def judged_names(which: np.ndarray) -> list[str]:
         return [names[i] for i in positions[which].tolist()]
@@ -109,7 +128,7 @@ def _judged_ranks(judgements: Judgements, lists: list[dict], keep: int) -> tuple
         return [names[i] for i in at.tolist()]
 
     hits, _ = rank_hits(run_scores, offsets, rows, run_scores[positions],
-                        np.ones(positions.size, dtype=np.int64), judged_names, names_at, keep)
+                        np.ones(positions.size, dtype=np.int64), judged_names, names_at, keep, in_list_order)
     return hits, np.minimum(lengths, keep)
 
 

@@ -30,7 +30,14 @@ from gcl_bench.metrics.names import MetricSpec
 from gcl_bench.metrics.ndcg import _dcg_terms, _ndcg
 from gcl_bench.metrics.rbp import _graded_utilities, _rbp
 
-__all__ = ["METRIC_FAMILIES", "HitTables"]
+__all__ = ["METRIC_FAMILIES", "SEARCH_ORDER_FAMILIES", "HitTables"]
+
+#: The families the reference protocol computes from the run ranked in search order (ties kept
+#: in the order the run gives them): those the GCL reference evaluation computes with a stable
+#: sort on the score (its ERR and RBP loops, BEIR's MRR, accuracy and hole). The others keep
+#: trec_eval's order under every protocol: nDCG, MAP, recall and precision (pytrec_eval in the
+#: reference), and the families the reference does not compute.
+SEARCH_ORDER_FAMILIES: frozenset[str] = frozenset({"err", "rbp", "mrr", "accuracy", "hole"})
 
 
 class HitTables:

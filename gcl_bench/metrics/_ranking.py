@@ -1,10 +1,18 @@
-"""Ranks of the retrieved judged documents in trec_eval's order: the step both joins share.
+"""Ranks of the retrieved judged documents in their lists: the step both joins share.
 
-Order (one order for every metric, trec_eval's): score descending after rounding the scores to
-float32 (-0.0 == 0.0), ties broken by document id descending (string comparison). So the rank
-(from 0) of a judged document is the number of documents of its list with a higher score, plus,
-when others share its score, the number of those with a larger id. Document ids are read only
-for the documents of such a tie.
+Two orders, told apart only by how a tie is broken:
+
+- trec_eval's (every metric under the default protocol): score descending after rounding the
+  scores to float32 (-0.0 == 0.0), ties broken by document id descending (string comparison).
+  The rank (from 0) of a judged document is the number of documents of its list with a higher
+  score, plus, when others share its score, the number of those with a larger id;
+- search order (``in_list_order=True``; the reference protocol's ERR, RBP, MRR, accuracy and
+  hole): score descending, ties kept in the order the list gives them, as a stable sort on the
+  score does. The rank is the number of documents with a higher score plus the number of those
+  with the same score that come earlier in the list. The caller passes the scores at the
+  precision to compare (the reference compares Python floats: float64).
+
+Document ids are read only for the documents of a tie that holds a judged document.
 
 The joins (:mod:`~gcl_bench.metrics._dict_join`, :mod:`~gcl_bench.metrics._array_join`) bring a
 run into list form (see :mod:`~gcl_bench.metrics._kernels`) and call :func:`rank_hits`.
@@ -41,16 +49,19 @@ def rank_hits(
     judged_names: Callable[[np.ndarray], list[str]],
     names_at: NamesAt,
     keep: int,
+    in_list_order: bool = False,
 ) -> tuple[Hits, int]:
     """Rank the retrieved positive judgements; return them as hits, and the tied lists.
 
     Args:
-        run_scores, offsets: the run in list form (float32 scores; int64 list boundaries).
+        run_scores, offsets: the run in list form (float32 scores, float64 with
+            ``in_list_order``; int64 list boundaries).
         judged_rows: (m,) the list of each retrieved positively judged document, non-decreasing.
-        judged_scores: (m,) its float32 score; judged_grades: (m,) its grade.
+        judged_scores: (m,) its score (the dtype of ``run_scores``); judged_grades: (m,) its grade.
         judged_names: ids of the judged documents at the given indices into those arrays.
         names_at: ids of the run's documents at flat positions (only tied ones are asked for).
         keep: ranks at or past ``keep`` are cut (the hits' depth).
+        in_list_order: break ties by place in the list (search order) instead of by doc id.
 
     Returns:
         The hits ranked within ``keep``, and the number of lists with two equal scores within
@@ -60,8 +71,9 @@ def rank_hits(
     ranks = higher.copy()
     tied = np.flatnonzero(same > 1)
     if tied.size:
-        ranks[tied] += _larger_ids_in_tie(
-            run_scores, offsets, judged_rows, judged_scores, higher, same, tied, judged_names, names_at
+        ranks[tied] += _ahead_in_tie(
+            run_scores, offsets, judged_rows, judged_scores, higher, same, tied, judged_names, names_at,
+            in_list_order,
         )
     kept = np.flatnonzero(ranks < keep)
     rows, ranks, grades = judged_rows[kept], ranks[kept], judged_grades[kept]
@@ -70,7 +82,7 @@ def rank_hits(
     return hits, int(tied_rows.sum())
 
 
-def _larger_ids_in_tie(
+def _ahead_in_tie(
     run_scores: np.ndarray,
     offsets: np.ndarray,
     judged_rows: np.ndarray,
@@ -80,8 +92,10 @@ def _larger_ids_in_tie(
     tied: np.ndarray,
     judged_names: Callable[[np.ndarray], list[str]],
     names_at: NamesAt,
+    in_list_order: bool,
 ) -> np.ndarray:
-    """For the judged documents ``tied``: how many documents share their score and have a larger id."""
+    """For the judged documents ``tied``: how many documents of their tie are ranked before them,
+    those with a larger id (trec_eval), or with ``in_list_order`` those earlier in the list."""
     # a tie group is one list's documents of one score; it starts at rank higher[i] of that list,
     # so offsets[row] + higher[i] names the group, and judged documents of one group share it
     _, leaders, group_of = np.unique(offsets[judged_rows[tied]] + higher[tied], return_index=True,
@@ -91,9 +105,9 @@ def _larger_ids_in_tie(
     positions = tied_positions(run_scores, offsets, group_rows, judged_scores[leaders], sizes)
     member_names = names_at(np.repeat(group_rows, sizes), positions)
     bounds = np.cumsum(sizes).tolist()
+    members = zip(group_of.reshape(-1).tolist(), judged_names(tied))
+    if in_list_order:  # a judged document is in its list once: its name finds its place
+        places = [dict(zip(member_names[start:stop], range(stop - start))) for start, stop in zip([0, *bounds], bounds)]
+        return np.array([places[g][name] for g, name in members], dtype=np.int64)
     groups = [sorted(member_names[start:stop]) for start, stop in zip([0, *bounds], bounds)]
-    return np.array(
-        [len(groups[g]) - bisect_right(groups[g], name)
-         for g, name in zip(group_of.reshape(-1).tolist(), judged_names(tied))],
-        dtype=np.int64,
-    )
+    return np.array([len(groups[g]) - bisect_right(groups[g], name) for g, name in members], dtype=np.int64)

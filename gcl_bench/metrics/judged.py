@@ -10,9 +10,15 @@
 - ``max_grades[q]`` (g_max(q)), ``num_relevant[q]`` (grades >= 1) and each query's ideal
   ordering of its judged grades (for nDCG), from :class:`~gcl_bench.metrics.judgements.Judgements`.
 
-Ranking order (one order for every metric, trec_eval's): score descending after rounding the
-scores to float32, ties broken by document id descending (string comparison); see
-:mod:`gcl_bench.metrics._ranking`. Queries scored are those in the judgements with at least one
+Ranking order (under the default protocol one order for every metric, trec_eval's): score
+descending after rounding the scores to float32, ties broken by document id descending (string
+comparison); see :mod:`gcl_bench.metrics._ranking`. Under the reference protocol
+(``protocol="reference"``, :mod:`gcl_bench.protocol`) the families of
+:data:`~gcl_bench.metrics._families.SEARCH_ORDER_FAMILIES` (ERR, RBP, MRR, accuracy, hole) are
+computed from a second ranking of the same run, in search order: score descending, ties in the
+order the run gives them (a dict's order, the columns of search output), as the GCL reference
+evaluation's stable sorts leave them; it is built on the first metric that needs it, so the
+default protocol never builds it. Queries scored are those in the judgements with at least one
 positive grade; a judged query missing from the run scores 0 and is counted in
 ``missing_from_run``; run queries that are not judged are ignored.
 
@@ -33,13 +39,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from gcl_bench.errors import GclBenchError
 from gcl_bench.metrics._array_join import join_arrays
 from gcl_bench.metrics._arrays import Hits
-from gcl_bench.metrics._dict_join import JudgedRanks, Run, check_top_k, join_dicts
-from gcl_bench.metrics._families import METRIC_FAMILIES, HitTables
+from gcl_bench.metrics._dict_join import JudgedRanks, Run, SearchOrder, check_top_k, join_dicts
+from gcl_bench.metrics._families import METRIC_FAMILIES, SEARCH_ORDER_FAMILIES, HitTables
 from gcl_bench.metrics.judgements import Judgements, Qrels, read_judgements
-from gcl_bench.metrics.names import DEFAULT_METRICS, parse_metrics
+from gcl_bench.metrics.names import DEFAULT_METRICS, MetricSpec, parse_metrics
 from gcl_bench.metrics.result import MetricResult
+from gcl_bench.protocol import DEFAULT, REFERENCE, check_protocol
 
 __all__ = ["JudgedRun", "Judgements", "MetricResult", "evaluate"]
 
@@ -76,6 +84,7 @@ class JudgedRun:
     ``(scores, indices)`` a search returns), then call :meth:`compute`.
 
     Attributes:
+        protocol: ``"default"`` or ``"reference"`` (which ranking each metric family uses).
         query_ids: the queries scored (judged, with a positive grade), in judgement order.
         gains: (num_queries, K) ranked gain matrix (0 = unjudged or no document), built on
             demand; metrics use its non-zero entries only.
@@ -94,12 +103,19 @@ class JudgedRun:
         tied_lists: int,
         ignored_run_queries: int,
         judged_ranks: JudgedRanks | None = None,
+        search_order: SearchOrder | None = None,
+        protocol: str = DEFAULT,
     ) -> None:
+        self.protocol = check_protocol(protocol)
+        if protocol == REFERENCE and search_order is None:
+            raise GclBenchError("the reference protocol needs the run itself, not only its relevant hits")
         self._judgements = judgements
         self.query_ids = judgements.query_ids
         self._hits = hits
         # computed on the first hole@k, then kept for later compute() calls
         self._judged_ranks = None if judged_ranks is None else functools.cache(judged_ranks)
+        # the run ranked in search order: computed on the first metric that needs it, then kept
+        self._search_order = None if search_order is None else functools.cache(search_order)
         self.max_grades = judgements.max_grades
         self.num_relevant = judgements.num_relevant
         self.collection_max_grade = judgements.collection_max_grade
@@ -121,17 +137,23 @@ class JudgedRun:
     # ------------------------------------------------------------------ construction
     @classmethod
     @_pausing_gc
-    def from_dicts(cls, qrels: Qrels | Judgements, run: Run, top_k: int | None = None) -> JudgedRun:
+    def from_dicts(
+        cls, qrels: Qrels | Judgements, run: Run, top_k: int | None = None, *, protocol: str = DEFAULT,
+    ) -> JudgedRun:
         """Join BEIR-style dicts: ``qrels {qid: {doc_id: grade}}``, ``run {qid: {doc_id: score}}``.
 
         ``qrels`` may also be a :class:`Judgements` prepared once for several runs.
         Grades must be non-negative integers (integral floats are accepted); scores numbers
         (NaN is refused). ``top_k`` keeps only the first k documents of each list after ranking.
+        ``protocol="reference"``: ERR, RBP, MRR, accuracy and hole keep tied documents in the
+        order of each query's dict (a JSON file's order), as the GCL reference evaluation does.
         """
+        check_protocol(protocol)
         top_k = check_top_k(top_k)
         judgements = read_judgements(qrels)
-        hits, counts, judged_ranks = join_dicts(judgements, run, top_k)
-        return cls(judgements, hits, judged_ranks=judged_ranks, **counts)
+        hits, counts, judged_ranks, search_order = join_dicts(judgements, run, top_k)
+        return cls(judgements, hits, judged_ranks=judged_ranks, search_order=search_order, protocol=protocol,
+                   **counts)
 
     @classmethod
     @_pausing_gc
@@ -142,6 +164,8 @@ class JudgedRun:
         doc_ids: Sequence[str] | ArrayLike,
         indices: ArrayLike,
         scores: ArrayLike,
+        *,
+        protocol: str = DEFAULT,
     ) -> JudgedRun:
         """Join judgements with search output.
 
@@ -154,18 +178,27 @@ class JudgedRun:
             scores: (Q, K) float scores of those documents.
 
         Rows need not be sorted; they are ranked like :meth:`from_dicts` ranks a dict. A
-        judged document twice in one row is an error.
+        judged document twice in one row is an error. ``protocol="reference"``: ERR, RBP, MRR,
+        accuracy and hole keep tied documents in column order (the search's order).
         """
+        check_protocol(protocol)
         judgements = read_judgements(qrels)
-        hits, counts, judged_ranks = join_arrays(judgements, query_ids, doc_ids, indices, scores)
-        return cls(judgements, hits, judged_ranks=judged_ranks, **counts)
+        hits, counts, judged_ranks, search_order = join_arrays(judgements, query_ids, doc_ids, indices, scores)
+        return cls(judgements, hits, judged_ranks=judged_ranks, search_order=search_order, protocol=protocol,
+                   **counts)
 
     # ------------------------------------------------------------------ metrics
     def compute(self, metrics: str | Sequence[str] = DEFAULT_METRICS) -> MetricResult:
         """Compute the named metrics (see :mod:`gcl_bench.metrics.names`) for every query."""
         specs = parse_metrics(metrics)
         tables = HitTables(self._hits, self._judgements, specs, self._judged_ranks)
-        per_query = {spec.name: METRIC_FAMILIES[spec.family](tables, spec) for spec in specs}
+        search_tables = self._search_order_tables(specs)
+        per_query = {
+            spec.name: METRIC_FAMILIES[spec.family](
+                search_tables if search_tables is not None and spec.family in SEARCH_ORDER_FAMILIES else tables, spec
+            )
+            for spec in specs
+        }
         means = {name: float(values.mean()) for name, values in per_query.items()}
         return MetricResult(
             means=means,
@@ -180,12 +213,22 @@ class JudgedRun:
         )
 
 
+    def _search_order_tables(self, specs: list[MetricSpec]) -> HitTables | None:
+        """The tables of the run ranked in search order, when the protocol and ``specs`` need them."""
+        if self.protocol != REFERENCE or not any(spec.family in SEARCH_ORDER_FAMILIES for spec in specs):
+            return None
+        assert self._search_order is not None
+        hits, judged_ranks = self._search_order()
+        return HitTables(hits, self._judgements, specs, judged_ranks)
+
+
 def evaluate(
     qrels: Qrels,
     run: Run,
     metrics: str | Sequence[str] = DEFAULT_METRICS,
     *,
     top_k: int | None = None,
+    protocol: str = DEFAULT,
 ) -> dict[str, float]:
     """Score a BEIR-style run against graded judgements; return ``{metric name: mean}``.
 
@@ -194,8 +237,11 @@ def evaluate(
         run: ``{query_id: {doc_id: score}}``.
         metrics: metric names such as ``"ndcg@10"``, ``"err"``, ``"rbp@0.8"``, ``"map@1000"``.
         top_k: keep only the first k documents of each ranked list.
+        protocol: ``"default"`` (trec_eval's order for every metric) or ``"reference"`` (ERR,
+            RBP, MRR, accuracy and hole keep tied documents in the run's order, as the GCL
+            reference evaluation; see :mod:`gcl_bench.protocol`).
 
     Means are over the judged queries with at least one positive grade; see :class:`JudgedRun`.
     """
     parse_metrics(metrics)  # fail on a bad name before converting anything
-    return JudgedRun.from_dicts(qrels, run, top_k=top_k).compute(metrics).means
+    return JudgedRun.from_dicts(qrels, run, top_k=top_k, protocol=protocol).compute(metrics).means

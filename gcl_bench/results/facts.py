@@ -41,7 +41,7 @@ def _example(ids: Any) -> str:
 def facts(results: Mapping[str, Any]) -> list[Fact]:
     """Every fact of ``results`` worth a line on the console, warnings first."""
     found = (_query_facts(results) + _dataset_facts(results) + _document_facts(results)
-             + _option_facts(results) + _provenance_facts(results))
+             + _option_facts(results) + _provenance_facts(results) + _protocol_facts(results))
     return [f for f in found if f.level == WARNING] + [f for f in found if f.level == NOTE]
 
 
@@ -64,8 +64,31 @@ def _query_facts(results: Mapping[str, Any]) -> list[Fact]:
         out.append(Fact(NOTE, f"{queries['without_positive']} judged queries have no positive grade and are not averaged over"))
     if results.get("ignored_run_queries"):
         out.append(Fact(NOTE, f"{results['ignored_run_queries']} queries of the run are not in the judgements and are ignored"))
-    if results.get("tied_lists"):
-        out.append(Fact(NOTE, f"{results['tied_lists']} retrieved lists contain tied scores (broken by doc id, as trec_eval)"))
+    tied = results.get("tied_lists")
+    if tied and _protocol(results) == "reference":
+        out.append(Fact(NOTE, f"{tied} retrieved lists contain tied scores: ERR, RBP, MRR, accuracy and hole keep them "
+                              "in search order, the other metrics break them by doc id, as trec_eval"))
+    elif tied:
+        out.append(Fact(NOTE, f"{tied} retrieved lists contain tied scores (broken by doc id, as trec_eval)"))
+    return out
+
+
+def _protocol(results: Mapping[str, Any]) -> str:
+    return str(results.get("protocol") or (results.get("settings") or {}).get("protocol") or "default")
+
+
+def _protocol_facts(results: Mapping[str, Any]) -> list[Fact]:
+    """What the reference protocol changed (README, "Differences from the reference evaluation")."""
+    if _protocol(results) != "reference":
+        return []
+    out = [Fact(NOTE, "reference protocol (the GCL reference evaluation's choices): see README, "
+                      "'Differences from the reference evaluation'")]
+    documents = (((results.get("retrieval") or {}).get("encode") or {}).get("documents")) or {}
+    for field_name, counts in (documents.get("reference_texts") or {}).items():
+        if counts.get("null_as_text") or counts.get("blank"):
+            out.append(Fact(NOTE, f"reference protocol: {counts.get('null_as_text', 0)} documents without a "
+                                  f"{field_name} encoded as the text 'None', {counts.get('blank', 0)} with a blank "
+                                  f"{field_name} encoded as it is"))
     return out
 
 

@@ -136,13 +136,19 @@ def _score(value: Any) -> float | None:
     return None
 
 
-def read_run(path: str | os.PathLike[str], repeats: list[RepeatedKeys] | None = None) -> dict[str, dict[str, float]]:
-    """Read a run from BEIR JSON or TREC format (mapping TREC query ids back when a map exists)."""
+def read_run(
+    path: str | os.PathLike[str], repeats: list[RepeatedKeys] | None = None, by_rank: bool = False,
+) -> dict[str, dict[str, float]]:
+    """Read a run from BEIR JSON or TREC format (mapping TREC query ids back when a map exists).
+
+    Each query's documents keep the file's order (a JSON object's order, a TREC file's lines);
+    ``by_rank``: a TREC query's documents in the order of their rank column instead (the order
+    tied documents keep under the reference protocol; equal ranks keep the file's order)."""
     path = _input_file(path, "run file")
     check_member(path)
     if _is_json(path):
         return _read_json_run(path, repeats)
-    return _map_query_ids(_read_trec_run(path, repeats), path)
+    return _map_query_ids(_read_trec_run(path, repeats, by_rank), path)
 
 
 def _read_json_run(path: Path, repeats: list[RepeatedKeys] | None) -> dict[str, dict[str, float]]:
@@ -162,9 +168,10 @@ def _read_json_run(path: Path, repeats: list[RepeatedKeys] | None) -> dict[str, 
     return run
 
 
-def _read_trec_run(path: Path, repeats: list[RepeatedKeys] | None) -> dict[str, dict[str, float]]:
+def _read_trec_run(path: Path, repeats: list[RepeatedKeys] | None, by_rank: bool = False) -> dict[str, dict[str, float]]:
     """``qid Q0 docno rank score tag`` per line, white-space separated."""
     run: dict[str, dict[str, float]] = {}
+    ranks: dict[str, dict[str, int]] = {}
     seen = RepeatCounter(path, "(query, document) pair", repeats)
     for number, line in enumerate(inputs.text_lines(path), start=1):
         parts = line.split()
@@ -172,7 +179,7 @@ def _read_trec_run(path: Path, repeats: list[RepeatedKeys] | None) -> dict[str, 
             continue
         if len(parts) != 6:
             raise GclBenchError(f"line {number}: expected 'qid Q0 docno rank score tag', got {line.strip()!r}", path)
-        qid, _, doc, _, text, _ = parts
+        qid, _, doc, rank, text, _ = parts
         try:
             score = float(text)
         except ValueError:
@@ -183,5 +190,17 @@ def _read_trec_run(path: Path, repeats: list[RepeatedKeys] | None) -> dict[str, 
         if doc in docs:
             seen.seen_again(f"({qid!r}, {doc!r})", docs[doc], score, where=f"line {number}: ")
         docs[doc] = score
+        if by_rank:
+            ranks.setdefault(qid, {})[doc] = _read_rank(rank, number, path)
     seen.close()
+    if by_rank:
+        run = {qid: dict(sorted(docs.items(), key=lambda item, of=ranks[qid]: of[item[0]])) for qid, docs in run.items()}
     return run
+
+
+def _read_rank(rank: str, number: int, path: Path) -> int:
+    try:
+        return int(rank)
+    except ValueError:
+        raise GclBenchError(f"line {number}: rank {rank!r} is not an integer (tied documents keep the "
+                            "order of the rank column)", path) from None
