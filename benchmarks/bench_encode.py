@@ -96,11 +96,8 @@ def main() -> None:
     import torch
     from torch.utils.data import DataLoader
 
-    from gcl_bench.models.openclip import (
-        OpenClipRetriever,
-        iter_image_batches,
-        register_model_configs,
-    )
+    from gcl_bench.models.images import iter_image_batches
+    from gcl_bench.models.openclip import OpenClipRetriever, register_model_configs
 
     register_model_configs()
     torch.set_num_threads(max(1, os.cpu_count() or 1))
