@@ -31,6 +31,7 @@ from gcl_bench.commands.common import (
 @click.option("--index-recall", is_flag=True, help="Report recall@k of an approximate index against exact search.")
 @click.option("--batch-size", type=int, default=64, show_default=True)
 @click.option("--num-workers", type=int, default=0, show_default=True, help="Image-decoding worker processes.")
+@click.option("--decode", type=click.Choice(["cpu", "gpu"]), default="cpu", show_default=True, help="Where images are decoded and preprocessed: cpu (PIL, the model's own transforms) or gpu (nvjpeg + the same transforms as tensor ops on the model's GPU).")
 @click.option("--device", default="auto", show_default=True, help="auto (CUDA when available), cpu, cuda, cuda:1 ...")
 @click.option("--precision", type=click.Choice(["auto", "fp32", "fp16", "bf16"]), default="auto", show_default=True, help="Autocast on CUDA (auto = fp16, as the reference evaluation); CPU always runs fp32.")
 @click.option("--dtype", type=click.Choice(["float32", "float16"]), default="float32", show_default=True, help="Stored embedding precision.")
@@ -45,7 +46,7 @@ def command(
     model: str, splits: str, data_dir: str | None, subset: str | None, image_root: str | None,
     eval_set: str, pretrained: str | None, model_args: tuple[str, ...], query_fields: str | None,
     doc_fields: str | None, context_length: int | None, top_k: int, index: str, index_recall: bool,
-    batch_size: int, num_workers: int, device: str, precision: str, dtype: str, no_cache: bool,
+    batch_size: int, num_workers: int, decode: str, device: str, precision: str, dtype: str, no_cache: bool,
     trust_checkpoint: bool, metrics: str | None, output_dir: str | None, trec: bool,
     weight_column: str, quiet: bool,
 ) -> None:
@@ -66,6 +67,11 @@ def command(
     from gcl_bench.models import parse_model_args
 
     console = Console(stderr=True, quiet=quiet)
+    if decode == "gpu":  # refused up front, whatever the model, where it cannot run
+        from gcl_bench.devices import resolve_device
+        from gcl_bench.models.images import check_decode
+
+        check_decode(decode, resolve_device(device))
     if splits.strip().lower() == "all":
         names = list(SPLITS)
     else:
@@ -76,7 +82,7 @@ def command(
         top_k=top_k, index=index, index_recall=index_recall, batch_size=batch_size,
         device=device, precision=precision, dtype=dtype, pretrained=pretrained,
         model_args=parse_model_args(model_args), query_fields=query_fields,
-        doc_fields=doc_fields, context_length=context_length, num_workers=num_workers,
+        doc_fields=doc_fields, context_length=context_length, num_workers=num_workers, decode=decode,
         use_cache=not no_cache, trust_checkpoint=trust_checkpoint, metrics=metric_names,
         trec=trec, weight_column=weight_column, show_progress=not quiet,
     )
@@ -138,6 +144,9 @@ def _remarks(results: dict) -> list[str]:
         remarks.append(f"{report['missing_images']} documents have no usable image")
     if report.get("empty_titles"):
         remarks.append(f"{report['empty_titles']} documents have an empty title")
+    if results["model"].get("decode") == "gpu":
+        remarks.append("images decoded and resized on the GPU: pixels differ from --decode cpu by a few levels "
+                       "(embeddings cached apart)")
     if results["dataset"].get("sampled"):
         remarks.append("judgements were sampled from the split CSV (no gt file); seed and query hash are in results.json")
     return remarks

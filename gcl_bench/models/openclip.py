@@ -39,7 +39,7 @@ from gcl_bench.fields import (
 )
 from gcl_bench.models.base import DenseAdapter, autocast, first_line, resolve_precision, sha256_text
 from gcl_bench.models.checkpoint import apply_state_dict, checkpoint_sha256, load_state_dict
-from gcl_bench.models.images import iter_image_batches
+from gcl_bench.models.images import TensorPreprocess, check_decode, iter_image_batches
 
 #: gcl_bench's own open_clip architecture configs (gcl-tiny, gcl-e5-large-v2).
 MODEL_CONFIG_DIR = Path(__file__).resolve().parent.parent / "assets" / "model_configs"
@@ -95,6 +95,7 @@ class OpenClipRetriever(DenseAdapter):
         device: str = "auto",
         precision: str = "auto",
         num_workers: int = 0,
+        decode: str = "cpu",
         trust_checkpoint: bool = False,
         name: str | None = None,
     ) -> None:
@@ -109,6 +110,7 @@ class OpenClipRetriever(DenseAdapter):
         self.device = resolve_device(device)
         self.precision = resolve_precision(precision, self.device)
         self.num_workers = int(num_workers)
+        self.decode = check_decode(decode, self.device)
         self.name = name or f"open_clip:{arch}"
 
         text_cfg = self.arch_config.get("text_cfg", {})
@@ -149,6 +151,8 @@ class OpenClipRetriever(DenseAdapter):
         model.eval().requires_grad_(False)
         self.model = model.to(self.device)
         self.preprocess = preprocess
+        # --decode gpu: the same transforms as tensor ops (an unsupported preprocess fails here)
+        self.device_preprocess = TensorPreprocess.from_transform(preprocess) if self.decode == "gpu" else None
         self.tokenizer = self._tokenizer(arch)
         self._fingerprint: str | None = None
 
@@ -223,6 +227,8 @@ class OpenClipRetriever(DenseAdapter):
             )
         else:
             key.update(preprocess=repr(self.preprocess))
+            if self.decode != "cpu":  # other decoders give slightly different pixels
+                key["decode"] = self.decode
         return key
 
     def embedding_dim(self) -> int:
@@ -232,6 +238,7 @@ class OpenClipRetriever(DenseAdapter):
         info = super().describe()
         info["arch"] = self.arch
         info["pretrained_tag"] = self.pretrained_tag
+        info["decode"] = self.decode
         return info
 
     # -- encoding -------------------------------------------------------------------------
@@ -267,7 +274,10 @@ class OpenClipRetriever(DenseAdapter):
         import torch
 
         out = np.full((len(images), self.embedding_dim()), np.nan, dtype=np.float32)
-        loader = iter_image_batches(images, self.preprocess, batch_size, self.num_workers)
+        loader = iter_image_batches(
+            images, self.device_preprocess or self.preprocess, batch_size, self.num_workers,
+            decode=self.decode, device=self.device,
+        )
         with torch.inference_mode(), autocast(self.device, self.precision):
             for pixels, rows in loader:
                 if not rows:
