@@ -1,0 +1,127 @@
+"""Encoding under torchrun: N processes against one, on a synthetic corpus, same run.json.
+
+Writes a BEIR-format folder (``--docs`` product-like titles, ``--queries`` queries with graded
+judgements; deterministic, in a temporary folder), then runs the same ``gcl-bench run`` (default
+``open_clip:gcl-tiny`` on titles, randomly initialised: the point is the pipeline, not the
+model) once as one process and once under ``torchrun --standalone --nproc-per-node N``, each
+with its own empty cache (dataset and embeddings), alternating the order over ``--repeats``
+rounds. Prints the wall time of each whole command and of its encode stage (from
+results.json), medians and the ratio, and whether run.json and the metrics are identical.
+
+The single process uses all the machine's cores for its matrix products (torch threads); each
+torchrun rank gets ``cores / N`` threads (torchrun's default is one). What N processes gain is
+the work that one process does on one core: tokenising, batching, writing cache shards.
+
+    python benchmarks/bench_torchrun.py                  # 200k documents, 2 processes, 3 rounds
+    python benchmarks/bench_torchrun.py --docs 20000 --repeats 1
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+WORDS = ("red blue green black white navy olive beige cotton linen wool leather denim silk "
+         "shirt dress jacket sneaker boot scarf hat lamp rug vase pillow basket mug chair "
+         "vintage modern classic rustic slim oversized floral striped plain waterproof").split()
+
+
+def write_corpus(folder: Path, n_docs: int, n_queries: int, seed: int = 0) -> None:
+    """A BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv (5 judged documents per query)."""
+    import numpy as np
+    import orjson
+
+    rng = np.random.default_rng(seed)
+    (folder / "qrels").mkdir(parents=True)
+    words = np.array(WORDS)
+    lengths = rng.integers(6, 14, n_docs)
+    picks = rng.integers(0, len(words), (n_docs, 14))
+    with open(folder / "corpus.jsonl", "wb") as handle:
+        for i in range(n_docs):
+            title = " ".join(words[picks[i, : lengths[i]]])
+            handle.write(orjson.dumps({"_id": f"{i:07d}", "title": title, "text": ""}) + b"\n")
+    with open(folder / "queries.jsonl", "wb") as handle:
+        for q in range(n_queries):
+            text = " ".join(words[rng.integers(0, len(words), int(rng.integers(2, 5)))])
+            handle.write(orjson.dumps({"_id": f"q{q}", "text": text}) + b"\n")
+    lines = ["query-id\tcorpus-id\tscore"]
+    for q in range(n_queries):
+        for doc in rng.choice(n_docs, size=5, replace=False):
+            lines.append(f"q{q}\t{doc:07d}\t{int(rng.integers(1, 4))}")
+    (folder / "qrels" / "test.tsv").write_text("\n".join(lines) + "\n")
+
+
+def run_once(command: list[str], cache: Path, env_extra: dict[str, str]) -> float:
+    """Wall seconds of ``command`` with a fresh cache folder; the command must succeed."""
+    shutil.rmtree(cache, ignore_errors=True)
+    env = {**os.environ, "GCL_BENCH_CACHE": str(cache), **env_extra}
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"failed ({done.returncode}): {' '.join(command)}\n{done.stderr[-3000:]}")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, default=200_000)
+    parser.add_argument("--queries", type=int, default=2000)
+    parser.add_argument("--nproc", type=int, default=2, help="torchrun processes")
+    parser.add_argument("--model", default="open_clip:gcl-tiny")
+    parser.add_argument("--doc-fields", default="title:1")
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    cores = os.cpu_count() or 1
+    work = Path(tempfile.mkdtemp(prefix="gcl_bench_torchrun_"))
+    data = work / "data"
+    started = time.perf_counter()
+    write_corpus(data, args.docs, args.queries)
+    print(f"# bench_torchrun: {args.docs:,} documents, {args.queries:,} queries, {args.model} "
+          f"({args.doc_fields}), {args.nproc} processes vs 1, {cores} CPUs, median of {args.repeats}; "
+          f"corpus written in {time.perf_counter() - started:.1f} s")
+    common = ["run", "--model", args.model, "--doc-fields", args.doc_fields, "--data-dir", str(data),
+              "--split", "zero_shot", "--device", "cpu", "--batch-size", str(args.batch_size), "-q"]
+    single_cmd = [sys.executable, "-m", "gcl_bench", *common, "--output-dir", str(work / "single")]
+    multi_cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                 "--nproc-per-node", str(args.nproc), "-m", "gcl_bench", *common,
+                 "--output-dir", str(work / "torchrun")]
+    threads = str(max(1, cores // args.nproc))
+    walls: dict[str, list[float]] = {"single": [], "torchrun": []}
+    encodes: dict[str, list[float]] = {"single": [], "torchrun": []}
+    for round_ in range(args.repeats):
+        order = ["single", "torchrun"] if round_ % 2 == 0 else ["torchrun", "single"]
+        for name in order:
+            command = single_cmd if name == "single" else multi_cmd
+            extra = {} if name == "single" else {"OMP_NUM_THREADS": threads}
+            walls[name].append(run_once(command, work / f"cache_{name}", extra))
+            results = json.loads((work / name / "results.json").read_text())
+            encodes[name].append(results["timings"]["encode"])
+            print(f"  round {round_ + 1} {name:<9} wall {walls[name][-1]:7.1f} s  encode "
+                  f"{encodes[name][-1]:7.1f} s  load average {os.getloadavg()[0]:.2f}", flush=True)
+
+    one = json.loads((work / "single" / "results.json").read_text())
+    many = json.loads((work / "torchrun" / "results.json").read_text())
+    same_run = json.loads((work / "single" / "run.json").read_text()) == json.loads(
+        (work / "torchrun" / "run.json").read_text())
+    wall_one, wall_many = statistics.median(walls["single"]), statistics.median(walls["torchrun"])
+    enc_one, enc_many = statistics.median(encodes["single"]), statistics.median(encodes["torchrun"])
+    print(f"{'':<28}{'1 process':>12}{f'torchrun x{args.nproc}':>14}{'ratio':>9}")
+    print(f"{'whole run, wall s':<28}{wall_one:>12.1f}{wall_many:>14.1f}{wall_one / wall_many:>8.2f}x")
+    print(f"{'encode stage, s':<28}{enc_one:>12.1f}{enc_many:>14.1f}{enc_one / enc_many:>8.2f}x")
+    print(f"world size recorded: {many['retrieval']['encode']['distributed']['world_size']}; "
+          f"run.json identical: {same_run}; metrics identical: {one['metrics'] == many['metrics']}")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
