@@ -3,14 +3,16 @@
 Writes a BEIR-format folder (``--docs`` product-like titles, ``--queries`` queries with graded
 judgements; deterministic, in a temporary folder), then runs the same ``gcl-bench run`` (default
 ``open_clip:gcl-tiny`` on titles, randomly initialised: the point is the pipeline, not the
-model) once as one process and once under ``torchrun --standalone --nproc-per-node N``, each
-with its own empty cache (dataset and embeddings), alternating the order over ``--repeats``
-rounds. Prints the wall time of each whole command and of its encode stage (from
-results.json), medians and the ratio, and whether run.json and the metrics are identical.
+model) as one process with torch's default threads (one per core), as one process with
+``cores / N`` threads, and under ``torchrun --standalone --nproc-per-node N`` (``cores / N``
+threads per rank), each with its own empty cache (dataset and embeddings), rotating the order
+over ``--repeats`` rounds. Prints the wall time of each whole command and of its encode stage
+(from results.json), medians and ratios, and whether run.json and the metrics are identical.
 
-The single process uses all the machine's cores for its matrix products (torch threads); each
-torchrun rank gets ``cores / N`` threads (torchrun's default is one). What N processes gain is
-the work that one process does on one core: tokenising, batching, writing cache shards.
+What N processes gain is the work one process does on one core (tokenising, batching, writing
+cache shards) and, on a machine busy with other work, freedom from OpenMP oversubscription: a
+process whose threads outnumber the free cores slows down far more than its share (the second
+configuration shows how much of the gain is that alone).
 
     python benchmarks/bench_torchrun.py                  # 200k documents, 2 processes, 3 rounds
     python benchmarks/bench_torchrun.py --docs 20000 --repeats 1
@@ -96,28 +98,32 @@ def main() -> None:
                  "--nproc-per-node", str(args.nproc), "-m", "gcl_bench", *common,
                  "--output-dir", str(work / "torchrun")]
     threads = str(max(1, cores // args.nproc))
-    walls: dict[str, list[float]] = {"single": [], "torchrun": []}
-    encodes: dict[str, list[float]] = {"single": [], "torchrun": []}
+    configs = {  # name: (command, output folder, extra environment)
+        "single": (single_cmd, "single", {}),
+        "single_few": (single_cmd, "single", {"OMP_NUM_THREADS": threads}),
+        "torchrun": (multi_cmd, "torchrun", {"OMP_NUM_THREADS": threads}),
+    }
+    walls: dict[str, list[float]] = {name: [] for name in configs}
+    encodes: dict[str, list[float]] = {name: [] for name in configs}
+    names = list(configs)
     for round_ in range(args.repeats):
-        order = ["single", "torchrun"] if round_ % 2 == 0 else ["torchrun", "single"]
-        for name in order:
-            command = single_cmd if name == "single" else multi_cmd
-            extra = {} if name == "single" else {"OMP_NUM_THREADS": threads}
+        for name in names[round_ % 3:] + names[: round_ % 3]:
+            command, folder, extra = configs[name]
             walls[name].append(run_once(command, work / f"cache_{name}", extra))
-            results = json.loads((work / name / "results.json").read_text())
+            results = json.loads((work / folder / "results.json").read_text())
             encodes[name].append(results["timings"]["encode"])
-            print(f"  round {round_ + 1} {name:<9} wall {walls[name][-1]:7.1f} s  encode "
+            print(f"  round {round_ + 1} {name:<10} wall {walls[name][-1]:7.1f} s  encode "
                   f"{encodes[name][-1]:7.1f} s  load average {os.getloadavg()[0]:.2f}", flush=True)
 
     one = json.loads((work / "single" / "results.json").read_text())
     many = json.loads((work / "torchrun" / "results.json").read_text())
     same_run = json.loads((work / "single" / "run.json").read_text()) == json.loads(
         (work / "torchrun" / "run.json").read_text())
-    wall_one, wall_many = statistics.median(walls["single"]), statistics.median(walls["torchrun"])
-    enc_one, enc_many = statistics.median(encodes["single"]), statistics.median(encodes["torchrun"])
-    print(f"{'':<28}{'1 process':>12}{f'torchrun x{args.nproc}':>14}{'ratio':>9}")
-    print(f"{'whole run, wall s':<28}{wall_one:>12.1f}{wall_many:>14.1f}{wall_one / wall_many:>8.2f}x")
-    print(f"{'encode stage, s':<28}{enc_one:>12.1f}{enc_many:>14.1f}{enc_one / enc_many:>8.2f}x")
+    print(f"{'median':<20}{f'1 process, {cores} thr':>18}{f'1 process, {threads} thr':>18}"
+          f"{f'torchrun x{args.nproc}':>14}{'speed-up':>10}{'vs fewer thr':>14}")
+    for label, table in (("whole run, wall s", walls), ("encode stage, s", encodes)):
+        one, few, many = (statistics.median(table[name]) for name in names)
+        print(f"{label:<20}{one:>18.1f}{few:>18.1f}{many:>14.1f}{one / many:>9.2f}x{few / many:>13.2f}x")
     print(f"world size recorded: {many['retrieval']['encode']['distributed']['world_size']}; "
           f"run.json identical: {same_run}; metrics identical: {one['metrics'] == many['metrics']}")
     shutil.rmtree(work, ignore_errors=True)
