@@ -141,7 +141,7 @@ def shard_keys(shard: Shard, host_docs: np.ndarray, queries: np.ndarray, k: int,
     candidates = torch.empty((nq, k + block), dtype=torch.int64, device=device)
     scores = torch.empty(nq * block, dtype=torch.float32, device=device)
     filled = 0
-    with warnings.catch_warnings(), full_float32():
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # read-only memmaps are only read here
         for start in range(0, n, block):
             stop = min(n, start + block)
@@ -166,11 +166,12 @@ def search_shards(shards: Sequence[Shard], host_docs: np.ndarray, queries: np.nd
                   out_scores: np.ndarray, out_indices: np.ndarray,
                   shard_search: Callable[..., np.ndarray] = shard_keys) -> None:
     """Search every shard (one thread per device: torch releases the GIL) and merge into the outputs."""
-    if len(shards) == 1:
-        parts = [shard_search(shards[0], host_docs, queries, k)]
-    else:
-        with ThreadPoolExecutor(max_workers=len(shards)) as pool:
-            parts = list(pool.map(lambda shard: shard_search(shard, host_docs, queries, k), shards))
+    with full_float32():  # a process-wide setting: set once here, not per thread
+        if len(shards) == 1:
+            parts = [shard_search(shards[0], host_docs, queries, k)]
+        else:
+            with ThreadPoolExecutor(max_workers=len(shards)) as pool:
+                parts = list(pool.map(lambda shard: shard_search(shard, host_docs, queries, k), shards))
     keys_to_results(merge_keys(parts, k), out_scores, out_indices)
 
 
