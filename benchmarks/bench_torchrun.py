@@ -115,8 +115,8 @@ def main() -> None:
             print(f"  round {round_ + 1} {name:<10} wall {walls[name][-1]:7.1f} s  encode "
                   f"{encodes[name][-1]:7.1f} s  load average {os.getloadavg()[0]:.2f}", flush=True)
 
-    one = json.loads((work / "single" / "results.json").read_text())
-    many = json.loads((work / "torchrun" / "results.json").read_text())
+    single_results = json.loads((work / "single" / "results.json").read_text())
+    torchrun_results = json.loads((work / "torchrun" / "results.json").read_text())
     same_run = json.loads((work / "single" / "run.json").read_text()) == json.loads(
         (work / "torchrun" / "run.json").read_text())
     print(f"{'median':<20}{f'1 process, {cores} thr':>18}{f'1 process, {threads} thr':>18}"
@@ -124,8 +124,9 @@ def main() -> None:
     for label, table in (("whole run, wall s", walls), ("encode stage, s", encodes)):
         one, few, many = (statistics.median(table[name]) for name in names)
         print(f"{label:<20}{one:>18.1f}{few:>18.1f}{many:>14.1f}{one / many:>9.2f}x{few / many:>13.2f}x")
-    print(f"world size recorded: {many['retrieval']['encode']['distributed']['world_size']}; "
-          f"run.json identical: {same_run}; metrics identical: {one['metrics'] == many['metrics']}")
+    world = torchrun_results["retrieval"]["encode"]["distributed"]["world_size"]
+    same_metrics = single_results["metrics"] == torchrun_results["metrics"]
+    print(f"world size recorded: {world}; run.json identical: {same_run}; metrics identical: {same_metrics}")
     shutil.rmtree(work, ignore_errors=True)
 
 
