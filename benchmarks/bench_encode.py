@@ -6,7 +6,9 @@ Measured, each as items/s (median of ``--repeat`` runs):
    images (JPEG, 256-400 px, into the 224 px ViT-B-32 input) through the DataLoader with 0, 1
    and 2 worker processes; gcl_bench's pipeline (batched tokenisation; decode + preprocess in
    workers, undecodable images skipped) against the GCL reference evaluation's way (one
-   tokeniser call per item inside ``Dataset.__getitem__``, default collate);
+   tokeniser call per item inside ``Dataset.__getitem__``, default collate); and the
+   ``--decode gpu`` pipeline (workers read bytes; decode and tensor transforms on this
+   machine's device: the GPU when there is one, else the CPU);
 2. a full document encode (image 0.9 + title 0.1) with the tiny ``gcl-tiny`` architecture and,
    for a small batch, a randomly initialised real-size ``ViT-B-32``, on this machine's device
    (CUDA with AMP when present, else CPU fp32);
@@ -147,11 +149,8 @@ def main() -> None:
     import torch
     from torch.utils.data import DataLoader
 
-    from gcl_bench.models.openclip import (
-        OpenClipRetriever,
-        iter_image_batches,
-        register_model_configs,
-    )
+    from gcl_bench.models.images import iter_image_batches
+    from gcl_bench.models.openclip import OpenClipRetriever, register_model_configs
 
     register_model_configs()
     torch.set_num_threads(max(1, os.cpu_count() or 1))
@@ -192,10 +191,18 @@ def main() -> None:
             for _ in DataLoader(dataset, batch_size=args.batch_size, num_workers=w):
                 pass
 
+        def tensor_path(w: int = w) -> None:
+            for _ in iter_image_batches(paths, preprocess, args.batch_size, num_workers=w,
+                                        decode="gpu", device=device):
+                pass
+
         t_ref = timed(reference, repeat)
         t_ours = timed(ours, repeat)
+        t_tensor = timed(tensor_path, repeat)
         rows.append((f"decode+preprocess+tokenise, {w} workers (reference)", n / t_ref, None))
         rows.append((f"decode+preprocess, {w} workers (gcl_bench)", n / t_ours, t_ref / t_ours))
+        rows.append((f"decode+preprocess, {w} workers, --decode gpu path on {device}", n / t_tensor,
+                     t_ref / t_tensor))
 
     # 2. full encodes ---------------------------------------------------------------------------
     corpus = [{"id": str(i), "title": t, "image": p} for i, (t, p) in enumerate(zip(titles, paths))]

@@ -6,8 +6,10 @@ document embeddings (clustered, L2-normalised, float32), top ``--top-k``. Method
 - floor: the queries x corpus matrix product alone (torch/MKL, document blocks of 65,536 into one
   reused output buffer, scores thrown away) -- no exact search can be faster than this;
 - gcl_bench flat: ``build_index(docs)`` + ``search``, float32, and with a float16 corpus
-  (its top-k overlap with float32 is reported);
+  (its top-k overlap with float32 is reported); and its torch block path (the one GPUs run,
+  :mod:`gcl_bench.index.gpu`) on this CPU, whose lists must equal the CPU path's;
 - faiss IndexFlatIP (``add`` + ``search``; note the copy of the corpus ``add`` makes);
+- ``faiss.knn``: faiss's brute force over the caller's array, no copy;
 - BEIR ``DenseRetrievalExactSearch`` (score function ``dot``) fed the same embeddings;
 - the GCL reference loop (one query at a time: torch CosineSimilarity over the whole corpus +
   topk), timed on ``--gcl-queries`` queries and extrapolated to all of them.
@@ -16,6 +18,9 @@ Memory: "peak extra" is the process's peak resident memory during a method (VmHW
 each method through /proc/self/clear_refs) minus the resident memory before it, i.e. what the
 method needs on top of the corpus and queries already in memory.
 
+Every method runs ``--repeats`` times (default 3) and the median is reported: single readings
+of the same method ranged 0.87x-1.42x on a busy machine.
+
     python benchmarks/bench_search.py --quick
     python benchmarks/bench_search.py --docs 100000 1000000
 """
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -94,6 +100,22 @@ def gcl_bench_flat(docs: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
     return search(build_index(docs, device="cpu"), queries, k)[1]
 
 
+def gcl_bench_torch_blocks(docs: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    """The GPU path's torch block search, run on the CPU (one shard)."""
+    from gcl_bench.index import gpu
+
+    scores = np.empty((len(queries), k), np.float32)
+    rows = np.empty((len(queries), k), np.int64)
+    gpu.search_shards([gpu.Shard("cpu", 0, len(docs))], docs, queries, k, scores, rows)
+    return rows
+
+
+def faiss_knn(docs: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    import faiss
+
+    return faiss.knn(queries, docs, k, metric=faiss.METRIC_INNER_PRODUCT)[1]
+
+
 def faiss_flat(docs: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
     import faiss
 
@@ -143,7 +165,8 @@ def bench(n_docs: int, args: argparse.Namespace) -> None:
     docs, queries = make_data(n_docs, args.queries, args.dim)
     corpus_gb = docs.nbytes / 1e9
     print(f"\n== {n_docs:,} documents x {args.queries:,} queries, dim {args.dim}, top-{k}; "
-          f"corpus {corpus_gb:.2f} GB float32; torch threads {torch.get_num_threads()} ==", flush=True)
+          f"corpus {corpus_gb:.2f} GB float32; torch threads {torch.get_num_threads()}; median of "
+          f"{args.repeats} runs; load average {os.getloadavg()[0]:.2f} ==", flush=True)
     rows: list[tuple[str, float, float, str]] = []
 
     def report(name: str, seconds: float, peak: float, note: str = "", cpu: float | None = None) -> None:
@@ -171,22 +194,30 @@ def bench(n_docs: int, args: argparse.Namespace) -> None:
                f"corpus {half.nbytes / 1e9:.2f} GB; "
                f"top-{k} overlap with float32 {overlap(ours, ours_half):.4f}")
         del half, ours_half
+    if "torch" not in args.skip:
+        t_blocks, p_blocks, blocks = measure(lambda: gcl_bench_torch_blocks(docs, queries, k), args.repeats)
+        report("gcl_bench torch blocks (GPU path)", t_blocks, p_blocks,
+               f"lists equal to flat: {np.array_equal(blocks, ours)}")
+        del blocks
     if "faiss" not in args.skip:
-        t_faiss, p_faiss, theirs = measure(lambda: faiss_flat(docs, queries, k))
+        t_faiss, p_faiss, theirs = measure(lambda: faiss_flat(docs, queries, k), args.repeats)
         report("faiss IndexFlatIP", t_faiss, p_faiss,
+               f"overlap with gcl_bench {overlap(ours, theirs):.4f}")
+        t_knn, p_knn, theirs = measure(lambda: faiss_knn(docs, queries, k), args.repeats)
+        report("faiss.knn (no copy)", t_knn, p_knn,
                f"overlap with gcl_bench {overlap(ours, theirs):.4f}")
         del theirs
     if "beir" not in args.skip:
         corpus = {str(i): {"title": "", "text": "", "row": i} for i in range(n_docs)}
         query_dict = {f"q{j}": "" for j in range(args.queries)}
-        t_beir, p_beir, result = measure(lambda: beir_exact(docs, queries, k, corpus, query_dict))
+        t_beir, p_beir, result = measure(lambda: beir_exact(docs, queries, k, corpus, query_dict), args.repeats)
         beir_rows = np.array([[int(d) for d in result[f"q{j}"]] for j in range(args.queries)])
         report("BEIR DenseRetrievalExactSearch", t_beir, p_beir,
                f"overlap with gcl_bench {overlap(ours, beir_rows):.4f}")
         del corpus, result
     if "gcl" not in args.skip:
         subset = min(args.queries, args.gcl_queries)
-        t_sub, p_gcl, result = measure(lambda: gcl_reference_loop(docs, queries[:subset], k))
+        t_sub, p_gcl, result = measure(lambda: gcl_reference_loop(docs, queries[:subset], k), args.repeats)
         t_gcl = t_sub * args.queries / subset
         report("GCL reference loop (extrapolated)", t_gcl, p_gcl,
                f"timed {subset} queries ({t_sub:.1f} s) x {args.queries / subset:.0f}; "
@@ -202,9 +233,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--top-k", type=int, default=1000)
     parser.add_argument("--dim", type=int, default=512)
-    parser.add_argument("--repeats", type=int, default=1, help="runs of floor and gcl_bench (median)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of every method; the median is reported")
     parser.add_argument("--gcl-queries", type=int, default=50, help="queries timed for the GCL loop")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["float16", "faiss", "beir", "gcl"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["float16", "torch", "faiss", "beir", "gcl"])
     parser.add_argument("--quick", action="store_true", help="20k documents, 500 queries")
     args = parser.parse_args()
     if args.quick:

@@ -35,11 +35,22 @@ def is_main_process() -> bool:
     return rank() == 0
 
 
+def local_world_size() -> int:
+    """Processes on this node (``LOCAL_WORLD_SIZE``, default :func:`world_size`)."""
+    return int(os.environ.get("LOCAL_WORLD_SIZE", "") or world_size())
+
+
+def pick_backend(use_cuda: bool, gpus: int, ranks_on_node: int) -> str:
+    """``nccl`` when every rank of the node has a GPU of its own, else ``gloo`` (CPU, or several
+    ranks sharing a GPU, which NCCL refuses)."""
+    return "nccl" if use_cuda and gpus >= ranks_on_node else "gloo"
+
+
 def init_process_group(device: str | None = None, backend: str | None = None) -> bool:
     """Join the process group when distributed and not joined yet; True if this call joined it.
 
-    backend: ``nccl`` when ``device`` is CUDA (and the GPU of :func:`local_rank` is selected),
-    ``gloo`` otherwise (CPU).
+    backend: by default :func:`pick_backend` (the GPU ``local_rank mod GPU count`` is selected on
+    CUDA, the device :func:`gcl_bench.devices.resolve_device` gives this rank).
     """
     if not is_distributed():
         return False
@@ -49,10 +60,11 @@ def init_process_group(device: str | None = None, backend: str | None = None) ->
     if dist.is_initialized():
         return False
     use_cuda = bool(device and str(device).startswith("cuda") and torch.cuda.is_available())
+    gpus = torch.cuda.device_count() if use_cuda else 0
     if backend is None:
-        backend = "nccl" if use_cuda else "gloo"
+        backend = pick_backend(use_cuda, gpus, local_world_size())
     if use_cuda:
-        torch.cuda.set_device(local_rank())
+        torch.cuda.set_device(local_rank() % gpus)
     dist.init_process_group(backend=backend)
     return True
 

@@ -68,6 +68,7 @@ class RunSettings:
     doc_fields: str | None = None
     context_length: int | None = None
     num_workers: int = 0
+    decode: str = "cpu"
     use_cache: bool = True
     trust_checkpoint: bool = False
     metrics: Sequence[str] | None = None
@@ -170,6 +171,7 @@ def model_stage(settings: RunSettings) -> Any:
         doc_fields=settings.doc_fields,
         context_length=settings.context_length,
         num_workers=settings.num_workers,
+        decode=settings.decode,
         trust_checkpoint=settings.trust_checkpoint,
     )
 

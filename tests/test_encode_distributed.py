@@ -80,3 +80,11 @@ def test_two_process_encode_equals_single_process(tmp_path: Path) -> None:
     assert ranks[0]["again"]["info"]["hit"] is True
     assert ranks[0]["again"]["calls"] == ranks[1]["again"]["calls"] == []
     assert not (out / "tmp").exists() or not any((out / "tmp").iterdir())
+
+
+def test_backend_is_nccl_only_with_a_gpu_per_rank() -> None:
+    from gcl_bench.distributed import pick_backend
+
+    assert pick_backend(use_cuda=True, gpus=8, ranks_on_node=8) == "nccl"
+    assert pick_backend(use_cuda=True, gpus=1, ranks_on_node=2) == "gloo"  # NCCL refuses a shared GPU
+    assert pick_backend(use_cuda=False, gpus=0, ranks_on_node=2) == "gloo"

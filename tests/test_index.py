@@ -1,11 +1,14 @@
 """Exact and approximate search against an independent numpy brute force."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
+import torch
 
 from gcl_bench.errors import GclBenchError
-from gcl_bench.index import build_index, index_recall, search
+from gcl_bench.index import build_index, gpu, index_recall, search
 from gcl_bench.index.engine import _flat_search
 
 
@@ -65,16 +68,91 @@ def test_flat_random_floats_match_float64_reference() -> None:
     assert agree > 0.99
 
 
-def test_sort_selector_matches_streaming_selector() -> None:
-    """The torch sort merge (the CUDA path) gives the same lists as the CPU stream, ties included."""
+def _stream(docs: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    out = (np.full((len(queries), k), -np.inf, np.float32), np.full((len(queries), k), -1, np.int64))
+    _flat_search(build_index(docs, device="cpu"), queries, k, *out, selector="stream")
+    return out
+
+
+@pytest.mark.parametrize("k", [1, 40, 600])
+def test_torch_key_selector_matches_streaming_selector(k: int) -> None:
+    """The torch block path (the GPU path, here on the CPU) gives the CPU stream's lists: ties
+    broken by lower row, padding past the corpus, however the documents are blocked."""
     docs, queries = tied_data(2)
-    index = build_index(docs, device="cpu")
-    stream = (np.empty((37, 40), np.float32), np.empty((37, 40), np.int64))
-    merged = (np.empty((37, 40), np.float32), np.empty((37, 40), np.int64))
-    _flat_search(index, queries, 40, *stream, selector="stream")
-    _flat_search(index, queries, 40, *merged, selector="sort")
-    np.testing.assert_array_equal(stream[1], merged[1])
-    np.testing.assert_array_equal(stream[0], merged[0])
+    want = _stream(docs, queries, k)
+    for block_bytes in (1 << 30, 20 * 37 * 7):  # one block; blocks of 7 documents
+        got = (np.empty((37, k), np.float32), np.empty((37, k), np.int64))
+        gpu.search_shards([gpu.Shard("cpu", 0, len(docs))], docs, queries, k, *got,
+                          functools.partial(gpu.shard_keys, block_bytes=block_bytes))
+        np.testing.assert_array_equal(got[1], want[1])
+        np.testing.assert_array_equal(got[0], want[0])
+    index = build_index(docs.astype(np.float16), device="cpu")
+    half = (np.empty((37, k), np.float32), np.empty((37, k), np.int64))
+    _flat_search(index, queries, k, *half, selector="keys")
+    np.testing.assert_array_equal(half[1], want[1])  # small integers are exact in float16
+
+
+@pytest.mark.parametrize("parts", [2, 3, 7])
+def test_corpus_sharded_over_devices_merges_to_the_single_search(parts: int) -> None:
+    docs, queries = tied_data(3)
+    docs = docs[:101]
+    for k in (5, 30, 120):  # 120 > rows of every shard, and > the corpus: padded
+        want_scores, want_rows = brute_force(docs, queries, min(k, 101))
+        shards = gpu.make_shards(docs, ["cpu"] * parts)
+        assert [(s.start, s.stop) for s in shards] == gpu.shard_bounds(101, parts)
+        got = (np.empty((37, k), np.float32), np.empty((37, k), np.int64))
+        gpu.search_shards(shards, docs, queries, k, *got)
+        np.testing.assert_array_equal(got[1][:, :101], want_rows)
+        np.testing.assert_array_equal(got[0][:, :101], want_scores.astype(np.float32))
+        assert (got[1][:, 101:] == -1).all() and np.isneginf(got[0][:, 101:]).all()
+
+
+def test_keys_order_as_score_then_lower_row() -> None:
+    scores = np.array([[0.5, -0.0, 0.0, -1.5, np.inf, -np.inf, 0.5, 1e-30, -1e-30]], np.float32)
+    rows = np.arange(scores.shape[1])
+    keys = gpu.pack_keys(torch.from_numpy(scores), torch.from_numpy(rows)).numpy()
+    order = np.lexsort((rows, -(scores[0] + 0.0)))  # -0.0 ties with 0.0
+    np.testing.assert_array_equal(np.argsort(-keys[0], kind="stable"), order)
+    back_scores, back_rows = gpu.unpack_keys(torch.from_numpy(keys))
+    np.testing.assert_array_equal(back_rows.numpy(), rows[None])
+    np.testing.assert_array_equal(back_scores.numpy(), scores + 0.0)
+    merged = gpu.merge_keys([keys[:, :4], keys[:, 4:]], 3)
+    np.testing.assert_array_equal(gpu.unpack_keys(torch.from_numpy(merged))[1].numpy(), [order[:3]])
+
+
+def _reversed_ties_knn(queries: np.ndarray, docs: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """A k-NN that keeps the HIGHER row among equal scores (the worst order for this project)."""
+    scores = queries.astype(np.float64) @ docs.astype(np.float64).T
+    order = np.array([np.lexsort((-np.arange(len(docs)), -row))[:k] for row in scores])
+    return np.take_along_axis(scores, order, 1).astype(np.float32), order
+
+
+@pytest.mark.parametrize("knn", ["reversed", "faiss"])
+def test_faiss_gpu_candidates_are_made_exact(knn: str) -> None:
+    """faiss orders equal scores its own way: the candidates are re-sorted, and queries whose
+    k-th score ties with a candidate left out are searched again exhaustively."""
+    import faiss
+
+    docs, queries = tied_data(4)
+    search = _reversed_ties_knn if knn == "reversed" else (
+        lambda q, d, k: faiss.knn(q, d, k, metric=faiss.METRIC_INNER_PRODUCT))
+    redone = []
+    exhaustive = gpu.shard_keys
+
+    def counting_shard_keys(shard, host_docs, sub_queries, k):  # noqa: ANN001, ANN202
+        redone.append(len(sub_queries))
+        return exhaustive(shard, host_docs, sub_queries, k)
+
+    for k in (3, 50):
+        want = _stream(docs, queries, k)
+        shards = gpu.make_shards(docs, ["cpu"] * 2)
+        got = (np.empty((37, k), np.float32), np.empty((37, k), np.int64))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(gpu, "shard_keys", counting_shard_keys)
+            gpu.search_shards(shards, docs, queries, k, *got, functools.partial(gpu.faiss_shard_keys, knn=search))
+        np.testing.assert_array_equal(got[1], want[1])
+        np.testing.assert_array_equal(got[0], want[0])
+    assert 0 < sum(redone) < 2 * 2 * 37  # tied cut-offs were redone, the others were not
 
 
 def test_padding_when_k_exceeds_corpus() -> None:

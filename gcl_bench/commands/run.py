@@ -33,6 +33,7 @@ from gcl_bench.commands.common import (
 @click.option("--index-recall", is_flag=True, help="Report recall@k of an approximate index against exact search.")
 @click.option("--batch-size", type=int, default=64, show_default=True)
 @click.option("--num-workers", type=int, default=0, show_default=True, help="Image-decoding worker processes.")
+@click.option("--decode", type=click.Choice(["cpu", "gpu"]), default="cpu", show_default=True, help="Where images are decoded and preprocessed: cpu (PIL, the model's own transforms) or gpu (nvjpeg + the same transforms as tensor ops on the model's GPU).")
 @click.option("--device", default="auto", show_default=True, help="auto (CUDA when available), cpu, cuda, cuda:1 ...")
 @click.option("--precision", type=click.Choice(["auto", "fp32", "fp16", "bf16"]), default="auto", show_default=True, help="Autocast on CUDA (auto = fp16, as the reference evaluation); CPU always runs fp32.")
 @click.option("--dtype", type=click.Choice(["float32", "float16"]), default="float32", show_default=True, help="Stored embedding precision.")
@@ -53,7 +54,7 @@ def command(
     model: str, splits: str | None, data_dir: str | None, subset: str | None, image_root: str | None,
     eval_set: str, pretrained: str | None, model_args: tuple[str, ...], query_fields: str | None,
     doc_fields: str | None, context_length: int | None, top_k: int, index: str, index_recall: bool,
-    batch_size: int, num_workers: int, device: str, precision: str, dtype: str, no_cache: bool,
+    batch_size: int, num_workers: int, decode: str, device: str, precision: str, dtype: str, no_cache: bool,
     trust_checkpoint: bool, metrics: str | None, output_dir: str | None, trec: bool,
     weight_column: str, top_q: int, judged_top_k: int | None, allow_unreachable: bool, protocol: str,
     name: str | None,
@@ -78,6 +79,11 @@ def command(
             from gcl_bench.metrics import DEFAULT_METRICS
             from gcl_bench.models import parse_model_args
 
+        if decode == "gpu":  # refused up front, whatever the model, where it cannot run
+            from gcl_bench.devices import resolve_device
+            from gcl_bench.models.images import check_decode
+
+            check_decode(decode, resolve_device(device))
         names = split_names(data_dir, splits, subset)
         metric_names = parse_metric_list(metrics) or list(DEFAULT_METRICS)
         shared = dict(
@@ -85,7 +91,7 @@ def command(
             top_k=top_k, index=index, index_recall=index_recall, batch_size=batch_size,
             device=device, precision=precision, dtype=dtype, pretrained=pretrained,
             model_args=parse_model_args(model_args), query_fields=query_fields,
-            doc_fields=doc_fields, context_length=context_length, num_workers=num_workers,
+            doc_fields=doc_fields, context_length=context_length, num_workers=num_workers, decode=decode,
             use_cache=not no_cache, trust_checkpoint=trust_checkpoint, metrics=metric_names,
             trec=trec, weight_column=weight_column, top_q=top_q, allow_unreachable=allow_unreachable,
             name=name, similarity=similarity, show_progress=not quiet, protocol=protocol,

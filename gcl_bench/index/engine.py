@@ -3,7 +3,9 @@
 ``flat`` (the default, the paper's protocol) is exact inner-product search done in place on the
 caller's array: queries x document blocks through one matrix product (torch, MKL on CPU) and a
 streaming top-k (:mod:`gcl_bench.index._topk`), so peak memory is the corpus plus one score block,
-never a second copy of the corpus. A float16 corpus is searched block by block in float32.
+never a second copy of the corpus. A float16 corpus is searched block by block in float32. On
+CUDA the corpus is sharded over the GPUs (``cuda``: every visible GPU; ``cuda:N``: that one) and
+searched there (:mod:`gcl_bench.index.gpu`), with the same ranked lists up to float32 rounding.
 ``ivf``, ``hnsw`` and ``ivfpq`` are FAISS approximate indexes for corpora that outgrow memory or
 time; :func:`index_recall` measures them against exact search.
 
@@ -43,6 +45,7 @@ class Index:
     dtype: str
     params: dict[str, Any] = field(default_factory=dict)
     doc_embeddings: np.ndarray | None = None
+    shards: list[Any] | None = None
     faiss_index: Any = None
     build_seconds: float = 0.0
 
@@ -116,8 +119,11 @@ def build_index(
     ``ivfpq`` IVF-PQ: ``nlist``, ``nprobe``, ``m`` sub-quantizers (largest divisor of D <= D/4),
     ``nbits`` (8, fewer for tiny corpora). Approximate indexes train on a sample of
     ``train_size`` rows (default min(N, 256*nlist, 64 * 2**nbits) as applicable), seed ``seed`` (0).
-    device: ``auto`` (CUDA when torch sees one), ``cpu`` or ``cuda``. Flat search on CUDA runs as
-    torch matrix products; approximate indexes move to the GPU only with a FAISS GPU build.
+    device: ``auto`` (CUDA when torch sees one), ``cpu``, ``cuda`` or ``cuda:N``. Flat search on
+    ``cuda`` shards the corpus over every visible GPU (``cuda:N``: that GPU only): faiss's GPU
+    brute force with the faiss GPU build and a float32 corpus, else torch block products; the
+    shards are copied to the GPUs now when they fit. Approximate indexes move to one GPU only
+    with a FAISS GPU build.
     """
     if kind not in KINDS:
         raise GclBenchError(f"unknown index kind {kind!r}: choose one of {', '.join(KINDS)}")
@@ -132,10 +138,16 @@ def build_index(
         unknown = set(params) - {"query_batch"}
         if unknown:
             raise GclBenchError(f"unknown parameter(s) for a flat index: {', '.join(sorted(unknown))}")
-        return Index(
-            kind, dim, n, device, dtype, dict(params), doc_embeddings=docs,
-            build_seconds=time.perf_counter() - started,
-        )
+        flat = Index(kind, dim, n, device, dtype, dict(params), doc_embeddings=docs)
+        if device.startswith("cuda"):
+            from gcl_bench.index import gpu
+
+            devices = _cuda_devices(device)
+            faiss_first = docs.dtype == np.float32 and gpu.faiss_gpu_available()
+            flat.shards = gpu.make_shards(docs, devices, upload=not faiss_first)
+            flat.params.update(gpus=devices, backend="faiss_gpu" if faiss_first else "torch")
+        flat.build_seconds = time.perf_counter() - started
+        return flat
 
     import faiss
 
@@ -191,6 +203,15 @@ def build_index(
     built._keepalive = used.get("_gpu_resources")  # type: ignore[attr-defined]
     built.build_seconds = time.perf_counter() - started
     return built
+
+
+def _cuda_devices(device: str) -> list[str]:
+    """``cuda`` -> every visible GPU; ``cuda:N`` -> that one."""
+    import torch
+
+    if ":" in device:
+        return [device]
+    return [f"cuda:{i}" for i in range(max(1, torch.cuda.device_count()))]
 
 
 def _default_pq_m(dim: int) -> int:
@@ -278,63 +299,48 @@ def _flat_search(
     index: Index, queries: np.ndarray, top_k: int, out_scores: np.ndarray, out_indices: np.ndarray,
     selector: str | None = None, scanned: Callable[[float], None] | None = None,
 ) -> None:
-    """Exact top-k of ``queries`` over the index's documents, block by block, into the ``out_`` arrays;
-    ``scanned(fraction)`` after each block."""
-    import torch
-
+    """Exact top-k into the outputs: ``stream`` (numba, the CPU path) or ``keys`` (torch blocks
+    over the index's shards, the GPU path; on the CPU when the index has none); ``stream`` calls
+    ``scanned(fraction)`` after each block of documents."""
     docs = index.doc_embeddings
     assert docs is not None
+    selector = selector or ("stream" if index.shards is None else "keys")
+    if selector == "keys":
+        from gcl_bench.index import gpu
+
+        shards = index.shards or [gpu.Shard(index.device, 0, docs.shape[0])]
+        devices = [shard.device for shard in shards]
+        search_shard = gpu.faiss_shard_keys if gpu.uses_faiss(docs, devices, top_k) else gpu.shard_keys
+        gpu.search_shards(shards, docs, queries, top_k, out_scores, out_indices, search_shard)
+        return
+    import torch
+
+    from gcl_bench.index import _topk
+
     nq, n = queries.shape[0], docs.shape[0]
-    device = torch.device(index.device)
     k = min(top_k, n)
     block = int(max(1, min(n, _SCORE_BLOCK_BYTES // (4 * nq))))
-    selector = selector or ("stream" if device.type == "cpu" else "sort")
-    q = torch.from_numpy(queries).to(device)
-    if selector == "stream":
-        from gcl_bench.index import _topk
-
-        keys = np.empty((nq, _topk.buffer_size(k)), dtype=np.uint64)
-        counts = np.zeros(nq, dtype=np.int64)
-        thresholds = np.full(nq, -np.inf, dtype=np.float32)
-    else:
-        best_vals = torch.empty((nq, 0), dtype=torch.float32, device=device)
-        best_idxs = torch.empty((nq, 0), dtype=torch.int64, device=device)
+    q = torch.from_numpy(queries)
+    keys = np.empty((nq, _topk.buffer_size(k)), dtype=np.uint64)
+    counts = np.zeros(nq, dtype=np.int64)
+    thresholds = np.full(nq, -np.inf, dtype=np.float32)
     # one score buffer reused for every block: no page faults from a fresh allocation per block
-    scores_buffer = torch.empty(nq * min(block, n), dtype=torch.float32, device=device)
+    scores_buffer = torch.empty(nq * min(block, n), dtype=torch.float32)
     convert_buffer = None
     if docs.dtype != np.float32:  # float16 corpus: each block is widened into one reused buffer
-        convert_buffer = torch.empty(min(block, n) * docs.shape[1], dtype=torch.float32, device=device)
+        convert_buffer = torch.empty(min(block, n) * docs.shape[1], dtype=torch.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # read-only memmaps are only read here
         for start in range(0, n, block):
-            chunk = torch.from_numpy(np.asarray(docs[start : start + block])).to(device)
+            chunk = torch.from_numpy(np.asarray(docs[start : start + block]))
             if convert_buffer is not None:
                 chunk = convert_buffer[: chunk.numel()].view(chunk.shape).copy_(chunk)
             block_scores = scores_buffer[: nq * chunk.shape[0]].view(nq, chunk.shape[0])
             torch.mm(q, chunk.T, out=block_scores)
-            if selector == "stream":
-                _topk.push_block(block_scores.numpy(), start, k, keys, counts, thresholds)
-            else:
-                cand_vals = torch.cat([best_vals, block_scores], dim=1)
-                cand_idxs = torch.cat(
-                    [best_idxs, torch.arange(start, start + chunk.shape[0], device=device).expand(nq, -1)],
-                    dim=1,
-                )
-                take = min(k, cand_vals.shape[1])
-                # stable sort by row then by score keeps the lower row first among equal scores
-                by_row = torch.argsort(cand_idxs, dim=1, stable=True)
-                cand_vals = torch.gather(cand_vals, 1, by_row)
-                cand_idxs = torch.gather(cand_idxs, 1, by_row)
-                order = torch.argsort(cand_vals, dim=1, descending=True, stable=True)[:, :take]
-                best_vals = torch.gather(cand_vals, 1, order)
-                best_idxs = torch.gather(cand_idxs, 1, order)
+            _topk.push_block(block_scores.numpy(), start, k, keys, counts, thresholds)
             if scanned is not None:
                 scanned((start + chunk.shape[0]) / n)
-    if selector == "stream":
-        _topk.finish(keys, counts, out_scores[:, :k], out_indices[:, :k])
-    else:
-        out_scores[:, :k] = best_vals.cpu().numpy()
-        out_indices[:, :k] = best_idxs.cpu().numpy()
+    _topk.finish(keys, counts, out_scores[:, :k], out_indices[:, :k])
 
 
 def index_recall(

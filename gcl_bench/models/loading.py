@@ -34,7 +34,7 @@ E5_PREFIXES = {"query": "query: ", "doc": "passage: "}
 
 #: The options each built-in adapter takes, and those a registry entry gives a default for.
 OPEN_CLIP_OPTIONS = ("query_fields", "doc_fields", "context_length", "device", "precision",
-                     "num_workers", "trust_checkpoint")
+                     "num_workers", "decode", "trust_checkpoint")
 OPEN_CLIP_ENTRY_DEFAULTS = ("query_fields", "doc_fields", "context_length")
 E5_OPTIONS = ("query_fields", "doc_fields", "context_length", "device", "precision")
 E5_ENTRY_DEFAULTS = ("query_fields", "doc_fields")
@@ -52,6 +52,7 @@ def load_model(
     context_length: int | None = DEFAULT_OPTIONS.context_length,
     precision: str = DEFAULT_OPTIONS.precision,
     num_workers: int = DEFAULT_OPTIONS.num_workers,
+    decode: str = DEFAULT_OPTIONS.decode,
     download: bool = True,
 ) -> Any:
     """Build the retriever named by ``spec`` (see the module docstring for the forms).
@@ -69,7 +70,7 @@ def load_model(
     options = FactoryOptions(
         pretrained=None if pretrained is None else os.fspath(pretrained), device=device,
         query_fields=query_fields, doc_fields=doc_fields, trust_checkpoint=trust_checkpoint,
-        context_length=context_length, precision=precision, num_workers=num_workers,
+        context_length=context_length, precision=precision, num_workers=num_workers, decode=decode,
     )
     entry = find_model(spec)
     if entry is not None:

@@ -18,7 +18,8 @@ Usage::
 
 This module may import torch, open_clip and PIL (inside functions), :mod:`gcl_bench.devices`,
 :mod:`gcl_bench.errors`, :mod:`gcl_bench.fields`, :mod:`gcl_bench.config` and :mod:`gcl_bench.models.base` /
-:mod:`~gcl_bench.models.checkpoint` / :mod:`~gcl_bench.models.hub`.
+:mod:`~gcl_bench.models.checkpoint` / :mod:`~gcl_bench.models.hub` / :mod:`~gcl_bench.models.images`
+(the image pipeline).
 """
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ from gcl_bench.models.hub import (
     open_clip_tag_file,
     read_open_clip_config,
 )
+from gcl_bench.models.images import TensorPreprocess, check_decode, iter_image_batches
 
 #: gcl_bench's own open_clip architecture configs (gcl-tiny, gcl-e5-large-v2).
 MODEL_CONFIG_DIR = Path(__file__).resolve().parent.parent / "assets" / "model_configs"
@@ -107,6 +109,7 @@ class OpenClipRetriever(DenseAdapter):
         device: str = "auto",
         precision: str = "auto",
         num_workers: int = 0,
+        decode: str = "cpu",
         trust_checkpoint: bool = False,
         name: str | None = None,
     ) -> None:
@@ -133,6 +136,7 @@ class OpenClipRetriever(DenseAdapter):
         self.device = resolve_device(device)
         self.precision = resolve_precision(precision, self.device)
         self.num_workers = int(num_workers)
+        self.decode = check_decode(decode, self.device)
         self.name = name or f"open_clip:{arch}"
 
         text_cfg = self.arch_config.get("text_cfg", {})
@@ -185,6 +189,8 @@ class OpenClipRetriever(DenseAdapter):
         model.eval().requires_grad_(False)
         self.model = model.to(self.device)
         self.preprocess = preprocess
+        # --decode gpu: the same transforms as tensor ops (an unsupported preprocess fails here)
+        self.device_preprocess = TensorPreprocess.from_transform(preprocess) if self.decode == "gpu" else None
         self.tokenizer = self._tokenizer(arch)
         self._fingerprint: str | None = None
 
@@ -267,6 +273,8 @@ class OpenClipRetriever(DenseAdapter):
             )
         else:
             key.update(preprocess=repr(self.preprocess))
+            if self.decode != "cpu":  # other decoders give slightly different pixels
+                key["decode"] = self.decode
         return key
 
     def embedding_dim(self) -> int:
@@ -278,6 +286,7 @@ class OpenClipRetriever(DenseAdapter):
         info["pretrained_tag"] = self.pretrained_tag
         if self.hub_weights is not None:
             info["hub"] = self.hub_weights.record()
+        info["decode"] = self.decode
         return info
 
     # -- encoding -------------------------------------------------------------------------
@@ -320,7 +329,10 @@ class OpenClipRetriever(DenseAdapter):
         import torch
 
         out = np.full((len(images), self.embedding_dim()), np.nan, dtype=np.float32)
-        loader = iter_image_batches(images, self.preprocess, batch_size, self.num_workers)
+        loader = iter_image_batches(
+            images, self.device_preprocess or self.preprocess, batch_size, self.num_workers,
+            decode=self.decode, device=self.device,
+        )
         with torch.inference_mode(), autocast(self.device, self.precision):
             for start, (pixels, rows) in zip(range(0, len(images), batch_size), loader):
                 if rows:  # batches cover consecutive batch_size slices; unreadable images stay NaN
@@ -345,86 +357,4 @@ def _looks_like_path(value: str) -> bool:
     return (
         os.sep in value or "/" in value or value.startswith(".")
         or Path(value).suffix in (".pt", ".pth", ".bin", ".safetensors", ".ckpt")
-    )
-
-
-# -- image pipeline -----------------------------------------------------------------------------
-class ImageDataset:
-    """Decode + preprocess images for a DataLoader; a failure yields ``None`` (a NaN row later)."""
-
-    def __init__(self, images: Sequence[Any], preprocess: Any) -> None:
-        self.images = images
-        self.preprocess = preprocess
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def __getitem__(self, index: int) -> tuple[int, Any]:
-        return index, load_image(self.images[index], self.preprocess)
-
-
-def load_image(image: Any, preprocess: Any) -> Any:
-    """A preprocessed tensor for a path or PIL image, or ``None`` when it cannot be used."""
-    from PIL import Image
-
-    if image is None or (isinstance(image, str) and not image.strip()):
-        return None
-    try:
-        if isinstance(image, Image.Image):
-            return preprocess(image if image.mode == "RGB" else image.convert("RGB"))
-        if isinstance(image, float):  # NaN from a pandas column
-            return None
-        with Image.open(image) as handle:
-            handle.load()  # decode errors surface here, inside the try
-            return preprocess(handle if handle.mode == "RGB" else handle.convert("RGB"))
-    except (OSError, ValueError, TypeError, SyntaxError, Image.DecompressionBombError):
-        return None
-
-
-def _collate(batch: list[tuple[int, Any]]) -> tuple[Any, list[int]]:
-    import torch
-
-    kept = [(index, tensor) for index, tensor in batch if tensor is not None]
-    if not kept:
-        return None, []
-    return torch.stack([tensor for _, tensor in kept]), [index for index, _ in kept]
-
-
-def _in_process_batches(images: Sequence[Any], preprocess: Any, batch_size: int) -> Any:
-    """Batches decoded in this process with one torch thread (as DataLoader workers do).
-
-    Image preprocessing runs many tiny tensor ops; with intra-op threads they oversubscribe the
-    CPU (measured 7x slower on a loaded 2-core machine), so threads are lowered around it only.
-    """
-    import torch
-
-    for start in range(0, len(images), batch_size):
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            batch = [(i, load_image(images[i], preprocess))
-                     for i in range(start, min(start + batch_size, len(images)))]
-        finally:
-            torch.set_num_threads(threads)
-        yield _collate(batch)
-
-
-def iter_image_batches(images: Sequence[Any], preprocess: Any, batch_size: int, num_workers: int = 0) -> Any:
-    """``(pixels, row_indices)`` batches: worker processes when ``num_workers`` > 0, else in process."""
-    if num_workers > 0:
-        return iter(image_loader(images, preprocess, batch_size, num_workers))
-    return _in_process_batches(images, preprocess, batch_size)
-
-
-def image_loader(images: Sequence[Any], preprocess: Any, batch_size: int, num_workers: int = 0) -> Any:
-    """A DataLoader yielding ``(pixels, row_indices)`` with ``num_workers`` decoding processes."""
-    from torch.utils.data import DataLoader
-
-    return DataLoader(
-        ImageDataset(images, preprocess),
-        batch_size=batch_size,
-        shuffle=False,
-        num_workers=max(0, int(num_workers)),
-        collate_fn=_collate,
-        pin_memory=False,
     )

@@ -39,6 +39,7 @@ class FactoryOptions:
     context_length: int | None = None
     precision: str = "auto"
     num_workers: int = 0
+    decode: str = "cpu"
 
     def explicit(self) -> dict[str, Any]:
         """The options given a value other than their default, by name."""

@@ -158,6 +158,9 @@ def _provenance_facts(results: Mapping[str, Any]) -> list[Fact]:
     overlap = results.get("training_overlap") or {}
     if overlap.get("status") == "seen":
         out.append(Fact(NOTE, f"not zero-shot: {(results.get('model') or {}).get('name')} was {overlap['why']}"))
+    if (results.get("model") or {}).get("decode") == "gpu":
+        out.append(Fact(NOTE, "images decoded and resized on the GPU: pixels differ from --decode cpu by a few "
+                              "levels (embeddings cached apart)"))
     dataset = results.get("dataset") or {}
     hub = dataset.get("hub")
     if hub:
