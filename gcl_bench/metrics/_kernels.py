@@ -158,3 +158,51 @@ def descending_within_rows(values: np.ndarray, offsets: np.ndarray) -> np.ndarra
         for i in range(ascending.size):
             out[first + i] = ascending[ascending.size - 1 - i]
     return out
+
+
+@njit(cache=True)
+def judged_list_positions(
+    docs: np.ndarray,
+    offsets: np.ndarray,
+    judgement_rows: np.ndarray,
+    judged_offsets: np.ndarray,
+    judged_docs: np.ndarray,
+    judged_grades: np.ndarray,
+    n_docs: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The positions of a run in list form that hold a positively judged document of their query.
+
+    Args:
+        docs: the document (an index into the run's doc ids) at each position of the run.
+        offsets: list r of the run is ``docs[offsets[r]:offsets[r + 1]]``.
+        judgement_rows: the judged query of each list.
+        judged_offsets, judged_docs, judged_grades: as in :func:`judged_cells`.
+        n_docs: the number of the run's doc ids.
+
+    Returns:
+        ``positions, rows, grades`` of the documents found, list by list; and the first list
+        that holds a judged document twice (-1 if none; then the positions are incomplete).
+    """
+    grade_of = np.zeros(n_docs, dtype=np.int64)  # the current list's grades; < 0 once seen
+    positions = np.empty(judged_docs.size, dtype=np.int64)
+    rows = np.empty(judged_docs.size, dtype=np.int64)
+    grades = np.empty(judged_docs.size, dtype=np.int64)
+    found = 0
+    for row in range(offsets.size - 1):
+        first, last = judged_offsets[judgement_rows[row]], judged_offsets[judgement_rows[row] + 1]
+        for j in range(first, last):
+            if judged_docs[j] >= 0:
+                grade_of[judged_docs[j]] = judged_grades[j]
+        for position in range(offsets[row], offsets[row + 1]):
+            doc = docs[position]
+            if grade_of[doc] == 0:
+                continue
+            if grade_of[doc] < 0:
+                return positions[:found], rows[:found], grades[:found], row
+            positions[found], rows[found], grades[found] = position, row, grade_of[doc]
+            grade_of[doc] = -grade_of[doc]
+            found += 1
+        for j in range(first, last):
+            if judged_docs[j] >= 0:
+                grade_of[judged_docs[j]] = 0
+    return positions[:found], rows[:found], grades[:found], -1
