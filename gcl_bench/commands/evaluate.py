@@ -48,7 +48,8 @@ def command(
             check_writable(Path(target).parent, f"the folder of {option}")
     repeats: list[RepeatedKeys] = []
     judgements = read_qrels(qrels, repeats)
-    run = read_run_lists(run_path, repeats, by_rank=protocol == "reference")
+    reference = protocol == "reference"
+    run = read_run_lists(run_path, repeats, by_rank=reference, float64_scores=reference)
     _check_queries_match(judgements, run.query_ids, qrels, run_path)
     names = parse_metric_list(metrics) or list(DEFAULT_METRICS)
     result = JudgedRun.from_lists(judgements, run, top_k=top_k, protocol=protocol).compute(names)

@@ -41,7 +41,8 @@ class RunLists:
         doc_ids: the vocabulary: every document id of the run, once.
         offsets: (len(query_ids) + 1,) int64; query i's list is ``offsets[i]:offsets[i + 1]``.
         docs: index into ``doc_ids`` of each retrieved document (int32), in each list's order.
-        scores: float64 score of each retrieved document.
+        scores: the score of each retrieved document: float64, or float32 when only trec_eval's
+            order is asked for (it compares float32; search order compares float64).
         code_of: ``{doc_id: index}``, the inverse of ``doc_ids`` (built when not given).
     """
 
@@ -64,14 +65,17 @@ class RunLists:
         return len(self.docs)
 
     @classmethod
-    def from_dict(cls, run: Mapping[str, Mapping[str, float]]) -> RunLists:
-        """The list form of ``{qid: {doc_id: score}}`` (scores as float64, lists in the dicts' order)."""
+    def from_dict(cls, run: Mapping[str, Mapping[str, float]], float64_scores: bool = True) -> RunLists:
+        """The list form of ``{qid: {doc_id: score}}`` (lists in the dicts' order; scores as float64,
+        or rounded to float32 with ``float64_scores=False``)."""
         code_of: dict[str, int] = {}
         lengths = np.fromiter(map(len, run.values()), dtype=np.int64, count=len(run))
         docs = np.fromiter((code_of.setdefault(doc, len(code_of)) for lists in run.values() for doc in lists),
                            dtype=np.int32, count=int(lengths.sum()))
         scores = np.fromiter((score for lists in run.values() for score in lists.values()),
                              dtype=np.float64, count=docs.size)
+        if not float64_scores:
+            scores = float32_scores(scores)
         return cls(list(run), list(code_of), np.concatenate(([0], np.cumsum(lengths))), docs, scores, code_of)
 
 
@@ -114,7 +118,7 @@ def join_lists(
         return [doc_ids[j] for j in docs[at].tolist()]
 
     def rank(cells: np.ndarray, cell_rows: np.ndarray, cell_grades: np.ndarray, in_list_order: bool) -> Hits:
-        run_scores = scores if in_list_order else float32_scores(scores)
+        run_scores = scores if in_list_order else float32_scores(scores)  # no copy of float32 scores
         hits, tied = rank_hits(run_scores, offsets, cell_rows, run_scores[cells], cell_grades,
                                lambda which: names_of(cells[which]), lambda _rows, at: names_of(at), keep,
                                in_list_order)
@@ -137,6 +141,8 @@ def join_lists(
         return rank(cells, cell_rows, np.ones(cells.size, dtype=np.int64), in_list_order), kept_lengths
 
     def search_order() -> tuple[Hits, JudgedRanks]:
+        if scores.dtype != np.float64:
+            raise GclBenchError("search order compares scores as float64; the run's scores were kept as float32")
         return rank(positions, rows, grades, True), lambda: judged_ranks(in_list_order=True)
 
     return hits, counts, judged_ranks, search_order
