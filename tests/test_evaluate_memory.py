@@ -133,14 +133,18 @@ METRICS = ["ndcg@10", "ndcg", "err", "err@5", "rbp@0.8", "map", "mrr@10", "recal
            "hole@10", "accuracy@3", "err_chapelle"]
 
 
-@pytest.mark.parametrize("protocol", ["default", "reference"])
+@pytest.mark.parametrize(("protocol", "float64_scores"), [("default", True), ("default", False), ("reference", True)])
 @pytest.mark.parametrize("top_k", [None, 4])
-def test_the_list_join_scores_as_the_dict_join(protocol: str, top_k: int | None) -> None:
+def test_the_list_join_scores_as_the_dict_join(protocol: str, float64_scores: bool, top_k: int | None) -> None:
     rng = np.random.default_rng(7)
     for _ in range(25):
         qrels, run = random_case(rng)
+        if not float64_scores:  # scores apart in float64, tied in float32
+            run = {qid: {doc: score + 1e-12 * i for i, (doc, score) in enumerate(docs.items())}
+                   for qid, docs in run.items()}
         from_dicts = JudgedRun.from_dicts(qrels, run, top_k=top_k, protocol=protocol).compute(METRICS)
-        from_lists = JudgedRun.from_lists(qrels, RunLists.from_dict(run), top_k=top_k, protocol=protocol).compute(METRICS)
+        lists = RunLists.from_dict(run, float64_scores)
+        from_lists = JudgedRun.from_lists(qrels, lists, top_k=top_k, protocol=protocol).compute(METRICS)
         for name in METRICS:
             assert np.array_equal(from_lists.per_query[name], from_dicts.per_query[name]), name
         assert from_lists.query_counts() == from_dicts.query_counts()
@@ -158,6 +162,12 @@ def test_the_list_join_agrees_with_pytrec_eval(tmp_path: Path) -> None:
     for ours_name, their_name in (("ndcg@10", "ndcg_cut_10"), ("map", "map"), ("recall@20", "recall_20")):
         expected = [theirs.get(q, {}).get(their_name, 0.0) for q in ours.query_ids]
         np.testing.assert_allclose(ours.per_query[ours_name], expected, rtol=0, atol=1e-12)
+
+
+def test_search_order_refuses_float32_scores() -> None:
+    lists = RunLists.from_dict({"q1": {"d1": 0.5, "d2": 0.5}}, float64_scores=False)
+    with pytest.raises(GclBenchError, match="search order compares scores as float64"):
+        JudgedRun.from_lists({"q1": {"d2": 1}}, lists, protocol="reference").compute(["err"])
 
 
 def test_a_document_listed_twice_is_refused_by_the_join() -> None:
