@@ -38,7 +38,8 @@ def command(
     from gcl_bench.data.repeats import RepeatedKeys
     from gcl_bench.io import check_writable, write_json, write_text
     from gcl_bench.metrics import DEFAULT_METRICS, JudgedRun
-    from gcl_bench.results import per_query_csv, per_query_trec, read_qrels, read_run
+    from gcl_bench.results import per_query_csv, per_query_trec, read_qrels
+    from gcl_bench.results.run_lists import read_run_lists
     from gcl_bench.results.sets import refuse_overwriting
 
     for option, target in (("--output", output), ("--per-query", per_query)):
@@ -47,10 +48,12 @@ def command(
             check_writable(Path(target).parent, f"the folder of {option}")
     repeats: list[RepeatedKeys] = []
     judgements = read_qrels(qrels, repeats)
-    run = read_run(run_path, repeats, by_rank=protocol == "reference")
-    _check_queries_match(judgements, run, qrels, run_path)
+    reference = protocol == "reference"
+    run = read_run_lists(run_path, repeats, by_rank=reference, float64_scores=reference)
+    _check_queries_match(judgements, run.query_ids, qrels, run_path)
     names = parse_metric_list(metrics) or list(DEFAULT_METRICS)
-    result = JudgedRun.from_dicts(judgements, run, top_k=top_k, protocol=protocol).compute(names)
+    result = JudgedRun.from_lists(judgements, run, top_k=top_k, protocol=protocol).compute(names)
+    del run
     if per_query:  # built before anything is written: a query id it cannot hold is refused first
         if per_query_format == "trec":
             table = per_query_trec(result.query_ids, result.per_query, result.means, names)
@@ -76,14 +79,14 @@ def command(
         write_text(per_query, table)
 
 
-def _check_queries_match(judgements: dict, run: dict, qrels_path: str, run_path: str) -> None:
+def _check_queries_match(judgements: dict, run_queries: list[str], qrels_path: str, run_path: str) -> None:
     """One clear error when no query of the run is judged, naming a TREC query-id map that is missing."""
     from gcl_bench.errors import GclBenchError
     from gcl_bench.results import missing_qid_map
 
-    if set(judgements) & set(run):
+    if not set(judgements).isdisjoint(run_queries):
         return
-    examples = f"e.g. judged {next(iter(judgements))!r}, in the run {next(iter(run), '')!r}"
+    examples = f"e.g. judged {next(iter(judgements))!r}, in the run {next(iter(run_queries), '')!r}"
     for path, what in ((run_path, "run"), (qrels_path, "judgements")):
         missing = missing_qid_map(path)
         if missing is not None:

@@ -1,7 +1,7 @@
 """Ranking metrics over arrays, with BEIR-style dicts accepted at the edge.
 
 - :func:`evaluate` ``(qrels, run, metrics=DEFAULT_METRICS) -> {name: mean}`` for dicts;
-- :class:`JudgedRun` (``from_dicts`` / ``from_arrays``) -> :meth:`JudgedRun.compute` ->
+- :class:`JudgedRun` (``from_dicts`` / ``from_lists`` / ``from_arrays``) -> :meth:`JudgedRun.compute` ->
   :class:`MetricResult` with means, per-query values and query counts;
   :class:`Judgements` (``Judgements.from_dict(qrels, doc_ids)``) prepares judgements once for
   several runs or searches;
@@ -25,7 +25,7 @@ from gcl_bench.metrics.classic import (
 )
 from gcl_bench.metrics.err import err, err_chapelle, err_gdeval
 from gcl_bench.metrics.hole import hole
-from gcl_bench.metrics.judged import JudgedRun, Judgements, MetricResult, evaluate
+from gcl_bench.metrics.judged import JudgedRun, Judgements, MetricResult, RunLists, evaluate
 from gcl_bench.metrics.names import (
     CURVE_CUTOFFS,
     DEFAULT_METRICS,
@@ -44,6 +44,7 @@ __all__ = [
     "Judgements",
     "MetricResult",
     "MetricSpec",
+    "RunLists",
     "accuracy",
     "average_precision",
     "canonical_metric_names",

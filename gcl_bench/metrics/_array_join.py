@@ -1,8 +1,9 @@
 """The join of judgements with search output: ``(indices, scores)`` matrices over a corpus.
 
 The judged documents are located in the corpus once (:meth:`Judgements.corpus_rows`); then
-:func:`~gcl_bench.metrics._kernels.judged_cells` walks the search output row by row and finds
-the cells that hold a positively judged document, and
+:func:`~gcl_bench.metrics._kernels.judged_list_positions` walks the search output row by row
+(as lists of equal length, padding -1) and finds the cells that hold a positively judged
+document, and
 :func:`~gcl_bench.metrics._ranking.rank_hits` ranks them. Corpus ids are read only where scores
 tie with a judged document's (the tie break needs them). The documents judged with any grade
 (for ``hole@k``) are ranked the same way, only when asked for; so is the second ranking of the
@@ -22,7 +23,7 @@ from numpy.typing import ArrayLike
 from gcl_bench.errors import GclBenchError
 from gcl_bench.metrics._arrays import Hits
 from gcl_bench.metrics._dict_join import JudgedRanks, SearchOrder
-from gcl_bench.metrics._kernels import judged_cells
+from gcl_bench.metrics._kernels import judged_list_positions
 from gcl_bench.metrics._ranking import float32_scores, rank_hits
 from gcl_bench.metrics.judgements import Judgements
 
@@ -79,8 +80,11 @@ def join_arrays(
         raise GclBenchError("the search results contain NaN scores")
 
     judged_offsets = np.concatenate(([0], np.cumsum(judgements.num_relevant)))
-    rows, cols, grades, twice = judged_cells(sub_indices, present, judged_offsets, corpus_rows,
-                                             judgements.positive_grades, n_docs)
+    width = sub_indices.shape[1]
+    positions, rows, grades, twice = judged_list_positions(
+        sub_indices.reshape(-1), np.arange(sub_indices.shape[0] + 1) * width, present, judged_offsets, corpus_rows,
+        judgements.positive_grades, n_docs)
+    cols = positions - rows * width
     if twice >= 0:
         raise GclBenchError("a judged document appears twice in one query's search results")
     lists = _SearchLists(sub_indices, sub_scores, valid, padded, doc_ids)

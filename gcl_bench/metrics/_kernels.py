@@ -101,54 +101,6 @@ def tied_positions(
 
 
 @njit(cache=True)
-def judged_cells(
-    indices: np.ndarray,
-    judgement_rows: np.ndarray,
-    judged_offsets: np.ndarray,
-    judged_docs: np.ndarray,
-    judged_grades: np.ndarray,
-    n_docs: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """The cells of search output that hold a positively judged document of their query.
-
-    Args:
-        indices: (Q, K) int64 corpus rows, -1 = no document.
-        judgement_rows: (Q,) the judged query of each row of ``indices``.
-        judged_offsets: judged query r's positive judgements are
-            ``judged_docs[judged_offsets[r]:judged_offsets[r + 1]]`` (corpus rows, -1 = not in
-            the corpus) with grades ``judged_grades[...]`` (>= 1).
-        n_docs: the corpus size.
-
-    Returns:
-        ``rows, cols, grades`` of the cells found, row by row; and the first row that holds a
-        judged document twice (-1 if none; then the cells are incomplete).
-    """
-    grade_of = np.zeros(n_docs, dtype=np.int64)  # the current row's grades; < 0 once seen
-    rows = np.empty(judged_docs.size, dtype=np.int64)
-    cols = np.empty(judged_docs.size, dtype=np.int64)
-    grades = np.empty(judged_docs.size, dtype=np.int64)
-    found = 0
-    for row in range(indices.shape[0]):
-        first, last = judged_offsets[judgement_rows[row]], judged_offsets[judgement_rows[row] + 1]
-        for j in range(first, last):
-            if judged_docs[j] >= 0:
-                grade_of[judged_docs[j]] = judged_grades[j]
-        for col in range(indices.shape[1]):
-            doc = indices[row, col]
-            if doc < 0 or grade_of[doc] == 0:
-                continue
-            if grade_of[doc] < 0:
-                return rows[:found], cols[:found], grades[:found], row
-            rows[found], cols[found], grades[found] = row, col, grade_of[doc]
-            grade_of[doc] = -grade_of[doc]
-            found += 1
-        for j in range(first, last):
-            if judged_docs[j] >= 0:
-                grade_of[judged_docs[j]] = 0
-    return rows[:found], cols[:found], grades[:found], -1
-
-
-@njit(cache=True)
 def descending_within_rows(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """``values`` with each row's segment ``offsets[r]:offsets[r + 1]`` sorted largest first."""
     out = np.empty_like(values)
@@ -158,3 +110,54 @@ def descending_within_rows(values: np.ndarray, offsets: np.ndarray) -> np.ndarra
         for i in range(ascending.size):
             out[first + i] = ascending[ascending.size - 1 - i]
     return out
+
+
+@njit(cache=True)
+def judged_list_positions(
+    docs: np.ndarray,
+    offsets: np.ndarray,
+    judgement_rows: np.ndarray,
+    judged_offsets: np.ndarray,
+    judged_docs: np.ndarray,
+    judged_grades: np.ndarray,
+    n_docs: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The positions of a run in list form that hold a positively judged document of their query.
+
+    Args:
+        docs: the document (an index into the run's doc ids) at each position of the run; -1
+            is no document (the padding of search output read as lists of equal length).
+        offsets: list r of the run is ``docs[offsets[r]:offsets[r + 1]]``.
+        judgement_rows: the judged query of each list.
+        judged_offsets: judged query r's positive judgements are
+            ``judged_docs[judged_offsets[r]:judged_offsets[r + 1]]`` (indices into the run's
+            doc ids, -1 = not among them) with grades ``judged_grades[...]`` (>= 1).
+        n_docs: the number of the run's doc ids.
+
+    Returns:
+        ``positions, rows, grades`` of the documents found, list by list; and the first list
+        that holds a judged document twice (-1 if none; then the positions are incomplete).
+    """
+    grade_of = np.zeros(n_docs, dtype=np.int64)  # the current list's grades; < 0 once seen
+    positions = np.empty(judged_docs.size, dtype=np.int64)
+    rows = np.empty(judged_docs.size, dtype=np.int64)
+    grades = np.empty(judged_docs.size, dtype=np.int64)
+    found = 0
+    for row in range(offsets.size - 1):
+        first, last = judged_offsets[judgement_rows[row]], judged_offsets[judgement_rows[row] + 1]
+        for j in range(first, last):
+            if judged_docs[j] >= 0:
+                grade_of[judged_docs[j]] = judged_grades[j]
+        for position in range(offsets[row], offsets[row + 1]):
+            doc = docs[position]
+            if doc < 0 or grade_of[doc] == 0:
+                continue
+            if grade_of[doc] < 0:
+                return positions[:found], rows[:found], grades[:found], row
+            positions[found], rows[found], grades[found] = position, row, grade_of[doc]
+            grade_of[doc] = -grade_of[doc]
+            found += 1
+        for j in range(first, last):
+            if judged_docs[j] >= 0:
+                grade_of[judged_docs[j]] = 0
+    return positions[:found], rows[:found], grades[:found], -1

@@ -22,7 +22,8 @@ default protocol never builds it. Queries scored are those in the judgements wit
 positive grade; a judged query missing from the run scores 0 and is counted in
 ``missing_from_run``; run queries that are not judged are ignored.
 
-The joins themselves: :mod:`~gcl_bench.metrics._dict_join` (run dicts) and
+The joins themselves: :mod:`~gcl_bench.metrics._dict_join` (run dicts),
+:mod:`~gcl_bench.metrics._list_join` (a run in list form) and
 :mod:`~gcl_bench.metrics._array_join` (search output); the metric families:
 :mod:`~gcl_bench.metrics._families`.
 
@@ -44,12 +45,13 @@ from gcl_bench.metrics._array_join import join_arrays
 from gcl_bench.metrics._arrays import Hits
 from gcl_bench.metrics._dict_join import JudgedRanks, Run, SearchOrder, check_top_k, join_dicts
 from gcl_bench.metrics._families import METRIC_FAMILIES, SEARCH_ORDER_FAMILIES, HitTables
+from gcl_bench.metrics._list_join import RunLists, join_lists
 from gcl_bench.metrics.judgements import Judgements, Qrels, read_judgements
 from gcl_bench.metrics.names import DEFAULT_METRICS, MetricSpec, parse_metrics
 from gcl_bench.metrics.result import MetricResult
 from gcl_bench.protocol import DEFAULT, REFERENCE, check_protocol
 
-__all__ = ["JudgedRun", "Judgements", "MetricResult", "evaluate"]
+__all__ = ["JudgedRun", "Judgements", "MetricResult", "RunLists", "evaluate"]
 
 
 @contextmanager
@@ -80,8 +82,9 @@ def _pausing_gc(function: Callable[..., Any]) -> Callable[..., Any]:
 class JudgedRun:
     """A run joined with its judgements: the ranked gain matrix every metric is computed from.
 
-    Build it with :meth:`from_dicts` (BEIR-style dicts) or :meth:`from_arrays` (the
-    ``(scores, indices)`` a search returns), then call :meth:`compute`.
+    Build it with :meth:`from_dicts` (BEIR-style dicts), :meth:`from_lists` (a run file read
+    into list form) or :meth:`from_arrays` (the ``(scores, indices)`` a search returns), then
+    call :meth:`compute`.
 
     Attributes:
         protocol: ``"default"`` or ``"reference"`` (which ranking each metric family uses).
@@ -152,6 +155,19 @@ class JudgedRun:
         top_k = check_top_k(top_k)
         judgements = read_judgements(qrels)
         hits, counts, judged_ranks, search_order = join_dicts(judgements, run, top_k)
+        return cls(judgements, hits, judged_ranks=judged_ranks, search_order=search_order, protocol=protocol,
+                   **counts)
+
+    @classmethod
+    @_pausing_gc
+    def from_lists(
+        cls, qrels: Qrels | Judgements, run: RunLists, top_k: int | None = None, *, protocol: str = DEFAULT,
+    ) -> JudgedRun:
+        """Join a run in list form (:class:`RunLists`, as :func:`gcl_bench.results.read_run_lists`
+        reads a run file); the same numbers as :meth:`from_dicts` on the same run as dicts."""
+        check_protocol(protocol)
+        judgements = read_judgements(qrels)
+        hits, counts, judged_ranks, search_order = join_lists(judgements, run, top_k)
         return cls(judgements, hits, judged_ranks=judged_ranks, search_order=search_order, protocol=protocol,
                    **counts)
 

@@ -12,6 +12,8 @@
   :func:`read_per_query` (per_query.csv);
 - :mod:`~gcl_bench.results.runs`: judgement (:func:`read_qrels`) and run (:func:`read_run`) files
   in JSON, TREC and BEIR form, as ``gcl-bench evaluate`` takes them; :func:`missing_qid_map`.
+- :mod:`~gcl_bench.results.run_lists`: :func:`~gcl_bench.results.run_lists.read_run_lists`, the
+  same run files read straight into the metrics layer's list form (what ``evaluate`` scores).
 
 May import: gcl_bench.io, gcl_bench.errors, gcl_bench.data (split names, judgement readers).
 Imported by: the runner, the leaderboard, ``gcl-bench evaluate``.
