@@ -158,7 +158,8 @@ def load_stage(settings: RunSettings, progress: ProgressCallback | None = None) 
 
 # -- stage: model --------------------------------------------------------------------------
 def model_stage(settings: RunSettings) -> Any:
-    """Instantiate the retriever named by ``settings.model`` (registry name, family:arch, plug-in)."""
+    """Instantiate the retriever named by ``settings.model`` (registry name, family:arch, plug-in);
+    an open_clip checkpoint seen before is built only when something must be encoded."""
     from gcl_bench.models import load_model
 
     return load_model(
@@ -173,6 +174,7 @@ def model_stage(settings: RunSettings) -> Any:
         num_workers=settings.num_workers,
         decode=settings.decode,
         trust_checkpoint=settings.trust_checkpoint,
+        defer_build=True,
     )
 
 
