@@ -300,11 +300,13 @@ def dense_retrieve(
 
 # -- stage: score -----------------------------------------------------------------------------
 def score_stage(split: Split, retrieval: Retrieval, metrics: Sequence[str], protocol: str = "default") -> Any:
-    """Score the retrieved arrays against the split's judgements under ``protocol``: a MetricResult."""
-    from gcl_bench.metrics import CURVE_CUTOFFS, JudgedRun
+    """Score the retrieved arrays against the split's judgements, prepared once per split
+    (:func:`~gcl_bench.metrics.split_judgements`), under ``protocol``: a MetricResult."""
+    from gcl_bench.metrics import CURVE_CUTOFFS, JudgedRun, split_judgements
 
     judged = JudgedRun.from_arrays(
-        split.qrels, split.query_ids, split.doc_ids, retrieval.indices, retrieval.scores, protocol=protocol
+        split_judgements(split), split.query_ids, split.doc_ids, retrieval.indices, retrieval.scores,
+        protocol=protocol,
     )
     curve_names = [f"{family}@{k}" for family in ("ndcg", "recall") for k in CURVE_CUTOFFS]
     wanted = list(dict.fromkeys([*metrics, *curve_names]))
