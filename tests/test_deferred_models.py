@@ -41,7 +41,7 @@ def test_fingerprint_without_building_is_the_built_models(name: str) -> None:
 
 
 def test_fingerprint_of_a_saved_checkpoint_is_the_built_models(saved_checkpoint: Path) -> None:
-    built = load_model("open_clip:gcl-tiny", pretrained=saved_checkpoint, device="cpu")
+    built = load_model("open_clip:gcl-tiny", pretrained=saved_checkpoint, device="cpu", doc_fields="title:1")
     assert checkpoint_fingerprint("gcl-tiny", saved_checkpoint) == built.fingerprint()
     other = saved_checkpoint.with_name("other.pt")
     other.write_bytes(saved_checkpoint.read_bytes() + b"\0")
@@ -118,13 +118,13 @@ def test_a_fully_cached_run_never_builds_the_model(saved_checkpoint: Path, tmp_p
 
     def settings(attempt: str) -> RunSettings:
         return RunSettings(model="open_clip:gcl-tiny", pretrained=str(saved_checkpoint), split="novel_query",
-                           device="cpu", output_dir=str(tmp_path / attempt), batch_size=32)
+                           device="cpu", output_dir=str(tmp_path / attempt), batch_size=64, doc_fields="title:1")
 
     run_evaluation(settings("cold"), model=model_stage(settings("cold")))  # encodes and records
     deferred = model_stage(settings("deferred"))
     warm = run_evaluation(settings("deferred"), model=deferred)
     assert isinstance(deferred, DeferredOpenClip) and not deferred.built
-    built = load_model("open_clip:gcl-tiny", pretrained=saved_checkpoint, device="cpu")
+    built = load_model("open_clip:gcl-tiny", pretrained=saved_checkpoint, device="cpu", doc_fields="title:1")
     assert isinstance(built, OpenClipRetriever)
     reference = run_evaluation(settings("built"), model=built)
     assert warm["cache"]["embeddings"]["hit"] is True
