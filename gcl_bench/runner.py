@@ -158,7 +158,8 @@ def load_stage(settings: RunSettings, progress: ProgressCallback | None = None) 
 
 # -- stage: model --------------------------------------------------------------------------
 def model_stage(settings: RunSettings) -> Any:
-    """Instantiate the retriever named by ``settings.model`` (registry name, family:arch, plug-in)."""
+    """Instantiate the retriever named by ``settings.model`` (registry name, family:arch, plug-in);
+    an open_clip checkpoint seen before is built only when something must be encoded."""
     from gcl_bench.models import load_model
 
     return load_model(
@@ -173,6 +174,7 @@ def model_stage(settings: RunSettings) -> Any:
         num_workers=settings.num_workers,
         decode=settings.decode,
         trust_checkpoint=settings.trust_checkpoint,
+        defer_build=True,
     )
 
 
@@ -298,11 +300,13 @@ def dense_retrieve(
 
 # -- stage: score -----------------------------------------------------------------------------
 def score_stage(split: Split, retrieval: Retrieval, metrics: Sequence[str], protocol: str = "default") -> Any:
-    """Score the retrieved arrays against the split's judgements under ``protocol``: a MetricResult."""
-    from gcl_bench.metrics import CURVE_CUTOFFS, JudgedRun
+    """Score the retrieved arrays against the split's judgements, prepared once per split
+    (:func:`~gcl_bench.metrics.split_judgements`), under ``protocol``: a MetricResult."""
+    from gcl_bench.metrics import CURVE_CUTOFFS, JudgedRun, split_judgements
 
     judged = JudgedRun.from_arrays(
-        split.qrels, split.query_ids, split.doc_ids, retrieval.indices, retrieval.scores, protocol=protocol
+        split_judgements(split), split.query_ids, split.doc_ids, retrieval.indices, retrieval.scores,
+        protocol=protocol,
     )
     curve_names = [f"{family}@{k}" for family in ("ndcg", "recall") for k in CURVE_CUTOFFS]
     wanted = list(dict.fromkeys([*metrics, *curve_names]))

@@ -4,7 +4,7 @@
 - :class:`JudgedRun` (``from_dicts`` / ``from_lists`` / ``from_arrays``) -> :meth:`JudgedRun.compute` ->
   :class:`MetricResult` with means, per-query values and query counts;
   :class:`Judgements` (``Judgements.from_dict(qrels, doc_ids)``) prepares judgements once for
-  several runs or searches;
+  several runs or searches; :func:`split_judgements` keeps them prepared per split;
 - one module per metric family, each with array functions whose docstrings state the formula:
   :mod:`~gcl_bench.metrics.ndcg`, :mod:`~gcl_bench.metrics.err`, :mod:`~gcl_bench.metrics.rbp`,
   :mod:`~gcl_bench.metrics.classic` (map, mrr, recall, precision, accuracy),
@@ -35,6 +35,7 @@ from gcl_bench.metrics.names import (
     parse_metrics,
 )
 from gcl_bench.metrics.ndcg import dcg, ndcg
+from gcl_bench.metrics.per_split import split_judgements
 from gcl_bench.metrics.rbp import rbp, rbp_binary
 
 __all__ = [
@@ -62,4 +63,5 @@ __all__ = [
     "rbp_binary",
     "recall",
     "reciprocal_rank",
+    "split_judgements",
 ]

@@ -54,13 +54,17 @@ def load_model(
     num_workers: int = DEFAULT_OPTIONS.num_workers,
     decode: str = DEFAULT_OPTIONS.decode,
     download: bool = True,
+    defer_build: bool = False,
 ) -> Any:
     """Build the retriever named by ``spec`` (see the module docstring for the forms).
 
     ``model_args`` are extra constructor arguments: a mapping, or ``key=value`` strings as given
     to ``--model-arg`` (values parsed by :func:`~gcl_bench.models.plugins.parse_model_args`).
     ``query_fields`` / ``doc_fields`` override a registry entry's (``"image:0.9,title:0.1"``).
-    ``download=False`` refuses to fetch missing registry weights. Returns the model object;
+    ``download=False`` refuses to fetch missing registry weights. ``defer_build``: an open_clip
+    model with weights from a checkpoint file that was built before with the same options is
+    returned as a :class:`~gcl_bench.models.deferred.DeferredOpenClip`, which builds it only when
+    something must be encoded (a fully cached run never does). Returns the model object;
     gcl_bench's adapters are :class:`~gcl_bench.models.base.DenseAdapter` instances.
     """
     if not isinstance(spec, str) or not spec.strip():
@@ -76,11 +80,11 @@ def load_model(
     if entry is not None:
         factory = resolve_factory(entry.factory)
         if factory in BUILTIN_FACTORIES:
-            return factory(entry, options, args, download=download)
+            return factory(entry, options, args, download=download, defer=defer_build)
         return call_factory(factory, spec, options, args)
     family, sep, rest = spec.partition(":")
     if sep and family == "open_clip":
-        model = _build_open_clip(rest, options, args, name=spec)
+        model = _build_open_clip(rest, options, args, name=spec, defer=defer_build)
         same = _same_weights_entry("open_clip", rest, options.pretrained)
         return _as_registered(model, same, own_weights=True) if same else model
     if sep and family == "e5":
@@ -119,8 +123,10 @@ def _construct(cls: Callable[..., Any], positional: tuple[Any, ...], kwargs: dic
 
 def _build_open_clip(
     arch: str, options: FactoryOptions, args: Mapping[str, Any], *, name: str,
-    entry: ModelInfo | None = None, checkpoint: str | None = None,
+    entry: ModelInfo | None = None, checkpoint: str | None = None, defer: bool = False,
 ) -> Any:
+    """The open_clip adapter; with ``defer``, weights from a checkpoint file may give a
+    :class:`~gcl_bench.models.deferred.DeferredOpenClip`, built on its first encode."""
     from gcl_bench.models.openclip import OpenClipRetriever
 
     if not arch:
@@ -128,7 +134,16 @@ def _build_open_clip(
     prefixes = entry.prefixes if entry and entry.prefixes else NO_PREFIXES
     kwargs = _adapter_kwargs(options, OPEN_CLIP_OPTIONS, entry, OPEN_CLIP_ENTRY_DEFAULTS,
                              prefixes=prefixes, name=name, args=args)
-    return _construct(OpenClipRetriever, (arch, options.pretrained or checkpoint), kwargs, name)
+    weights = options.pretrained or checkpoint
+
+    def build() -> Any:
+        return _construct(OpenClipRetriever, (arch, weights), kwargs, name)
+
+    if defer and weights:
+        from gcl_bench.models.deferred import open_clip_from_file
+
+        return open_clip_from_file(arch, weights, kwargs, build)
+    return build()
 
 
 def _build_e5(
@@ -145,7 +160,7 @@ def _build_e5(
 
 
 def _registry_open_clip(
-    info: ModelInfo, options: FactoryOptions, args: Mapping[str, Any], *, download: bool
+    info: ModelInfo, options: FactoryOptions, args: Mapping[str, Any], *, download: bool, defer: bool = False,
 ) -> Any:
     if options.pretrained:
         checkpoint = None
@@ -157,11 +172,13 @@ def _registry_open_clip(
         checkpoint = info.pretrained_tag  # None: an hf-hub: model brings its weights
     else:
         raise GclBenchError(f"model {info.name} has no weights URL; pass --pretrained PATH")
-    model = _build_open_clip(info.arch or "", options, args, name=info.name, entry=info, checkpoint=checkpoint)
+    model = _build_open_clip(info.arch or "", options, args, name=info.name, entry=info, checkpoint=checkpoint,
+                             defer=defer)
     return _as_registered(model, info, own_weights=not options.pretrained)
 
 
-def _registry_e5(info: ModelInfo, options: FactoryOptions, args: Mapping[str, Any], *, download: bool) -> Any:
+def _registry_e5(info: ModelInfo, options: FactoryOptions, args: Mapping[str, Any], *, download: bool,
+                 defer: bool = False) -> Any:
     source = options.pretrained or info.hf_name or ""
     if not options.pretrained and info.hf_name and not download:
         entry_weights(info, download=False)
@@ -197,7 +214,8 @@ def _same_weights_entry(family: str, source: str, pretrained: str | None) -> Mod
     return None
 
 
-def _registry_bm25(info: ModelInfo, options: FactoryOptions, args: Mapping[str, Any], *, download: bool) -> Any:
+def _registry_bm25(info: ModelInfo, options: FactoryOptions, args: Mapping[str, Any], *, download: bool,
+                   defer: bool = False) -> Any:
     cls = load_plugin("gcl_bench.models.bm25:BM25Retriever")
     # --doc-fields, --pretrained...: refused by BM25's constructor, not ignored
     return _as_registered(call_factory(cls, info.name, options, args), info, own_weights=True)

@@ -91,6 +91,18 @@ def get_arch_config(arch: str) -> dict[str, Any]:
     return config
 
 
+def checkpoint_weights(path: str | os.PathLike[str]) -> str:
+    """How a fingerprint names weights read from a checkpoint file: ``sha256:<hex of the file>``."""
+    return f"sha256:{checkpoint_sha256(path)}"
+
+
+def open_clip_fingerprint(arch: str, arch_config: dict[str, Any], weights: str) -> str:
+    """The embedding-cache fingerprint of an open_clip model: its architecture, that
+    architecture's config and where its ``weights`` come from (``sha256:<hex>`` of a checkpoint
+    file, a Hub file, an open_clip tag or the random initialisation)."""
+    return sha256_text("open_clip", arch, arch_config, weights)
+
+
 class OpenClipRetriever(DenseAdapter):
     """An open_clip model as a multi-field dense retriever (see module docstring)."""
 
@@ -242,7 +254,7 @@ class OpenClipRetriever(DenseAdapter):
     def fingerprint(self) -> str:
         if self._fingerprint is None:
             if self._checkpoint_path is not None:
-                weights = f"sha256:{self.checkpoint_sha256()}"
+                weights = checkpoint_weights(self._checkpoint_path)
             elif self.hub_weights is not None and self.pretrained_tag is None:
                 hub = self.hub_weights
                 weights = f"hf-hub:{hub.repo_id}@{hub.commit}/{hub.filename}:{hub.path.resolve().name}"
@@ -250,7 +262,7 @@ class OpenClipRetriever(DenseAdapter):
                 weights = f"open_clip-tag:{self.pretrained_tag}"
             else:
                 weights = f"random-init:seed{RANDOM_INIT_SEED}"
-            self._fingerprint = sha256_text("open_clip", self.arch, self.arch_config, weights)
+            self._fingerprint = open_clip_fingerprint(self.arch, self.arch_config, weights)
         return self._fingerprint
 
     def field_cache_key(self, side: str, field: str) -> dict[str, Any]:

@@ -107,7 +107,8 @@ def has_fingerprint(model: Any) -> bool:
 def describe_model(model: Any, spec: str | None = None, checkpoint: str | None = None) -> dict[str, Any]:
     """The results.json ``model`` section for any model: its ``describe()``, completed with what can
     be read from the object (name, family, fingerprint, ``training_data``: what it was trained on,
-    :mod:`~gcl_bench.models.training`) and ``checkpoint`` where it says none."""
+    :mod:`~gcl_bench.models.training`) and ``checkpoint`` where it says none. ``class`` is the
+    model's class, or the class of the model it ``stands_for`` (a model built on first use)."""
     info = dict(model.describe()) if callable(getattr(model, "describe", None)) else {}
     info.setdefault("name", getattr(model, "name", None) or spec or type(model).__name__)
     info.setdefault("family", getattr(model, "family", "plugin"))
@@ -117,7 +118,7 @@ def describe_model(model: Any, spec: str | None = None, checkpoint: str | None =
         info.setdefault("spec", spec)
     if "fingerprint" not in info and has_fingerprint(model):
         info["fingerprint"] = str(model.fingerprint())
-    info.setdefault("class", qualname(type(model)))
+    info.setdefault("class", qualname(getattr(model, "stands_for", type(model))))
     if "training_data" not in info:
         info["training_data"] = check_training_record(getattr(model, "training_data", None), str(info["name"]))
     return info
