@@ -50,6 +50,10 @@ def command(
     run = read_run(run_path, repeats, by_rank=protocol == "reference")
     _check_queries_match(judgements, run, qrels, run_path)
     names = parse_metric_list(metrics) or list(DEFAULT_METRICS)
+    if not quiet:  # a note, as the others
+        from gcl_bench.kernels import set_note_sink
+
+        set_note_sink(lambda text: Console(stderr=True).print(f"[dim]note[/]: {text}"))
     result = JudgedRun.from_dicts(judgements, run, top_k=top_k, protocol=protocol).compute(names)
     if per_query:  # built before anything is written: a query id it cannot hold is refused first
         if per_query_format == "trec":

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from gcl_bench.errors import GclBenchError
+from gcl_bench.kernels import note_if_compiling
 from gcl_bench.metrics._arrays import Hits
 from gcl_bench.metrics._dict_join import JudgedRanks, SearchOrder
 from gcl_bench.metrics._kernels import judged_cells
@@ -79,6 +80,7 @@ def join_arrays(
         raise GclBenchError("the search results contain NaN scores")
 
     judged_offsets = np.concatenate(([0], np.cumsum(judgements.num_relevant)))
+    note_if_compiling(judged_cells)
     rows, cols, grades, twice = judged_cells(sub_indices, present, judged_offsets, corpus_rows,
                                              judgements.positive_grades, n_docs)
     if twice >= 0:
