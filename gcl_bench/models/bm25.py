@@ -15,7 +15,7 @@ corpus and settings, kept on disk and in memory (:mod:`gcl_bench.models.bm25_ind
 :attr:`BM25Retriever.retrieval_info` then says how the last search got its index.
 
 :class:`BM25Retriever` is a lexical retriever in the sense of :mod:`gcl_bench.models.protocols`.
-This module may import bm25s, numba and PyStemmer (inside functions), :mod:`gcl_bench.config`,
+This module may import bm25s, numba and PyStemmer (inside functions), :mod:`gcl_bench.kernels`,
 :mod:`gcl_bench.io` and :mod:`gcl_bench.errors`.
 """
 from __future__ import annotations

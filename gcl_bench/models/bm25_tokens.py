@@ -9,8 +9,9 @@ numbers stemmed terms in set order, which changes with Python's string hashing),
 document gets the same terms with the same counts, so the index scores every query the same.
 
 The workers are forked, so they read the texts from the parent's memory (nothing is pickled on
-the way in) and send back flat ``int32`` arrays. Where ``fork`` is not available the serial path
-runs.
+the way in); the parent merges each chunk as it arrives, while the others are still tokenised.
+The merged lists refer to the vocabulary's own int objects, as bm25s' do, so they take no more
+memory than the serial path's. Where ``fork`` is not available the serial path runs.
 
 May import: bm25s, PyStemmer (inside functions), numpy, :mod:`gcl_bench.errors`, the standard library.
 """
@@ -18,16 +19,16 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Sequence
-from itertools import chain
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 from gcl_bench.errors import GclBenchError
 
-PARALLEL_MIN_TEXTS = 50_000
-"""Corpora of more texts than this are tokenised in parallel chunks."""
+PARALLEL_MIN_TEXTS = 1_000_000
+"""Corpora of more texts than this are tokenised in parallel chunks (below it, on 2 busy cores,
+the merge costs more than the second process saves: see benchmarks/bench_bm25_index.py)."""
 CHUNKS_PER_WORKER = 4
 _FORKED_TEXTS: Sequence[str] = ()
 """The texts the forked workers read (set in the parent just before the pool forks)."""
@@ -70,14 +71,13 @@ def tokenize_corpus(
     _FORKED_TEXTS = texts
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            parts = pool.map(_tokenize_chunk, jobs, chunksize=1)
+            return merge_chunks(pool.imap(_tokenize_chunk, jobs, chunksize=1))
     finally:
         _FORKED_TEXTS = ()
-    return merge_chunks(parts)
 
 
-def _tokenize_chunk(job: tuple[int, int, str | None, str | None]) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """In a worker: ``(flat token ids, tokens per text, the chunk's terms by id)`` of one chunk."""
+def _tokenize_chunk(job: tuple[int, int, str | None, str | None]) -> tuple[list[list[int]], list[str]]:
+    """In a worker: ``(token ids per text, the chunk's terms by id)`` of one chunk."""
     import bm25s
 
     start, stop, stopwords, stemmer = job
@@ -86,21 +86,16 @@ def _tokenize_chunk(job: tuple[int, int, str | None, str | None]) -> tuple[np.nd
     terms = [""] * len(tokens.vocab)
     for term, term_id in tokens.vocab.items():
         terms[term_id] = term
-    lengths = np.fromiter(map(len, tokens.ids), dtype=np.int64, count=len(tokens.ids))
-    flat = np.fromiter(chain.from_iterable(tokens.ids), dtype=np.int32, count=int(lengths.sum()))
-    return flat, lengths, terms
+    return tokens.ids, terms
 
 
-def merge_chunks(parts: Sequence[tuple[np.ndarray, np.ndarray, list[str]]]) -> Any:
+def merge_chunks(parts: Iterable[tuple[list[list[int]], list[str]]]) -> Any:
     """One ``Tokenized`` from the chunks' :func:`_tokenize_chunk` results, in chunk order."""
     from bm25s.tokenization import Tokenized
 
     vocab: dict[str, int] = {}
     ids: list[list[int]] = []
-    for flat, lengths, terms in parts:
-        remap = np.fromiter((vocab.setdefault(term, len(vocab)) for term in terms), dtype=np.int64, count=len(terms))
-        global_ids = remap[flat].tolist() if flat.size else []
-        ends = np.cumsum(lengths).tolist()
-        starts = [0, *ends[:-1]]
-        ids.extend(global_ids[start:end] for start, end in zip(starts, ends))
+    for chunk_ids, terms in parts:
+        to_global = [vocab.setdefault(term, len(vocab)) for term in terms].__getitem__
+        ids.extend([list(map(to_global, doc)) for doc in chunk_ids])
     return Tokenized(ids=ids, vocab=vocab)
