@@ -22,6 +22,15 @@ _LAZY = {
     "GclBenchError": ("gcl_bench.errors", "GclBenchError"),
 }
 
+def _use_numba_cache_dir() -> None:
+    """numba kernels keep their compiled code under the cache root (before any is decorated)."""
+    from gcl_bench.kernels import use_numba_cache_dir
+
+    use_numba_cache_dir()
+
+
+_use_numba_cache_dir()
+
 if TYPE_CHECKING:  # pragma: no cover
     from gcl_bench.data import Split, load_split
     from gcl_bench.errors import GclBenchError

@@ -3,7 +3,7 @@
 Every cache lives under :func:`gcl_bench.config.cache_dir` (``$GCL_BENCH_CACHE``, else
 ``$XDG_CACHE_HOME/gcl_bench``, else ``~/.cache/gcl_bench``), one folder per kind
 (:data:`CACHE_KINDS`). Everything in it can be rebuilt: datasets are parsed again, embeddings
-encoded again, the bundled sample regenerated, weights downloaded again (the one kind that
+encoded again, BM25 indexes built again, the bundled sample regenerated, weights downloaded again (the one kind that
 needs the network).
 
 May import: :mod:`gcl_bench.config`, :mod:`gcl_bench.errors`, the standard library.
@@ -22,7 +22,8 @@ CACHE_KINDS: dict[str, tuple[str, str]] = {
     "datasets": ("data", "parsed splits and corpora"),
     "embeddings": ("embeddings", "query and document embeddings"),
     "weights": ("weights", "downloaded model weights"),
-    "numba": ("numba", "compiled BM25 kernels"),
+    "bm25": ("bm25", "BM25 indexes, one per corpus and settings"),
+    "numba": ("numba", "compiled numba kernels (BM25, top-k, metrics)"),
     "images": ("images", "images of the HF parquet export"),
     "sample": ("sample", "the bundled sample benchmark"),
     "tmp": ("tmp", "scratch of unfinished torchrun encodes"),

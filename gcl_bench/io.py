@@ -21,7 +21,7 @@ import os
 import secrets
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -280,6 +280,22 @@ def _digest_file(path: str | os.PathLike[str], digest: Any, chunk_size: int) -> 
         while chunk := handle.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def hash_texts(texts: Sequence[str]) -> str:
+    """SHA-256 of an ordered list of strings (length-prefixed, so no two lists collide by joining)."""
+    import numpy as np
+
+    encoded = [text.encode("utf-8") for text in texts]
+    digest = hashlib.sha256(b"texts\0")
+    digest.update(np.fromiter((len(item) for item in encoded), dtype=np.int64, count=len(encoded)).tobytes())
+    digest.update(b"".join(encoded))
+    return digest.hexdigest()
+
+
+def key_hash(key: dict[str, Any]) -> str:
+    """SHA-256 of a cache key's canonical JSON (sorted keys): the name of its cache entry."""
+    return hashlib.sha256(orjson.dumps(key, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def sha256_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:

@@ -24,6 +24,7 @@ import numpy as np
 from gcl_bench.data import Split
 from gcl_bench.errors import GclBenchError
 from gcl_bench.models.protocols import (
+    accepts_keyword,
     accepts_progress,
     has_search_arrays,
     is_field_encoder,
@@ -180,7 +181,7 @@ def model_stage(settings: RunSettings) -> Any:
 
 # -- stage: retrieve (lexical) ---------------------------------------------------------------
 def lexical_retrieve(model: Any, split: Split, top_k: int, progress: ProgressCallback | None = None,
-                     keep_order: bool = False) -> Retrieval:
+                     keep_order: bool = False, use_cache: bool = False) -> Retrieval:
     """Retrieve with a lexical model: its array fast path, else BEIR's ``search`` dict form.
 
     ``progress(step, done, total)`` goes to a ``search_arrays`` that takes a ``progress`` keyword.
@@ -189,11 +190,16 @@ def lexical_retrieve(model: Any, split: Split, top_k: int, progress: ProgressCal
     and ``queries = {query_id: text}``, returning ``{query_id: {doc_id: score}}``. The array form
     gets :attr:`Split.doc_search_texts` (the title, or BEIR's ``title + " " + text``).
     ``keep_order``: tied documents of the dict form keep the model's order (the reference protocol).
+    ``use_cache`` goes to a ``search_arrays`` that takes a ``cache`` keyword (BM25's index cache),
+    whose ``retrieval_info`` then joins the retrieval record.
     """
     if has_search_arrays(model):
-        extra = {"progress": progress} if progress is not None and accepts_progress(model.search_arrays) else {}
+        extra: dict[str, Any] = {"progress": progress} if progress is not None and accepts_progress(model.search_arrays) else {}
+        if accepts_keyword(model.search_arrays, "cache"):
+            extra["cache"] = use_cache
         scores, indices = model.search_arrays(split.doc_search_texts, split.query_texts, top_k, **extra)
-        return Retrieval(np.asarray(scores, dtype=np.float32), np.asarray(indices, dtype=np.int64))
+        info = dict(getattr(model, "retrieval_info", None) or {}) if use_cache else {}
+        return Retrieval(np.asarray(scores, dtype=np.float32), np.asarray(indices, dtype=np.int64), info)
     corpus = {doc["id"]: {"title": doc["title"], "text": doc["text"]} for doc in split.corpus_dicts}
     queries = dict(zip(split.query_ids, split.query_texts))
     run = model.search(corpus, queries, top_k)
@@ -372,7 +378,8 @@ def run_evaluation(
             return None
         with timer.stage("search"):
             steps = step_callback(reporter, str(getattr(model, "name", None) or type(model).__name__))
-            retrieval = lexical_retrieve(model, split, settings.top_k, steps, keep_order=settings.protocol == REFERENCE)
+            retrieval = lexical_retrieve(model, split, settings.top_k, steps, keep_order=settings.protocol == REFERENCE,
+                                         use_cache=settings.use_cache)
     else:
         retrieval = dense_retrieve(model, split, settings, timer, reporter)
         if retrieval is None:

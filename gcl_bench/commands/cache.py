@@ -22,7 +22,7 @@ def command() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
 @quiet_option("Print only the total size.")
 def info(as_json: bool, quiet: bool) -> None:
-    """Files and sizes per kind: datasets, embeddings, weights, numba, images, sample, tmp."""
+    """Files and sizes per kind: datasets, embeddings, weights, bm25, numba, images, sample, tmp."""
     from gcl_bench.caches import cache_root_source, cache_usage, format_bytes
     from gcl_bench.config import cache_dir
 

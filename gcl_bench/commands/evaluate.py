@@ -47,6 +47,10 @@ def command(
             refuse_overwriting(target, option)
             check_writable(Path(target).parent, f"the folder of {option}")
     repeats: list[RepeatedKeys] = []
+    if not quiet:  # a note, as the others
+        from gcl_bench.kernels import set_note_sink
+
+        set_note_sink(lambda text: Console(stderr=True).print(f"[dim]note[/]: {text}"))
     judgements = read_qrels(qrels, repeats)
     reference = protocol == "reference"
     run = read_run_lists(run_path, repeats, by_rank=reference, float64_scores=reference)

@@ -73,6 +73,9 @@ def command(
     from gcl_bench.progress import make_reporter
 
     reporter = make_reporter(not quiet)  # a spinner is on stderr before anything heavy is imported
+    from gcl_bench.kernels import set_note_sink
+
+    set_note_sink(lambda text: reporter.log(f"[dim]note[/]: {text}"))
     try:
         with reporter.status("loading gcl_bench"):
             from gcl_bench.data import split_names
@@ -105,6 +108,7 @@ def command(
             shared["judged_top_k"] = judged_top_k
         _run_splits(reporter, names, shared, output_dir, eval_set, metric_names, model, quiet)
     finally:
+        set_note_sink(None)
         reporter.close()
         from gcl_bench import distributed
 

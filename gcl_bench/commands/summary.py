@@ -31,6 +31,8 @@ def stage_cells(results: dict[str, Any]) -> dict[str, str]:
         cells["encoded"] = f"{encoded:,}" + (f" at {format_rate(encoded / seconds)}/s" if encoded and seconds > 0 else "")
     dataset = cache.get("dataset") or {}
     words = [part for part in ("split", "corpus") if dataset.get(part) == "hit"]
+    if (cache.get("bm25_index") or {}).get("status") in ("loaded", "reused"):
+        words.append("bm25 index")
     hits = sum(1 for entry in entries.values() if entry.get("hit"))
     if hits:
         words.append(f"{hits}/{len(entries)} fields")

@@ -32,7 +32,6 @@ for the default root).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import mmap
 import os
@@ -50,21 +49,14 @@ from gcl_bench.io import (
     checksum_matches,
     checksum_path,
     dumps_json,
+    hash_texts,
+    key_hash,
     record_checksum,
     write_bytes,
 )
 
 CACHE_FORMAT = 1
 DTYPES = ("float32", "float16")
-
-
-def hash_texts(texts: Sequence[str]) -> str:
-    """SHA-256 of an ordered list of strings (length-prefixed, so no two lists collide by joining)."""
-    encoded = [text.encode("utf-8") for text in texts]
-    digest = hashlib.sha256(b"texts\0")
-    digest.update(np.fromiter((len(item) for item in encoded), dtype=np.int64, count=len(encoded)).tobytes())
-    digest.update(b"".join(encoded))
-    return digest.hexdigest()
 
 
 def image_stamp(path: str) -> str | None:
@@ -118,10 +110,6 @@ def cache_key(
 def _jsonable(value: Any) -> Any:
     """Round-trip through JSON so the stored key compares equal to a freshly built one."""
     return orjson.loads(orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS))
-
-
-def key_hash(key: dict[str, Any]) -> str:
-    return hashlib.sha256(orjson.dumps(key, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 class CacheEntry:

@@ -316,7 +316,9 @@ def _flat_search(
     import torch
 
     from gcl_bench.index import _topk
+    from gcl_bench.kernels import note_if_compiling
 
+    note_if_compiling(_topk.push_block, _topk.finish)
     nq, n = queries.shape[0], docs.shape[0]
     k = min(top_k, n)
     block = int(max(1, min(n, _SCORE_BLOCK_BYTES // (4 * nq))))

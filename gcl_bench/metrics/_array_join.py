@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from gcl_bench.errors import GclBenchError
+from gcl_bench.kernels import note_if_compiling
 from gcl_bench.metrics._arrays import Hits
 from gcl_bench.metrics._dict_join import JudgedRanks, SearchOrder
 from gcl_bench.metrics._kernels import judged_list_positions
@@ -81,6 +82,7 @@ def join_arrays(
 
     judged_offsets = np.concatenate(([0], np.cumsum(judgements.num_relevant)))
     width = sub_indices.shape[1]
+    note_if_compiling(judged_list_positions)
     positions, rows, grades, twice = judged_list_positions(
         sub_indices.reshape(-1), np.arange(sub_indices.shape[0] + 1) * width, present, judged_offsets, corpus_rows,
         judgements.positive_grades, n_docs)

@@ -23,6 +23,7 @@ from itertools import repeat
 import numpy as np
 
 from gcl_bench.errors import GclBenchError
+from gcl_bench.kernels import note_if_compiling
 from gcl_bench.metrics._arrays import Hits
 from gcl_bench.metrics._dict_join import JudgedRanks, SearchOrder, check_top_k
 from gcl_bench.metrics._kernels import judged_list_positions
@@ -108,6 +109,7 @@ def join_lists(
     judged_docs = np.fromiter(map(run.code_of.get, judgements.positive_doc_ids(), repeat(-1)), dtype=np.int64,
                               count=judgements.positive_rows.size)
     judged_offsets = np.concatenate(([0], np.cumsum(judgements.num_relevant)))
+    note_if_compiling(judged_list_positions)
     positions, rows, grades, twice = judged_list_positions(
         docs, offsets, judgement_row, judged_offsets, judged_docs, judgements.positive_grades, len(run.doc_ids))
     if twice >= 0:

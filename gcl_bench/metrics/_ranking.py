@@ -26,6 +26,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from gcl_bench.kernels import note_if_compiling
 from gcl_bench.metrics._arrays import Hits
 from gcl_bench.metrics._kernels import rank_by_score, tied_positions
 
@@ -67,6 +68,7 @@ def rank_hits(
         The hits ranked within ``keep``, and the number of lists with two equal scores within
         the first ``keep`` ranks (or at ranks ``keep`` and ``keep + 1``).
     """
+    note_if_compiling(rank_by_score, tied_positions)
     higher, same, tied_rows = rank_by_score(run_scores, offsets, keep, judged_rows, judged_scores)
     ranks = higher.copy()
     tied = np.flatnonzero(same > 1)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from gcl_bench.errors import GclBenchError
+from gcl_bench.kernels import note_if_compiling
 from gcl_bench.metrics._dict_inputs import as_dict, check_keys
 from gcl_bench.metrics._kernels import descending_within_rows
 
@@ -183,6 +184,7 @@ def read_judgements(qrels: Qrels | Judgements) -> Judgements:
     positive_rows, positive_grades = new_row[rows[positive]], grades[positive]
     num_relevant = counts[keep].astype(np.int64)
     offsets = np.concatenate(([0], np.cumsum(num_relevant)))
+    note_if_compiling(descending_within_rows)
     ideal_grades = descending_within_rows(positive_grades, offsets)
     return Judgements(
         query_ids=[all_ids[i] for i in keep],

@@ -9,13 +9,17 @@ A document that shares no term with the query scores 0 and is *not* retrieved: l
 shorter than ``top_k`` when fewer documents match, as with any inverted-index engine. An
 unretrieved document counts as not retrieved by every metric.
 
+Large corpora are tokenised in parallel chunks (:mod:`gcl_bench.models.bm25_tokens`). With
+``cache=True`` (what ``gcl-bench run`` passes unless ``--no-cache``) the index is built once per
+corpus and settings, kept on disk and in memory (:mod:`gcl_bench.models.bm25_index`);
+:attr:`BM25Retriever.retrieval_info` then says how the last search got its index.
+
 :class:`BM25Retriever` is a lexical retriever in the sense of :mod:`gcl_bench.models.protocols`.
-This module may import bm25s, numba and PyStemmer (inside functions), :mod:`gcl_bench.config`
-and :mod:`gcl_bench.errors`.
+This module may import bm25s, numba and PyStemmer (inside functions), :mod:`gcl_bench.kernels`,
+:mod:`gcl_bench.io` and :mod:`gcl_bench.errors`.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -30,26 +34,26 @@ ProgressCallback = Callable[[str, int, int], None]
 """``progress(step, done, total)``: ``step`` is ``"index"`` or ``"search"``."""
 
 
-def _use_cached_numba_kernels() -> None:
-    """Re-jit bm25s' retrieval kernel with ``cache=True`` so the compilation is kept on disk."""
+def _use_cached_numba_kernels(n_threads: int) -> None:
+    """Re-jit bm25s' retrieval kernel with ``cache=True`` so the compilation is kept on disk
+    (:mod:`gcl_bench.kernels`); note the compilation of the one ``n_threads`` will call."""
     global _NUMBA_PATCHED
-    if _NUMBA_PATCHED:
-        return
-    from gcl_bench.config import cache_dir
+    from gcl_bench.kernels import note_if_compiling, use_numba_cache_dir
 
-    os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_dir() / "numba"))
-    import numba
-    from numba import njit
+    if not _NUMBA_PATCHED:
+        use_numba_cache_dir()
+        import bm25s.numba.retrieve_utils as retrieve_utils
+        from numba import njit
 
-    if not numba.config.CACHE_DIR:  # numba was imported before the variable was set
-        numba.config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]
-
+        kernel = retrieve_utils._retrieve_internal_jitted
+        retrieve_utils._retrieve_internal_jitted_parallel = njit(parallel=True, cache=True)(kernel)
+        retrieve_utils._retrieve_internal_jitted_serial = njit(nogil=True, cache=True)(kernel)
+        _NUMBA_PATCHED = True
     import bm25s.numba.retrieve_utils as retrieve_utils
 
-    kernel = retrieve_utils._retrieve_internal_jitted
-    retrieve_utils._retrieve_internal_jitted_parallel = njit(parallel=True, cache=True)(kernel)
-    retrieve_utils._retrieve_internal_jitted_serial = njit(nogil=True, cache=True)(kernel)
-    _NUMBA_PATCHED = True
+    serial = n_threads in (0, 1)  # bm25s runs the serial kernel for 0 and 1 threads
+    note_if_compiling(retrieve_utils._retrieve_internal_jitted_serial if serial
+                      else retrieve_utils._retrieve_internal_jitted_parallel)
 
 
 class BM25Retriever:
@@ -83,6 +87,10 @@ class BM25Retriever:
         self.backend = backend
         self.n_threads = int(n_threads)
         self.name = name
+        self.tokenize_workers: int | None = None
+        """Processes that tokenise the corpus; None: :func:`~gcl_bench.models.bm25_tokens.default_workers`."""
+        self.retrieval_info: dict[str, Any] = {}
+        """``{"bm25_index": IndexUse.to_dict()}`` of the last :meth:`search_arrays` with ``cache=True``."""
 
     # -- identity -------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:
@@ -110,24 +118,20 @@ class BM25Retriever:
 
     # -- retrieval ------------------------------------------------------------------------
     def _stemmer(self) -> Any:
-        if self.stemmer_language is None:
-            return None
-        try:
-            import Stemmer
-        except ImportError:  # pragma: no cover - PyStemmer is a dependency
-            raise GclBenchError("BM25 stemming needs PyStemmer: pip install PyStemmer") from None
-        return Stemmer.Stemmer(self.stemmer_language)
+        from gcl_bench.models.bm25_tokens import make_stemmer
+
+        return make_stemmer(self.stemmer_language)
 
     def index(self, doc_texts: Sequence[str], show_progress: bool = False) -> Any:
         """Tokenise and index ``doc_texts``; the returned object is passed to :meth:`retrieve`."""
         import bm25s
 
+        from gcl_bench.models.bm25_tokens import tokenize_corpus
+
         if len(doc_texts) == 0:
             raise GclBenchError("BM25 needs a non-empty corpus")
-        doc_tokens = bm25s.tokenize(
-            [text or "" for text in doc_texts], stopwords=self.stopwords, stemmer=self._stemmer(),
-            show_progress=show_progress,
-        )
+        doc_tokens = tokenize_corpus([text or "" for text in doc_texts], self.stopwords, self.stemmer_language,
+                                     workers=self.tokenize_workers)
         retriever = bm25s.BM25(
             k1=self.k1, b=self.b, method=self.method,
             backend="numba" if self.backend == "numba" else "numpy",
@@ -167,7 +171,7 @@ class BM25Retriever:
         indices = np.full((num_queries, k), -1, dtype=np.int64)
         nonempty = [row for row, ids in enumerate(query_ids) if ids]
         if self.backend == "numba" and nonempty:
-            _use_cached_numba_kernels()
+            _use_cached_numba_kernels(self.n_threads)
         for start in range(0, max(len(nonempty), 1), QUERY_BATCH):  # queries are independent
             batch = nonempty[start:start + QUERY_BATCH]
             if batch:
@@ -187,23 +191,40 @@ class BM25Retriever:
 
     def search_arrays(
         self, doc_texts: Sequence[str], query_texts: Sequence[str], top_k: int, show_progress: bool = False,
-        progress: ProgressCallback | None = None,
+        progress: ProgressCallback | None = None, cache: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Score every query against every document text; return ``(scores, indices)``.
 
         ``scores`` is float32 (Q, K), ``indices`` int64 (Q, K) row indices into ``doc_texts``,
         best first, with -1 (score 0) where fewer than K documents share a term with the query.
         ``progress(step, done, total)`` reports ``"index"`` (documents, once they are indexed)
-        and ``"search"`` (queries, per batch).
+        and ``"search"`` (queries, per batch). ``cache``: take the index from the BM25 index
+        cache (memory, then disk), building and storing it on a miss.
         """
         if top_k < 1:
             raise GclBenchError(f"top_k must be at least 1, got {top_k}")
         if progress is not None:
             progress("index", 0, len(doc_texts))
-        index = self.index(doc_texts, show_progress=show_progress)
+        if cache:
+            index = self.cached_index(doc_texts, show_progress=show_progress)
+        else:
+            index = self.index(doc_texts, show_progress=show_progress)
         if progress is not None:
             progress("index", len(doc_texts), len(doc_texts))
         return self.retrieve(index, query_texts, top_k, show_progress=show_progress, progress=progress)
+
+    def cached_index(self, doc_texts: Sequence[str], show_progress: bool = False) -> Any:
+        """:meth:`index` of ``doc_texts`` through the BM25 index cache; records :attr:`retrieval_info`."""
+        from gcl_bench.io import hash_texts
+        from gcl_bench.models.bm25_index import index_key, obtain_index
+
+        if len(doc_texts) == 0:
+            raise GclBenchError("BM25 needs a non-empty corpus")
+        texts = [text or "" for text in doc_texts]
+        key = index_key(hash_texts(texts), len(texts), self.describe()["params"])
+        index, use = obtain_index(key, lambda: self.index(texts, show_progress=show_progress))
+        self.retrieval_info = {"bm25_index": use.to_dict()}
+        return index
 
     def search(
         self,

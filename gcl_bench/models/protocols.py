@@ -90,13 +90,18 @@ def has_search_arrays(model: Any) -> bool:
 def accepts_progress(method: Any) -> bool:
     """Whether ``method`` takes a ``progress`` keyword: a callable it calls with the number of
     items each finished batch adds (then one call can report per batch)."""
+    return accepts_keyword(method, "progress")
+
+
+def accepts_keyword(method: Any, name: str) -> bool:
+    """Whether ``method`` takes a keyword argument called ``name``."""
     import inspect
 
     try:
         parameters = inspect.signature(method).parameters
     except (TypeError, ValueError):
         return False
-    return "progress" in parameters
+    return name in parameters
 
 
 def has_fingerprint(model: Any) -> bool:

@@ -21,6 +21,12 @@ from gcl_bench.data.repeats import RepeatedKeys
 WARNING = "warning"
 NOTE = "note"
 DEFAULT_WEIGHT_COLUMN = "score_linear"
+BM25_INDEX_WORDS = {
+    "built": "BM25 index built and cached",
+    "loaded": "BM25 index loaded from the cache",
+    "reused": "BM25 index reused from the previous split (same corpus)",
+}
+"""The console line for each way a BM25 search got its index."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +180,12 @@ def _provenance_facts(results: Mapping[str, Any]) -> list[Fact]:
     if repaired:
         out.append(Fact(NOTE, f"{repaired} embedding cache shards were damaged (did not match their checksums); "
                               "encoded again"))
+    bm25_index = cache.get("bm25_index") or {}
+    if bm25_index.get("damaged"):
+        out.append(Fact(NOTE, f"the BM25 index cache file {bm25_index['damaged']} did not match its checksum; "
+                              "index built again"))
+    elif bm25_index.get("status") in BM25_INDEX_WORDS:
+        out.append(Fact(NOTE, BM25_INDEX_WORDS[bm25_index["status"]]))
     return out
 
 

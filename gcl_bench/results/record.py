@@ -55,7 +55,7 @@ def settings_record(settings: Any, metrics: Sequence[str]) -> dict[str, Any]:
 
 
 def cache_summary(load_cache: dict[str, Any] | None, retrieval_info: dict[str, Any]) -> dict[str, Any]:
-    """Whether the dataset and embedding caches were hit (details stay under ``retrieval``)."""
+    """Whether the dataset, embedding and BM25 index caches were hit (details stay under ``retrieval``)."""
     embeddings = retrieval_info.get("encode", {}).get("cache")
     summary: dict[str, Any] = {"dataset": load_cache}
     if embeddings is not None:
@@ -65,6 +65,9 @@ def cache_summary(load_cache: dict[str, Any] | None, retrieval_info: dict[str, A
             "items_encoded": embeddings.get("items_encoded"),
             "shards_repaired": embeddings.get("shards_repaired", 0),
         }
+    bm25_index = retrieval_info.get("bm25_index")
+    if bm25_index is not None:
+        summary["bm25_index"] = {"status": bm25_index.get("status"), "damaged": bm25_index.get("damaged")}
     return summary
 
 

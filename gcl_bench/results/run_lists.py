@@ -32,6 +32,7 @@ from numba import njit
 
 from gcl_bench import inputs
 from gcl_bench.data.repeats import RepeatedKeys, repeats_as_written
+from gcl_bench.kernels import note_if_compiling
 from gcl_bench.metrics import RunLists
 from gcl_bench.results.runs import _input_file, _is_json, _map_query_ids, read_run
 from gcl_bench.results.sets import check_member
@@ -157,6 +158,7 @@ def _read_json_lists(path: Path, float64_scores: bool) -> RunLists:
     depth = 0  # of the first byte of pending (0 at the file's start, 1 past a query's object)
     for block in _blocks(path):
         pending += block
+        note_if_compiling(_object_spans)
         spans = _object_spans(np.frombuffer(pending, dtype=np.uint8), np.array([depth, 0, 0], dtype=np.int64))
         if spans[0, 0] < 0:  # an array, or an object nested deeper than a run's
             raise _Unusual
