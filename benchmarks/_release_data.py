@@ -216,7 +216,10 @@ def _write_split(files, rows: int, products: dict, query_texts, sizes: Sizes, rn
     pacsv.write_csv(table, files.csv)
     del table
     present = np.unique(q_of_row)
-    judged = min(sizes.judged, len(present) // len(sizes.eval_sets))
+    judged = sizes.judged
+    if judged * len(sizes.eval_sets) > len(present):
+        raise ValueError(f"{files.csv.name}: {len(present)} queries, too few for {judged} judged queries in each "
+                         f"of {len(sizes.eval_sets)} gt files; give it more rows")
     drawn = rng.choice(present, size=judged * len(sizes.eval_sets), replace=False)
     texts = query_texts.to_pylist()
     for n, eval_set in enumerate(sizes.eval_sets):
