@@ -105,10 +105,14 @@ def gcl_bench_run(label: str, spec: list[str], split: str, data: Path, cache: Pa
     code, wall, tree_mb = run_child(command, env, log)
     row = {"model": label, "split": split, "code": code, "wall": wall, "tree_mb": tree_mb,
            "peak_mb": int(peak_file.read_text()) * 1024 / 1e6 if peak_file.exists() else float("nan")}
+    results_file = out / "results" / "results.json"
+    if code == 0 and not results_file.exists():
+        code = row["code"] = -1
     if code != 0:
-        print(f"    {label} {split}: exit {code}; console tail:\n{tail(log)}", flush=True)
+        print(f"    {label} {split}: exit {code}{'' if code != -1 else ' (no results.json)'}; "
+              f"console tail:\n{tail(log)}", flush=True)
         return row
-    results = json.loads((out / "results" / "results.json").read_text())
+    results = json.loads(results_file.read_text())
     row["timings"] = results.get("timings", {})
     row["run_json"] = str(out / "results" / "run.json")
     return row
