@@ -165,16 +165,18 @@ def print_runs(rows: list[dict]) -> None:
     for row in rows:
         stages += [s for s in row.get("timings", {}) if s not in stages]
     head = f"{'model':<7}{'pass':<8}{'split':<16}{'wall s':>8}{'peak MB':>9}{'tree MB':>9}"
-    print(head + "".join(f"{s:>9}" for s in stages))
+    print(head + "".join(f"{s:>9}" for s in stages) + f"{'other':>9}")
     for row in rows:
         line = f"{row['model']:<7}{row['pass']:<8}{row['split']:<16}{row['wall']:>8.1f}{row['peak_mb']:>9.0f}" \
                f"{row['tree_mb']:>9.0f}"
         if row["code"] != 0:
             print(line + f"   FAILED (exit {row['code']})")
             continue
-        print(line + "".join(f"{row['timings'].get(s, float('nan')):>9.2f}" for s in stages))
+        other = row["wall"] - sum(row["timings"].values())
+        print(line + "".join(f"{row['timings'].get(s, float('nan')):>9.2f}" for s in stages) + f"{other:>9.2f}")
     print("peak MB = the run process's own VmHWM; tree MB = largest ru_maxrss in its process tree (the corpus")
-    print("worker included; a child's may include what its parent held when starting it); stages in seconds")
+    print("worker included; a child's may include what its parent held when starting it); stages in seconds;")
+    print("other = wall - the stages: interpreter start, imports, model creation, writing the output set")
 
 
 def verdict(name: str, met: bool | None, detail: str) -> None:
