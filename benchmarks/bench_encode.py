@@ -31,9 +31,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-WORDS = ("red blue green black white navy olive beige cotton linen wool leather denim silk "
-         "shirt dress jacket sneaker boot scarf hat lamp rug vase pillow basket mug chair "
-         "vintage modern classic rustic slim oversized floral striped plain waterproof").split()
+from _release_data import WORDS
 
 
 def make_inputs(folder: Path, n: int, seed: int = 0) -> tuple[list[str], list[str]]:

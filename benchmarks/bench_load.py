@@ -8,8 +8,11 @@ from the CSV, which must then be read). "cached + columns" also converts the thr
 columns to Python lists, the cost a consumer pays on first use.
 
 Each variant runs in its own subprocess; time is the load call alone (imports excluded), peak
-memory is the subprocess's ``ru_maxrss``. The generated split (full scale: 3.93M CSV rows, a
-2M-product corpus) is written once into ``--work-dir`` and reused.
+memory is the subprocess's own high-water mark (VmHWM, reset before each step, reported per
+step where a variant has several), never ``ru_maxrss``, which on Linux carries over the memory
+of the process that started it (the generator, on a first run). The generated split (full
+scale: 3.93M CSV rows, a 2M-product corpus; ``_release_data.py``) is written once into
+``--work-dir`` and reused.
 
 A cached load checks the checksum of every cache file it reads (docs.arrow over its memory map,
 the JSON files as read); the run ends with the cold / cached ratio (it must stay >= 20x) and the
@@ -34,101 +37,76 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import _release_data
+
 SPLIT = "in_domain"
-WORDS = ("red blue green black white navy olive beige cotton linen wool leather denim silk "
-         "shirt dress jacket sneaker boot scarf hat lamp rug vase pillow basket mug chair "
-         "vintage modern classic rustic slim oversized floral striped plain waterproof").split()
 
 
 def written_files(folder: Path) -> dict[str, str] | None:
-    """``{"csv": name, "corpus": name}`` of the split :func:`generate` wrote, None if not (yet)
-    written. The reference variant opens its files by these names, so that it never imports
-    gcl_bench (whose modules would count in its peak memory)."""
+    """``{"csv": name, "corpus": name}`` of the split :func:`_release_data.generate` wrote, None if
+    not (yet) written. The reference variant opens its files by these names, so that it never
+    imports gcl_bench (whose modules would count in its peak memory)."""
+    marker = _release_data.written(folder)
+    return None if marker is None else marker.get("files")
+
+
+def sizes(quick: bool) -> _release_data.Sizes:
+    """The in-domain split alone: the release's 3.93M rows and 2M products, or 1/20 of them."""
+    if quick:
+        return _release_data.Sizes(products=100_000, rows={SPLIT: 200_000}, judged=500,
+                                   eval_sets=("test",), queries={0: 5_000})
+    return _release_data.Sizes(products=2_000_000, rows={SPLIT: 3_930_000}, judged=2_000,
+                               eval_sets=("test",), queries={0: 98_000})
+
+
+def status_bytes(field: str) -> int:
+    """A field of /proc/self/status (VmHWM, VmRSS) in bytes; 0 where there is no /proc."""
     try:
-        done = json.loads((folder / "DONE").read_text())
-    except (OSError, ValueError):
-        return None
-    return done.get("files")
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
-def generate(folder: Path, rows: int, products: int, queries: int, judged: int, seed: int = 0) -> None:
-    """Write corpus_1.json, the in_domain CSV, its gt/queries files, and a copy without gt."""
-    import numpy as np
-    import orjson
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.csv as pacsv
-
-    from gcl_bench.data import QUERY_SUFFIX
-    from gcl_bench.data.files import MarqoFiles
-
-    files = MarqoFiles(folder, SPLIT)
-    rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    words = np.array(WORDS)
-
-    def phrases(n: int, k: int) -> pa.Array:
-        cols = [pa.array(words[rng.integers(0, len(words), n)]) for _ in range(k)]
-        return pc.binary_join_element_wise(*cols, " ")
-
-    numbers = np.unique(rng.integers(0, 10**9, int(products * 1.01) + 100))[:products]
-    rng.shuffle(numbers)
-    ids = pc.utf8_lpad(pa.array(numbers.astype(str)), 10, "0")
-    titles = pc.binary_join_element_wise(phrases(products, 6), pa.array(np.arange(products).astype(str)), " #")
-    shard = pa.array((np.arange(products) % 1000).astype(str))
-    images = pc.binary_join_element_wise("/home/ubuntu/marqo-gs/images", shard, pc.binary_join_element_wise(ids, ".jpg", ""), "/")
-    t0 = time.time()
-    corpus = {i: {"title": t, "image_local": p, "brand": "acme"}
-              for i, t, p in zip(ids.to_pylist(), titles.to_pylist(), images.to_pylist())}
-    files.corpus.write_bytes(orjson.dumps(corpus))
-    del corpus
-    print(f"  {files.corpus.name}: {products:,} products ({time.time() - t0:.0f} s)", file=sys.stderr)
-
-    query_texts = pc.binary_join_element_wise(phrases(queries, 3), pa.array(np.arange(queries).astype(str)), " ")
-    q_of_row = np.sort(rng.integers(0, queries, rows))
-    doc_of_row = rng.integers(0, products, rows)
-    position = np.ones(rows, dtype=np.int64)
-    starts = np.r_[0, np.nonzero(np.diff(q_of_row))[0] + 1]
-    position = np.arange(rows) - np.repeat(starts, np.diff(np.r_[starts, rows])) + 1
-    score_linear = np.maximum(0.0, 100.0 - position) + rng.random(rows)
-    table = pa.table({
-        "query": pc.take(query_texts, pa.array(q_of_row)),
-        "product_id": pc.take(ids, pa.array(doc_of_row)),
-        "position": pa.array(position),
-        "title": pc.take(titles, pa.array(doc_of_row)),
-        "pair_id": pa.array(np.arange(rows).astype(str)),
-        "score_linear": pa.array(score_linear),
-        "score_reciprocal": pa.array(1.0 / position),
-        "no_score": pa.array(np.ones(rows)),
-        "query_id": pa.array(q_of_row.astype(str)),
-        "image_local": pc.take(images, pa.array(doc_of_row)),
-    })
-    pacsv.write_csv(table, files.csv)
-    print(f"  {files.csv.name}: {rows:,} rows", file=sys.stderr)
-    chosen = set(rng.choice(queries, size=min(judged, queries), replace=False).tolist())
-    mask = np.isin(q_of_row, list(chosen))
-    gt: dict[str, dict[str, int]] = {}
-    texts = query_texts.to_pylist()
-    for q, doc, score in zip(q_of_row[mask].tolist(), pc.take(ids, pa.array(doc_of_row[mask])).to_pylist(),
-                             score_linear[mask].tolist()):
-        gt.setdefault(texts[q] + QUERY_SUFFIX, {})[doc] = int(score)
-    files.gt("test").write_bytes(orjson.dumps(gt))
-    files.queries.write_bytes(orjson.dumps(texts))
-    nogt = folder / "no_gt"
-    nogt.mkdir(exist_ok=True)
-    for path in (files.corpus, files.csv):
-        if not (nogt / path.name).exists():
-            os.link(path, nogt / path.name)
-    written = {"csv": files.csv.name, "corpus": files.corpus.name}
-    (folder / "DONE").write_text(json.dumps({"rows": rows, "products": products, "files": written}))
+def reset_high_water_mark() -> None:
+    """Start a new VmHWM reading for this process (writing 5 to /proc/self/clear_refs)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+    except OSError:
+        pass
 
 
-def measure(variant: str, folder: Path) -> dict[str, float]:
-    """Run one variant in this process; return seconds and peak RSS (MB)."""
+class Steps:
+    """Seconds and VmHWM (MB) of each step of one variant, read in this process.
+
+    VmHWM is this process's own high-water mark: unlike ``ru_maxrss`` it does not inherit the
+    memory of the process that started this one (the generator, on a first run). It is reset
+    before each step, so a step's peak includes what the earlier steps still hold."""
+
+    def __init__(self) -> None:
+        self.steps: list[dict[str, float | str]] = []
+
+    def run(self, name: str, fn: Callable[[], object]) -> object:
+        reset_high_water_mark()
+        start = time.perf_counter()
+        result = fn()
+        self.steps.append({"step": name, "seconds": time.perf_counter() - start,
+                           "peak_mb": status_bytes("VmHWM") / 2**20})
+        return result
+
+
+def measure(variant: str, folder: Path) -> dict:
+    """Run one variant in this process: its seconds, its peak (VmHWM, MB), and the same per step."""
     import resource
 
+    steps = Steps()
     if variant == "reference":
         import json as json_module
 
@@ -136,26 +114,26 @@ def measure(variant: str, folder: Path) -> dict[str, float]:
 
         files = written_files(folder)
         assert files is not None
-        start = time.perf_counter()
-        frame = pd.read_csv(folder / files["csv"])
-        with open(folder / files["corpus"]) as handle:
-            corpus = json_module.load(handle)
-        seconds = time.perf_counter() - start
+
+        def read_corpus() -> dict:
+            with open(folder / files["corpus"]) as handle:
+                return json_module.load(handle)
+
+        frame = steps.run("pandas.read_csv", lambda: pd.read_csv(folder / files["csv"]))
+        corpus = steps.run("json.load", read_corpus)
         assert len(frame) and len(corpus)
     else:
         from gcl_bench.data import load_split
 
         target = folder / "no_gt" if variant.startswith("sampled") else folder
-        start = time.perf_counter()
-        split = load_split(target, SPLIT, use_cache=True)
+        split = steps.run("load_split", lambda: load_split(target, SPLIT, use_cache=True))
         if variant.endswith("columns"):
-            for column in (split.doc_ids, split.doc_titles, split.doc_images):
-                column.tolist()
-        seconds = time.perf_counter() - start
+            steps.run("columns to lists", lambda: [c.tolist() for c in (split.doc_ids, split.doc_titles,
+                                                                         split.doc_images)])
         assert split.num_docs and split.num_queries
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"seconds": seconds, "peak_mb": peak, "worker_mb": child}
+    return {"seconds": sum(s["seconds"] for s in steps.steps), "peak_mb": max(s["peak_mb"] for s in steps.steps),
+            "worker_mb": child, "steps": steps.steps}
 
 
 def checksum_share(cache: Path, cached_seconds: float, repeat: int) -> None:
@@ -253,17 +231,18 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--measure", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    rows, products, queries, judged = (200_000, 100_000, 5_000, 500) if args.quick else (3_930_000, 2_000_000, 98_000, 2_000)
+    size = sizes(args.quick)
     scale = "quick" if args.quick else "full"
     folder = (args.work_dir or Path(tempfile.gettempdir()) / "gcl_bench_bench_load") / scale
     if args.measure:
         print(json.dumps(measure(args.measure, folder)))
         return
-    if written_files(folder) is None:
+    if _release_data.written(folder) is None:
         print(f"generating {scale} split in {folder} (once) ...", file=sys.stderr)
-        generate(folder, rows, products, queries, judged)
-    print(f"split: {rows:,} CSV rows, {products:,} products; {args.repeat} runs per variant, median")
-    results: dict[str, list[dict[str, float]]] = {}
+    _release_data.ensure(folder, size)
+    print(f"split: {size.rows[SPLIT]:,} CSV rows, {size.products:,} products; {args.repeat} runs per variant, "
+          "median")
+    results: dict[str, list[dict]] = {}
     variants = [("reference", None), ("gt", "cold"), ("gt", "cached"), ("gt", "cached+columns"),
                 ("sampled", "cold"), ("sampled", "cached")]
     for _ in range(args.repeat):
@@ -285,8 +264,15 @@ def main() -> None:
         mb = statistics.median(r["peak_mb"] for r in runs)
         worker = statistics.median(r["worker_mb"] for r in runs)
         print(f"{name:<24}{s:>10.3f}{mb:>10.0f}{worker:>10.0f}{ref_s / s:>9.1f}x{mb / ref_mb:>8.2f}x")
+        if len(runs[0]["steps"]) > 1:
+            for n, step in enumerate(runs[0]["steps"]):
+                step_s = statistics.median(r["steps"][n]["seconds"] for r in runs)
+                step_mb = statistics.median(r["steps"][n]["peak_mb"] for r in runs)
+                print(f"  {step['step']:<22}{step_s:>10.3f}{step_mb:>10.0f}")
     print("speed-up = reference seconds / variant seconds; memory = variant peak / reference peak;")
-    print("worker MB = peak of the corpus worker process, if one ran (only when a core is idle)")
+    print("peak MB = the measuring process's own VmHWM (reset before each step: a step's peak includes what")
+    print("the earlier steps still hold); worker MB = ru_maxrss of the corpus worker process, if one ran")
+    print("(only when a core is idle; it may include what the measuring process held when starting it)")
     for kind in ("gt", "sampled"):
         cold = statistics.median(r["seconds"] for r in results[f"{kind} cold"])
         cached = statistics.median(r["seconds"] for r in results[f"{kind} cached"])

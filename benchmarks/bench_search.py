@@ -18,8 +18,9 @@ Memory: "peak extra" is the process's peak resident memory during a method (VmHW
 each method through /proc/self/clear_refs) minus the resident memory before it, i.e. what the
 method needs on top of the corpus and queries already in memory.
 
-Every method runs ``--repeats`` times (default 3) and the median is reported: single readings
-of the same method ranged 0.87x-1.42x on a busy machine.
+Every method runs ``--repeats`` times (default 3) and the median is reported with the fastest
+and slowest run beside it: single readings of the same method ranged 0.87x-1.42x on a busy
+machine, so a ratio is read against that spread.
 
     python benchmarks/bench_search.py --quick
     python benchmarks/bench_search.py --docs 100000 1000000
@@ -38,6 +39,8 @@ import numpy as np
 
 CPU_TIMES: list[float] = []
 """CPU seconds (all threads) of each measurement, in order: steadier than wall time on a busy machine."""
+WALL_RANGES: list[tuple[float, float]] = []
+"""(fastest, slowest) wall seconds of each measurement's repeats, in order: the spread of the median."""
 
 
 def _status(field: str) -> int:
@@ -48,7 +51,7 @@ def _status(field: str) -> int:
     return 0
 
 
-def measure(fn: Callable[[], Any], repeats: int = 1) -> tuple[float, float, Any]:
+def measure(fn: Callable[[], Any], repeats: int = 3) -> tuple[float, float, Any]:
     """(median wall seconds, peak extra bytes, last result) of ``fn``; CPU seconds in CPU_TIMES."""
     times, cpu, peaks, result = [], [], [], None
     for _ in range(repeats):
@@ -66,6 +69,7 @@ def measure(fn: Callable[[], Any], repeats: int = 1) -> tuple[float, float, Any]
         cpu.append(time.process_time() - cpu_started)
         peaks.append(max(0, _status("VmHWM") - before))
     CPU_TIMES.append(statistics.median(cpu))
+    WALL_RANGES.append((min(times), max(times)))
     return statistics.median(times), max(peaks), result
 
 
@@ -169,16 +173,19 @@ def bench(n_docs: int, args: argparse.Namespace) -> None:
           f"{args.repeats} runs; load average {os.getloadavg()[0]:.2f} ==", flush=True)
     rows: list[tuple[str, float, float, str]] = []
 
-    def report(name: str, seconds: float, peak: float, note: str = "", cpu: float | None = None) -> None:
-        cpu = CPU_TIMES[-1] if cpu is None else cpu
+    def report(name: str, seconds: float, peak: float, note: str = "", cpu: float | None = None,
+               scale: float = 1.0) -> None:
+        """One row; ``scale`` multiplies the last measurement's CPU time and range (extrapolations)."""
+        cpu = CPU_TIMES[-1] * scale if cpu is None else cpu
+        fastest, slowest = (t * scale for t in WALL_RANGES[-1])
         rows.append((name, seconds, peak, note))
         ratio = f"{seconds / rows[0][1]:6.2f}x" if rows else ""
         cpu_ratio = f"{cpu / floor_cpu[0]:6.2f}x" if floor_cpu else ""
-        print(f"  {name:<34} wall {seconds:8.2f} s {ratio}  cpu {cpu:8.2f} s {cpu_ratio}  "
-              f"peak extra {peak / 1e9:5.2f} GB  {note}", flush=True)
+        print(f"  {name:<34} wall {seconds:8.2f} s {ratio} [{fastest:.2f}-{slowest:.2f}]  cpu {cpu:8.2f} s "
+              f"{cpu_ratio}  peak extra {peak / 1e9:5.2f} GB  {note}", flush=True)
 
     floor_cpu: list[float] = []
-    print(f"  {'method':<34} wall time, x floor      cpu time (all threads), x floor")
+    print(f"  {'method':<34} wall time (median), x floor [fastest-slowest run]   cpu time (all threads), x floor")
 
     gcl_bench_flat(docs[:2048], queries[:8], 10)  # compile the top-k kernels outside the timing
     t_floor, p_floor, _ = measure(lambda: floor(docs, queries), args.repeats)
@@ -222,7 +229,7 @@ def bench(n_docs: int, args: argparse.Namespace) -> None:
         report("GCL reference loop (extrapolated)", t_gcl, p_gcl,
                f"timed {subset} queries ({t_sub:.1f} s) x {args.queries / subset:.0f}; "
                f"overlap with gcl_bench {overlap(ours[:subset], np.array(result)):.4f}",
-               cpu=CPU_TIMES[-1] * args.queries / subset)
+               scale=args.queries / subset)
     print(f"  target: gcl_bench flat <= 1.25x floor (wall {t_flat / t_floor:.2f}x, cpu "
           f"{flat_cpu / floor_cpu[0]:.2f}x) and peak <= corpus + 1 GB (extra {p_flat / 1e9:.2f} GB)", flush=True)
 

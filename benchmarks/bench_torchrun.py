@@ -30,9 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-WORDS = ("red blue green black white navy olive beige cotton linen wool leather denim silk "
-         "shirt dress jacket sneaker boot scarf hat lamp rug vase pillow basket mug chair "
-         "vintage modern classic rustic slim oversized floral striped plain waterproof").split()
+from _release_data import WORDS
 
 
 def write_corpus(folder: Path, n_docs: int, n_queries: int, seed: int = 0) -> None:
