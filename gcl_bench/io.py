@@ -283,13 +283,52 @@ def _digest_file(path: str | os.PathLike[str], digest: Any, chunk_size: int) -> 
 
 
 def hash_texts(texts: Sequence[str]) -> str:
-    """SHA-256 of an ordered list of strings (length-prefixed, so no two lists collide by joining)."""
+    """SHA-256 of an ordered list of strings (length-prefixed, so no two lists collide by joining).
+
+    A column backed by an Arrow string array (``texts.arrow``, as the data layer's columns have) is
+    hashed from its buffers, with the same digest and no Python string made; a null counts as ``""``."""
     import numpy as np
 
+    arrow = getattr(texts, "arrow", None)
+    if arrow is not None:
+        if arrow.null_count:
+            import pyarrow.compute as pc
+
+            arrow = pc.fill_null(arrow, "")
+        digest = _hash_arrow_strings(arrow)
+        if digest is not None:
+            return digest
     encoded = [text.encode("utf-8") for text in texts]
     digest = hashlib.sha256(b"texts\0")
     digest.update(np.fromiter((len(item) for item in encoded), dtype=np.int64, count=len(encoded)).tobytes())
     digest.update(b"".join(encoded))
+    return digest.hexdigest()
+
+
+def _hash_arrow_strings(arrow: Any) -> str | None:
+    """:func:`hash_texts` of an Arrow (chunked) string array without nulls, read from its offset
+    and data buffers; None for another type."""
+    import numpy as np
+    import pyarrow as pa
+
+    chunks = arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
+    pieces = []
+    for chunk in chunks:
+        if pa.types.is_string(chunk.type) or pa.types.is_binary(chunk.type):
+            offset_type = np.int32
+        elif pa.types.is_large_string(chunk.type) or pa.types.is_large_binary(chunk.type):
+            offset_type = np.int64
+        else:
+            return None
+        _validity, offsets_buffer, data_buffer = chunk.buffers()
+        offsets = np.frombuffer(offsets_buffer, dtype=offset_type)[chunk.offset: chunk.offset + len(chunk) + 1]
+        data = memoryview(data_buffer)[offsets[0]: offsets[-1]] if data_buffer is not None and len(chunk) else b""
+        pieces.append((np.diff(offsets).astype(np.int64), data))
+    digest = hashlib.sha256(b"texts\0")
+    for lengths, _data in pieces:
+        digest.update(lengths.tobytes())
+    for _lengths, data in pieces:
+        digest.update(data)
     return digest.hexdigest()
 
 

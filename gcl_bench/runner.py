@@ -36,7 +36,7 @@ from gcl_bench.results import (
     SCHEMA_VERSION,
     default_output_dir,
     per_query_csv,
-    run_to_dict,
+    run_json,
     trec_qrels,
     trec_query_ids,
     trec_run,
@@ -414,7 +414,7 @@ def run_evaluation(
     }
     with timer.stage("write"), reporter.status(f"write {output_dir}"):
         ranked = (split.query_ids, split.doc_ids, retrieval.scores, retrieval.indices)
-        run = run_to_dict(*ranked)
+        run = run_json(*ranked)
         table = per_query_csv(scored.query_ids, scored.per_query, metrics)
         trec, trec_judgements = None, None
         if settings.trec:  # run.trec and qrels.trec share one query-id numbering

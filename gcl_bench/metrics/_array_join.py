@@ -131,11 +131,11 @@ class _SearchLists:
         cell_docs = indices[rows, cols]
 
         def judged_names(which: np.ndarray) -> list[str]:
-            return [doc_ids[j] for j in cell_docs[which].tolist()]
+            return _ids_at(doc_ids, cell_docs[which])
 
         def names_at(_rows: np.ndarray, positions: np.ndarray) -> list[str]:
             cells = positions if self.listed_cells is None else self.listed_cells[positions]
-            return [doc_ids[j] for j in indices.ravel()[cells].tolist()]
+            return _ids_at(doc_ids, indices.ravel()[cells])
 
         scores = self.scores
         as_compared = _float64_scores if in_list_order else float32_scores
@@ -144,6 +144,15 @@ class _SearchLists:
             as_compared(scores[rows, cols]), grades, judged_names, names_at,
             int(self.lengths.max(initial=0)), in_list_order,
         )
+
+
+def _ids_at(doc_ids: Sequence[str], rows: np.ndarray) -> list[str]:
+    """The ids at ``rows`` of the corpus; an Arrow-backed column gives them alone, without making
+    a Python string of every corpus id."""
+    arrow = getattr(doc_ids, "arrow", None)
+    if arrow is not None:
+        return arrow.take(rows).to_pylist()
+    return [doc_ids[j] for j in rows.tolist()]
 
 
 def _float64_scores(scores: np.ndarray) -> np.ndarray:

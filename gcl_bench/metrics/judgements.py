@@ -113,7 +113,15 @@ class Judgements:
 
 
 def _rows_in_corpus(doc_ids: Sequence[str] | np.ndarray, wanted: list[str]) -> np.ndarray:
-    """Row in ``doc_ids`` of each of ``wanted`` (-1 if absent); the corpus ids must be unique."""
+    """Row in ``doc_ids`` of each of ``wanted`` (-1 if absent); the corpus ids must be unique.
+
+    A column backed by Arrow (``doc_ids.arrow``) is searched by Arrow's hash join: no Python string
+    per corpus id is made (a million ids as a dict would take hundreds of MB)."""
+    arrow = getattr(doc_ids, "arrow", None)
+    if arrow is not None:
+        rows = _rows_in_arrow(arrow, wanted)
+        if rows is not None:
+            return rows
     ids = doc_ids.tolist() if isinstance(doc_ids, np.ndarray) else doc_ids
     position = dict(zip(ids, range(len(ids))))
     if len(position) != len(ids):
@@ -121,6 +129,20 @@ def _rows_in_corpus(doc_ids: Sequence[str] | np.ndarray, wanted: list[str]) -> n
         duplicate = next(d for d in ids if d in seen or seen.add(d))
         raise GclBenchError(f"document ids are not unique: {duplicate!r} occurs more than once")
     return np.array(list(map(position.get, wanted, repeat(-1))), dtype=np.int64)
+
+
+def _rows_in_arrow(arrow: Any, wanted: list[str]) -> np.ndarray | None:
+    """:func:`_rows_in_corpus` over an Arrow string column; None when its ids are not unique (the
+    caller's path then names the repeated id)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.combine_chunks()
+    if arrow.null_count or len(pc.unique(arrow)) != len(arrow):
+        return None
+    found = pc.index_in(pa.array(wanted, type=arrow.type), value_set=arrow)
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _bad_grade(value: Any) -> bool:

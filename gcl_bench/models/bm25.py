@@ -220,9 +220,11 @@ class BM25Retriever:
 
         if len(doc_texts) == 0:
             raise GclBenchError("BM25 needs a non-empty corpus")
-        texts = [text or "" for text in doc_texts]
+        # a corpus column is hashed from its Arrow buffers: its Python strings are made only to build
+        texts = doc_texts if getattr(doc_texts, "arrow", None) is not None else [text or "" for text in doc_texts]
         key = index_key(hash_texts(texts), len(texts), self.describe()["params"])
-        index, use = obtain_index(key, lambda: self.index(texts, show_progress=show_progress))
+        index, use = obtain_index(key, lambda: self.index([text or "" for text in texts],
+                                                          show_progress=show_progress))
         self.retrieval_info = {"bm25_index": use.to_dict()}
         return index
 

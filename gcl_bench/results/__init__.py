@@ -38,6 +38,7 @@ from gcl_bench.results.sets import check_member, remove_other_sets
 from gcl_bench.results.write import (
     per_query_csv,
     per_query_trec,
+    run_json,
     run_to_dict,
     trec_qrels,
     trec_query_ids,
@@ -66,6 +67,7 @@ __all__ = [
     "read_results",
     "read_run",
     "remove_other_sets",
+    "run_json",
     "run_to_dict",
     "trec_qids_path",
     "trec_qrels",

@@ -44,6 +44,24 @@ def run_to_dict(
     return run
 
 
+def run_json(query_ids: Sequence[str], doc_ids: Sequence[str], scores: np.ndarray, indices: np.ndarray) -> bytes:
+    """run.json's bytes: :func:`run_to_dict` serialised one query at a time, so the same bytes
+    come without every entry held as Python objects at once (2M of them for 2,000 queries at top-1000).
+    A column backed by Arrow (``doc_ids.arrow``) gives each query's ids alone."""
+    from gcl_bench.io import dumps_json
+
+    if len(set(query_ids)) != len(query_ids):  # a repeated key: the dict keeps the last list
+        return dumps_json(run_to_dict(query_ids, doc_ids, scores, indices), indent=False)
+    arrow = getattr(doc_ids, "arrow", None)
+    pieces = []
+    for qid, row_scores, row_indices in zip(query_ids, scores, indices, strict=False):
+        keep = row_indices >= 0
+        rows = row_indices[keep]
+        ids = arrow.take(rows).to_pylist() if arrow is not None else [doc_ids[i] for i in rows.tolist()]
+        pieces.append(dumps_json({qid: dict(zip(ids, row_scores[keep].tolist(), strict=True))}, indent=False)[1:-1])
+    return b"{" + b",".join(pieces) + b"}"
+
+
 def trec_query_ids(keys: Sequence[str]) -> dict[str, str]:
     """Whitespace-free TREC query ids ``q0``, ``q1``... (zero-padded) for judgement keys, in order."""
     unique = list(dict.fromkeys(keys))
@@ -124,7 +142,7 @@ def per_query_csv(query_ids: Sequence[str], per_query: dict[str, np.ndarray], me
 def write_outputs(
     output_dir: str | Path,
     results: dict[str, Any],
-    run: dict[str, dict[str, float]],
+    run: dict[str, dict[str, float]] | bytes,
     per_query: str,
     trec: tuple[str, dict[str, str]] | None = None,
     trec_judgements: str | None = None,
@@ -136,13 +154,13 @@ def write_outputs(
     earlier set that this one lacks removed. ``per_query`` is the text of :func:`per_query_csv`,
     ``trec`` what :func:`trec_run` returns (run.trec and its query-id map), ``trec_judgements``
     the text of :func:`trec_qrels` (qrels.trec, with the same query-id map beside it; its ids
-    must be in that map).
+    must be in that map). ``run`` is the run as a dict or as :func:`run_json`'s bytes.
     """
     from gcl_bench.io import dumps_json
     from gcl_bench.results.sets import write_set
 
     members: dict[str, bytes] = {
-        RUN_NAME: dumps_json(run, indent=False),
+        RUN_NAME: run if isinstance(run, bytes) else dumps_json(run, indent=False),
         PER_QUERY_NAME: per_query.encode("utf-8"),
     }
     if trec is not None:
