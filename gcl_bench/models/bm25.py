@@ -124,21 +124,28 @@ class BM25Retriever:
 
     def index(self, doc_texts: Sequence[str], show_progress: bool = False) -> Any:
         """Tokenise and index ``doc_texts``; the returned object is passed to :meth:`retrieve`."""
-        import bm25s
+        return self._build(self._tokenize(doc_texts), show_progress=show_progress)
 
+    def _tokenize(self, doc_texts: Sequence[str]) -> Any:
+        """bm25s' ``Tokenized`` of ``doc_texts`` (None as empty), in chunks when the corpus is large."""
         from gcl_bench.models.bm25_tokens import tokenize_corpus
 
         if len(doc_texts) == 0:
             raise GclBenchError("BM25 needs a non-empty corpus")
-        doc_tokens = tokenize_corpus([text or "" for text in doc_texts], self.stopwords, self.stemmer_language,
-                                     workers=self.tokenize_workers)
+        return tokenize_corpus([text or "" for text in doc_texts], self.stopwords, self.stemmer_language,
+                               workers=self.tokenize_workers)
+
+    def _build(self, doc_tokens: Any, show_progress: bool = False) -> Any:
+        """The index of tokenised documents (the texts need not be alive any more)."""
+        import bm25s
+
         retriever = bm25s.BM25(
             k1=self.k1, b=self.b, method=self.method,
             backend="numba" if self.backend == "numba" else "numpy",
         )
         retriever.index(doc_tokens, show_progress=show_progress)
         retriever.gcl_vocab = doc_tokens.vocab
-        retriever.gcl_num_docs = len(doc_texts)
+        retriever.gcl_num_docs = len(doc_tokens.ids)
         return retriever
 
     def retrieve(
@@ -223,8 +230,10 @@ class BM25Retriever:
         # a corpus column is hashed from its Arrow buffers: its Python strings are made only to build
         texts = doc_texts if getattr(doc_texts, "arrow", None) is not None else [text or "" for text in doc_texts]
         key = index_key(hash_texts(texts), len(texts), self.describe()["params"])
-        index, use = obtain_index(key, lambda: self.index([text or "" for text in texts],
-                                                          show_progress=show_progress))
+        # an Arrow column's strings are made for the build alone, not kept in the column for the run
+        build_texts = texts.arrow.to_pylist if getattr(texts, "arrow", None) is not None else lambda: texts
+        # tokenised first, then built: the texts are freed before the build, the memory-hungry part
+        index, use = obtain_index(key, lambda: self._build(self._tokenize(build_texts()), show_progress=show_progress))
         self.retrieval_info = {"bm25_index": use.to_dict()}
         return index
 

@@ -53,6 +53,8 @@ def run_json(query_ids: Sequence[str], doc_ids: Sequence[str], scores: np.ndarra
     if len(set(query_ids)) != len(query_ids):  # a repeated key: the dict keeps the last list
         return dumps_json(run_to_dict(query_ids, doc_ids, scores, indices), indent=False)
     arrow = getattr(doc_ids, "arrow", None)
+    if arrow is not None and hasattr(arrow, "combine_chunks"):  # a take per query on many chunks is slow
+        arrow = arrow.combine_chunks()
     pieces = []
     for qid, row_scores, row_indices in zip(query_ids, scores, indices, strict=False):
         keep = row_indices >= 0
