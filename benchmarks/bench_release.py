@@ -313,7 +313,7 @@ def main() -> None:
             print(f"\nERR and RBP@0.7/0.8/0.9 of the in-domain bm25 run ({compared['queries']:,} queries x top-1000)")
             for name in ("reference", "gcl_bench default", "gcl_bench reference"):
                 seconds, values = compared[name]
-                shown = "  ".join(f"{k} {v:.5f}" for k, v in values.items())
+                shown = "  ".join(f"{k} {v:.6g}" for k, v in values.items())
                 print(f"  {name + (' loops' if name == 'reference' else ' protocol'):<30}{seconds:>8.3f} s "
                       f"{ref_seconds / seconds:>7.1f}x  {shown}")
             print(f"  (gcl_bench's whole score stage in that run, every default metric: "

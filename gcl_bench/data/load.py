@@ -127,7 +127,12 @@ def load_split(
     origin: dict[str, Any] = {"data_dir": str(data_dir) if snapshot else str(data_path)}
     if snapshot is not None:
         origin["hub"] = snapshot.record()
-    return _assemble(split, stored, corpus, split_cache, origin, damaged)
+    assembled = _assemble(split, stored, corpus, split_cache, origin, damaged)
+    # a parse leaves hundreds of MB freed in Arrow's allocator, which keeps them for reuse unless
+    # asked: the split itself is memory-mapped, so give them back before the long part of a run
+    del corpus, judged
+    pa.default_memory_pool().release_unused()
+    return assembled
 
 
 def split_names(data_dir: PathLike | None, spec: str | None, subset: str | None = None) -> list[str]:
