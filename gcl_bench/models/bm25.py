@@ -143,9 +143,21 @@ class BM25Retriever:
             k1=self.k1, b=self.b, method=self.method,
             backend="numba" if self.backend == "numba" else "numpy",
         )
-        retriever.index(doc_tokens, show_progress=show_progress)
+        num_docs = len(doc_tokens.ids)
+        if self.method == "lucene":  # the same matrix as bm25s' index(), from arrays
+            from gcl_bench.models.bm25_build import lucene_scores
+
+            vocab = doc_tokens.vocab
+            retriever.nonoccurrence_array = None
+            retriever.scores = lucene_scores(doc_tokens.ids, len(vocab), self.k1, self.b)
+            if "" not in vocab:  # what bm25s' index() adds (create_empty_token)
+                vocab[""] = max(vocab.values()) + 1
+            retriever.vocab_dict = vocab
+            retriever.unique_token_ids_set = set(vocab.values())
+        else:
+            retriever.index(doc_tokens, show_progress=show_progress)
         retriever.gcl_vocab = doc_tokens.vocab
-        retriever.gcl_num_docs = len(doc_tokens.ids)
+        retriever.gcl_num_docs = num_docs
         return retriever
 
     def retrieve(
