@@ -62,3 +62,15 @@ def test_run_json_is_the_serialised_run_dict() -> None:
     assert run_json(repeated, doc_ids, scores, indices) == dumps_json(
         run_to_dict(repeated, doc_ids, scores, indices), indent=False)
     assert run_json([], doc_ids, scores[:0], indices[:0]) == b"{}"
+
+
+def test_text_field_of_an_arrow_column_equals_the_list_rule() -> None:
+    from gcl_bench.encode.plan import _text_values
+
+    titles = ["red shirt", " ", None, "b\x1c", "", "\u3000", "x y", "\t\n", "ok"] * 7  # Python's blanks
+    column = StrColumn(pa.chunked_array([titles[:20], titles[20:]]))
+    present, values = _text_values(None, "title", column, None)
+    expected_present, expected_values = _text_values(None, "title", list(titles), None)
+    assert present.tolist() == expected_present.tolist()
+    assert list(values) == expected_values and isinstance(values, StrColumn)
+    assert hash_texts(values) == hash_texts(expected_values)

@@ -176,6 +176,15 @@ def _titles_present(titles: Sequence[Any]) -> np.ndarray:
     return np.fromiter((not is_missing_text(title) for title in titles), dtype=bool, count=len(titles))
 
 
+def _present_in_slices(arrow: Any, size: int = 1 << 16) -> np.ndarray:
+    """:func:`_titles_present` of an Arrow string column, converted ``size`` values at a time so
+    that the whole column never exists as Python strings (the present ones stay Arrow)."""
+    chunks = arrow.chunks if hasattr(arrow, "chunks") else [arrow]
+    parts = [_titles_present(chunk.slice(start, size).to_pylist())
+             for chunk in chunks for start in range(0, len(chunk), size)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+
+
 def _image_stamps(paths: Sequence[str | None]) -> list[str | None]:
     """:func:`image_stamp` of each path; None for a path that is None or cannot be stat'ed."""
     return [image_stamp(path) if path else None for path in paths]
@@ -194,6 +203,10 @@ def _text_values(plan: Plan, field_name: str, texts: Sequence[Any], first: bool 
     """Which documents have the text field ``field_name`` and their texts: blank or null ones are
     absent (``first`` None), or the reference evaluation's rule for a field that is or is not the
     side's first (:func:`~gcl_bench.fields.reference_text_field`, counted in ``plan.reference_texts``)."""
+    arrow = getattr(texts, "arrow", None)
+    if first is None and arrow is not None:  # a corpus column: its strings made a slice at a time
+        usable = _present_in_slices(arrow)
+        return usable, type(texts)(arrow.filter(usable))
     usable = _titles_present(texts)
     if first is None:
         return usable, [t for t, ok in zip(texts, usable) if ok]
