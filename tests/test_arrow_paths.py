@@ -74,3 +74,15 @@ def test_text_field_of_an_arrow_column_equals_the_list_rule() -> None:
     assert present.tolist() == expected_present.tolist()
     assert list(values) == expected_values and isinstance(values, StrColumn)
     assert hash_texts(values) == hash_texts(expected_values)
+
+
+def test_values_at_of_a_column_equal_indexing_its_list() -> None:
+    ids = [f"d{i:04d}" for i in range(5000)]
+    rows = np.random.default_rng(2).integers(0, len(ids), 300)
+    expected = [ids[i] for i in rows.tolist()]
+    chunked = StrColumn(pa.chunked_array([ids[i:i + 64] for i in range(0, len(ids), 64)]))
+    assert chunked.values_at(rows) == expected
+    assert chunked.values_at(rows[:0]) == []
+    chunked.tolist()  # once the list exists, it is used
+    assert chunked.values_at(rows) == expected
+    assert StrColumn(list(ids)).values_at(rows) == expected

@@ -19,7 +19,7 @@ import pyarrow as pa
 class StrColumn(Sequence):
     """A list-like column of ``str`` (or ``None``) values over an Arrow array."""
 
-    __slots__ = ("_arrow", "_list")
+    __slots__ = ("_arrow", "_list", "_contiguous")
 
     def __init__(self, values: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> None:
         if isinstance(values, (pa.Array, pa.ChunkedArray)):
@@ -28,6 +28,7 @@ class StrColumn(Sequence):
         else:
             self._list = list(values)
             self._arrow = None
+        self._contiguous: pa.Array | None = None
 
     @property
     def arrow(self) -> pa.Array | pa.ChunkedArray:
@@ -41,6 +42,18 @@ class StrColumn(Sequence):
         if self._list is None:
             self._list = self._arrow.to_pylist()
         return self._list
+
+    def values_at(self, rows: np.ndarray) -> list[str | None]:
+        """The values at ``rows`` as a list, without converting the whole column: taken from
+        Arrow (its chunks combined once and kept: a take over thousands of chunks is slow), or
+        from the Python list once that exists."""
+        if self._list is not None:
+            values = self._list
+            return [values[i] for i in np.asarray(rows).tolist()]
+        if self._contiguous is None:
+            arrow = self._arrow
+            self._contiguous = arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
+        return self._contiguous.take(rows).to_pylist()
 
     def __len__(self) -> int:
         return len(self._list) if self._list is not None else len(self._arrow)

@@ -147,11 +147,11 @@ class _SearchLists:
 
 
 def _ids_at(doc_ids: Sequence[str], rows: np.ndarray) -> list[str]:
-    """The ids at ``rows`` of the corpus; an Arrow-backed column gives them alone, without making
-    a Python string of every corpus id."""
-    arrow = getattr(doc_ids, "arrow", None)
-    if arrow is not None:
-        return arrow.take(rows).to_pylist()
+    """The ids at ``rows`` of the corpus; a corpus column (``values_at``) gives them alone, without
+    making a Python string of every corpus id."""
+    values_at = getattr(doc_ids, "values_at", None)
+    if values_at is not None:
+        return values_at(rows)
     return [doc_ids[j] for j in rows.tolist()]
 
 

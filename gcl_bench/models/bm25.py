@@ -40,17 +40,16 @@ def _use_cached_numba_kernels(n_threads: int) -> None:
     global _NUMBA_PATCHED
     from gcl_bench.kernels import note_if_compiling, use_numba_cache_dir
 
+    use_numba_cache_dir()  # before bm25s' numba module is imported
+    import bm25s.numba.retrieve_utils as retrieve_utils
+
     if not _NUMBA_PATCHED:
-        use_numba_cache_dir()
-        import bm25s.numba.retrieve_utils as retrieve_utils
         from numba import njit
 
         kernel = retrieve_utils._retrieve_internal_jitted
         retrieve_utils._retrieve_internal_jitted_parallel = njit(parallel=True, cache=True)(kernel)
         retrieve_utils._retrieve_internal_jitted_serial = njit(nogil=True, cache=True)(kernel)
         _NUMBA_PATCHED = True
-    import bm25s.numba.retrieve_utils as retrieve_utils
-
     serial = n_threads in (0, 1)  # bm25s runs the serial kernel for 0 and 1 threads
     note_if_compiling(retrieve_utils._retrieve_internal_jitted_serial if serial
                       else retrieve_utils._retrieve_internal_jitted_parallel)
@@ -239,11 +238,12 @@ class BM25Retriever:
 
         if len(doc_texts) == 0:
             raise GclBenchError("BM25 needs a non-empty corpus")
-        # a corpus column is hashed from its Arrow buffers: its Python strings are made only to build
-        texts = doc_texts if getattr(doc_texts, "arrow", None) is not None else [text or "" for text in doc_texts]
+        # a corpus column is hashed from its Arrow buffers, and its Python strings are made for the
+        # build alone (not kept in the column for the rest of the run)
+        arrow = getattr(doc_texts, "arrow", None)
+        texts = doc_texts if arrow is not None else [text or "" for text in doc_texts]
         key = index_key(hash_texts(texts), len(texts), self.describe()["params"])
-        # an Arrow column's strings are made for the build alone, not kept in the column for the run
-        build_texts = texts.arrow.to_pylist if getattr(texts, "arrow", None) is not None else lambda: texts
+        build_texts = arrow.to_pylist if arrow is not None else lambda: texts
         # tokenised first, then built: the texts are freed before the build, the memory-hungry part
         index, use = obtain_index(key, lambda: self._build(self._tokenize(build_texts()), show_progress=show_progress))
         self.retrieval_info = {"bm25_index": use.to_dict()}

@@ -47,19 +47,17 @@ def run_to_dict(
 def run_json(query_ids: Sequence[str], doc_ids: Sequence[str], scores: np.ndarray, indices: np.ndarray) -> bytes:
     """run.json's bytes: :func:`run_to_dict` serialised one query at a time, so the same bytes
     come without every entry held as Python objects at once (2M of them for 2,000 queries at top-1000).
-    A column backed by Arrow (``doc_ids.arrow``) gives each query's ids alone."""
+    A corpus column (:meth:`~gcl_bench.data.columns.StrColumn.values_at`) gives each query's ids alone."""
     from gcl_bench.io import dumps_json
 
     if len(set(query_ids)) != len(query_ids):  # a repeated key: the dict keeps the last list
         return dumps_json(run_to_dict(query_ids, doc_ids, scores, indices), indent=False)
-    arrow = getattr(doc_ids, "arrow", None)
-    if arrow is not None and hasattr(arrow, "combine_chunks"):  # a take per query on many chunks is slow
-        arrow = arrow.combine_chunks()
+    values_at = getattr(doc_ids, "values_at", None)  # a corpus column: each query's ids alone
     pieces = []
     for qid, row_scores, row_indices in zip(query_ids, scores, indices, strict=False):
         keep = row_indices >= 0
         rows = row_indices[keep]
-        ids = arrow.take(rows).to_pylist() if arrow is not None else [doc_ids[i] for i in rows.tolist()]
+        ids = values_at(rows) if values_at is not None else [doc_ids[i] for i in rows.tolist()]
         pieces.append(dumps_json({qid: dict(zip(ids, row_scores[keep].tolist(), strict=True))}, indent=False)[1:-1])
     return b"{" + b",".join(pieces) + b"}"
 
